@@ -1,0 +1,67 @@
+"""dealernet: what happens when a car maker folds one dealer network into another.
+
+The public API is imported lazily (PEP 562), so ``import dealernet`` and
+``dealernet --help`` stay fast; the first use of a name imports the module that holds it.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+try:
+    __version__ = version("dealernet")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+#: public name -> module that defines it
+_API: dict[str, str] = {
+    "load_network": "dealernet.loader",
+    "read_network": "dealernet.loader",
+    "validate_files": "dealernet.loader",
+    "ValidationReport": "dealernet.validate",
+    "Problem": "dealernet.validate",
+    "classify": "dealernet.network",
+    "run": "dealernet.pipeline",
+    "Result": "dealernet.pipeline",
+    "generate_sample": "dealernet.sample",
+    "write_sample": "dealernet.sample",
+    "SiteIndex": "dealernet.geo",
+    "geodesic_miles": "dealernet.geo",
+    "DealernetError": "dealernet._errors",
+    "InputFileError": "dealernet._errors",
+    "InvalidInputError": "dealernet._errors",
+    "ScenarioError": "dealernet._errors",
+    "ConditionError": "dealernet._errors",
+}
+
+__all__ = ["__version__", *_API]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from dealernet._errors import (
+        ConditionError,
+        DealernetError,
+        InputFileError,
+        InvalidInputError,
+        ScenarioError,
+    )
+    from dealernet.geo import SiteIndex, geodesic_miles
+    from dealernet.loader import load_network, read_network, validate_files
+    from dealernet.network import classify
+    from dealernet.pipeline import Result, run
+    from dealernet.sample import generate_sample, write_sample
+    from dealernet.validate import Problem, ValidationReport
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        value = getattr(import_module(_API[name]), name)
+        globals()[name] = value
+        return value
+    msg = f"module 'dealernet' has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,72 @@
+"""US state and county boundaries shipped with the package, and point-in-state lookup.
+
+The layers are the US Census Bureau's 1:10,000,000 cartographic boundaries (see
+``_data/boundaries/SOURCES.md``). At that scale a coastline is up to a few hundred metres
+off, so a site on a harbour front may fall just outside its state polygon; lookups accept a
+site within :data:`COAST_TOLERANCE_DEG` of a state.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from dealernet.schema import STATES_50_DC
+from dealernet.settings import COUNTIES_GEOJSON, STATES_GEOJSON
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+
+#: About 2 km: how far outside a (generalised) state polygon a site may be and still count.
+COAST_TOLERANCE_DEG = 0.02
+
+
+@lru_cache(maxsize=1)
+def states() -> gpd.GeoDataFrame:
+    """States, DC and territories with ``state`` (postal code), ``statefp`` and ``name``."""
+    import geopandas as gpd
+    import us
+
+    gdf = gpd.read_file(STATES_GEOJSON, engine="pyogrio")
+    gdf["state"] = [
+        (us.states.lookup(fp).abbr if us.states.lookup(fp) else "") for fp in gdf["statefp"]
+    ]
+    return gdf[["state", "statefp", "name", "geometry"]]
+
+
+@lru_cache(maxsize=1)
+def counties() -> gpd.GeoDataFrame:
+    """Counties with ``geoid`` (5-digit FIPS), ``name`` and ``state`` (postal code)."""
+    import geopandas as gpd
+
+    gdf = gpd.read_file(COUNTIES_GEOJSON, engine="pyogrio")
+    codes = dict(zip(states()["statefp"], states()["state"], strict=True))
+    gdf["state"] = [codes.get(g[:2], "") for g in gdf["geoid"]]
+    return gdf[["geoid", "name", "state", "geometry"]]
+
+
+def state_at(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """The postal code of the state (or territory) holding each point, ``""`` if none."""
+    import shapely
+
+    layer = states()
+    points = shapely.points(np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64"))
+    out = np.full(points.size, "", dtype=object)
+    tree = shapely.STRtree(layer.geometry.to_numpy())
+    codes = layer["state"].to_numpy()
+    pt_i, poly_i = tree.query(points, predicate="intersects")
+    out[pt_i] = codes[poly_i]
+    missing = np.flatnonzero(out == "")
+    if missing.size:
+        pt_j, poly_j = tree.query(
+            points[missing], predicate="dwithin", distance=COAST_TOLERANCE_DEG
+        )
+        out[missing[pt_j]] = codes[poly_j]
+    return out
+
+
+def in_50_states_dc(codes: np.ndarray) -> np.ndarray:
+    """Whether each state code is one of the 50 states or DC."""
+    return np.isin(codes.astype(str), list(STATES_50_DC))

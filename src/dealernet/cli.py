@@ -1,0 +1,229 @@
+"""The ``dealernet`` command: parses arguments, calls the library, prints results.
+
+No analysis happens here. Library errors (:class:`DealernetError`) become a clean message
+and exit status 1; nothing a user feeds in should ever show a traceback. Heavy imports
+(geopandas, folium) happen inside the commands so ``dealernet --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from dealernet import settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_INVALID = 1
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def handle_errors(func: F) -> F:
+    """Turn dealernet's errors into a message and exit status 1, not a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from dealernet._errors import DealernetError, InvalidInputError
+
+        try:
+            return func(*args, **kwargs)
+        except InvalidInputError as exc:
+            if exc.report is not None:
+                _print_report(exc.report, limit=settings.MAX_PROBLEMS_SHOWN)
+            _console(stderr=True).print(f"[bold red]Error:[/] {_escape(str(exc))}")
+            sys.exit(EXIT_INVALID)
+        except DealernetError as exc:
+            _console(stderr=True).print(f"[bold red]Error:[/] {_escape(str(exc))}")
+            sys.exit(EXIT_INVALID)
+        except KeyboardInterrupt:
+            _console(stderr=True).print("Interrupted; finished outputs are intact.")
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+# --- shared options -------------------------------------------------------------------------
+
+
+def dealers_option(func: F) -> F:
+    """``--dealers`` and ``--skip-invalid``, the same on every command that reads dealers."""
+    func = click.option(
+        "--skip-invalid",
+        is_flag=True,
+        help="Drop rows with errors (and list them) instead of refusing the input.",
+    )(func)
+    return click.option(
+        "--dealers",
+        "-d",
+        type=click.Path(path_type=Path),
+        multiple=True,
+        help=f"Dealer file or folder; repeatable. [default: {settings.DEFAULT_DEALERS}]",
+    )(func)
+
+
+def out_option(func: F) -> F:
+    """``--out``: the folder every output goes into."""
+    return click.option(
+        "--out",
+        "-o",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=settings.DEFAULT_OUT,
+        show_default=True,
+        help="Folder for maps, reports and tables.",
+    )(func)
+
+
+def _dealer_paths(dealers: tuple[Path, ...]) -> list[Path]:
+    return list(dealers) if dealers else [settings.DEFAULT_DEALERS]
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="dealernet")
+def cli() -> None:
+    """dealernet: what happens when Infiniti stores are folded into Nissan showrooms.
+
+    Loads dealer locations, decides which stand-alone stores are absorbed or closed, and
+    writes maps, reports and tables of the jobs and revenue at stake.
+    """
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  dealernet run
+  dealernet run --dealers my_dealers.xlsx --out results
+  dealernet run --skip-invalid"""
+)
+@dealers_option
+@out_option
+@handle_errors
+def run(dealers: tuple[Path, ...], skip_invalid: bool, out: Path) -> None:
+    """Load and check the network, then run the whole analysis."""
+    from dealernet import pipeline
+    from dealernet.loader import load_network
+
+    console = _console()
+    with console.status("Loading dealer files..."):
+        network = load_network(_dealer_paths(dealers), skip_invalid=skip_invalid)
+    report = network.attrs.get("validation")
+    if report is not None:
+        _print_dropped(report)
+    result = pipeline.run(network)
+    from dealernet import terminal
+
+    terminal.print_network_summary(console, result)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  dealernet validate
+  dealernet validate data/dealers/infiniti.csv my_extra_sites.xlsx
+  dealernet validate dealers/ --problems problems.csv"""
+)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--problems",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write every problem to this CSV file.",
+)
+@click.option(
+    "--max-problems",
+    type=click.IntRange(min=0),
+    default=settings.MAX_PROBLEMS_SHOWN,
+    show_default=True,
+    help="How many problems to print (all are counted).",
+)
+@handle_errors
+def validate(paths: tuple[Path, ...], problems: Path | None, max_problems: int) -> None:
+    """Check dealer files and list every problem with where it is and how to fix it.
+
+    Exits with status 1 when there are errors, 0 when there are none (warnings allowed).
+    """
+    from dealernet.loader import validate_files
+
+    report = validate_files(_dealer_paths(paths))
+    _print_report(report, limit=max_problems)
+    if problems is not None:
+        from dealernet._atomic import write_csv
+
+        write_csv(report.to_frame(), problems)
+        _console(stderr=True).print(f"Wrote {len(report.problems):,} problems to {problems}")
+    if not report.ok:
+        sys.exit(EXIT_INVALID)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  dealernet sample
+  dealernet sample --seed 7 --out /tmp/other_sample"""
+)
+@click.option("--seed", type=int, default=settings.SAMPLE_SEED, show_default=True,
+              help="Random seed; the same seed gives the same bytes.")  # fmt: skip
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=settings.DEFAULT_DEALERS,
+    show_default=True,
+    help="Folder to write infiniti.csv and nissan.csv into.",
+)
+@handle_errors
+def sample(seed: int, out: Path) -> None:
+    """Write the synthetic sample network (197 Infiniti, 1,071 Nissan sites)."""
+    from dealernet.sample import write_sample
+
+    for path in write_sample(out, seed):
+        click.echo(f"Wrote {path}")
+
+
+# --- printing -----------------------------------------------------------------------------
+
+
+def _print_report(report: Any, limit: int | None) -> None:
+    """Every problem (up to ``limit``) on standard error, then a one-line summary."""
+    console = _console(stderr=True)
+    for line in report.lines(limit=limit):
+        style = "red" if line.startswith("error") else "yellow"
+        console.print(_escape(line), style=style)
+    colour = "green" if report.ok else "red"
+    console.print(f"[{colour}]{_escape(report.summary())}[/]")
+
+
+def _print_dropped(report: Any) -> None:
+    if not report.dropped_rows:
+        return
+    console = _console(stderr=True)
+    for line in report.lines(limit=settings.MAX_PROBLEMS_SHOWN):
+        if line.startswith("error"):
+            console.print(_escape(line), style="yellow")
+    rows = "; ".join(f"{f} {r}" for f, r in report.dropped_rows[:20])
+    more = " ..." if len(report.dropped_rows) > 20 else ""
+    console.print(
+        f"[yellow]Skipped {len(report.dropped_rows):,} invalid rows ({_escape(rows)}{more}).[/]"
+    )
+
+
+def main() -> None:
+    """Entry point of the ``dealernet`` console script."""
+    cli(prog_name="dealernet")

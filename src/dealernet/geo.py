@@ -1,0 +1,182 @@
+"""Geodesic distances and exact nearest-site search on the WGS84 ellipsoid.
+
+Distances are WGS84 geodesic miles from :class:`pyproj.Geod`. Nearest-site search uses a
+KD-tree on Earth-centred (ECEF) coordinates of points on the ellipsoid: the straight-line
+chord between two nearby points orders them almost exactly as the geodesic does, so the tree
+gives the right answer except for near-ties, which are re-ranked with ``Geod``. The result
+is the exact geodesic nearest, at KD-tree speed, with no projected-CRS shortcut (an
+equal-area projection picks the wrong site for about 0.5 % of US points).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from dealernet.settings import METRES_PER_MILE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pyproj import Geod
+    from scipy.spatial import cKDTree
+
+# WGS84 ellipsoid
+_A = 6378137.0
+_F = 1 / 298.257223563
+_E2 = _F * (2 - _F)
+
+#: Relative chord gap under which two candidates count as a near-tie and are re-ranked
+#: by geodesic distance. Chord/geodesic ratios of two candidates differ by far less than
+#: this at any distance that matters for dealers (< 2e-5 at 1,000 km).
+TIE_TOLERANCE = 1e-3
+
+
+@lru_cache(maxsize=1)
+def _geod() -> Geod:
+    from pyproj import Geod
+
+    return Geod(ellps="WGS84")
+
+
+def geodesic_miles(
+    lat1: np.ndarray | float,
+    lon1: np.ndarray | float,
+    lat2: np.ndarray | float,
+    lon2: np.ndarray | float,
+) -> np.ndarray:
+    """WGS84 geodesic distance in statute miles, element-wise (arrays broadcast)."""
+    lat1, lon1, lat2, lon2 = np.broadcast_arrays(
+        *(np.asarray(v, dtype="float64") for v in (lat1, lon1, lat2, lon2))
+    )
+    _, _, metres = _geod().inv(lon1.ravel(), lat1.ravel(), lon2.ravel(), lat2.ravel())
+    return (np.asarray(metres) / METRES_PER_MILE).reshape(lat1.shape)
+
+
+def to_ecef(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Earth-centred coordinates (metres, shape ``(n, 3)``) of points on the WGS84 surface."""
+    phi = np.radians(np.asarray(lat, dtype="float64"))
+    lam = np.radians(np.asarray(lon, dtype="float64"))
+    sin_phi = np.sin(phi)
+    n = _A / np.sqrt(1 - _E2 * sin_phi**2)
+    out = np.empty((phi.size, 3))
+    out[:, 0] = n * np.cos(phi) * np.cos(lam)
+    out[:, 1] = n * np.cos(phi) * np.sin(lam)
+    out[:, 2] = n * (1 - _E2) * sin_phi
+    return out
+
+
+@dataclass(frozen=True)
+class SiteIndex:
+    """A searchable set of sites: build once, query many times.
+
+    Parameters
+    ----------
+    lat, lon
+        Site coordinates in degrees (EPSG:4326).
+    """
+
+    lat: np.ndarray
+    lon: np.ndarray
+    tree: cKDTree
+
+    @classmethod
+    def build(cls, lat: np.ndarray, lon: np.ndarray) -> SiteIndex:
+        """Index sites by their ECEF coordinates."""
+        from scipy.spatial import cKDTree
+
+        lat = np.asarray(lat, dtype="float64")
+        lon = np.asarray(lon, dtype="float64")
+        return cls(lat=lat, lon=lon, tree=cKDTree(to_ecef(lat, lon)))
+
+    def __len__(self) -> int:
+        return int(self.lat.size)
+
+    def nearest(self, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The geodesic-nearest site for each point: ``(index, miles)``.
+
+        Ties in geodesic distance go to the lower site index, so results are deterministic.
+        """
+        idx, miles = self.k_nearest(lat, lon, 1)
+        return idx[:, 0], miles[:, 0]
+
+    def k_nearest(self, lat: np.ndarray, lon: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` geodesic-nearest sites of each point, nearest first.
+
+        Returns arrays of shape ``(n, k)``; when there are fewer than ``k`` sites the
+        missing places hold index ``-1`` and distance ``inf``.
+        """
+        lat = np.atleast_1d(np.asarray(lat, dtype="float64"))
+        lon = np.atleast_1d(np.asarray(lon, dtype="float64"))
+        n = lat.size
+        out_idx = np.full((n, k), -1, dtype="int64")
+        out_mi = np.full((n, k), np.inf)
+        if n == 0 or len(self) == 0 or k <= 0:
+            return out_idx, out_mi
+        pts = to_ecef(lat, lon)
+        todo = np.arange(n)
+        extra = 2
+        while todo.size:
+            q = min(k + extra, len(self))
+            chord, cand = self.tree.query(pts[todo], k=q, workers=-1)
+            chord = chord.reshape(todo.size, q)
+            cand = cand.reshape(todo.size, q)
+            # Candidates within the tie tolerance of the k-th chord may outrank it.
+            kth = chord[:, min(k, q) - 1]
+            limit = kth * (1 + TIE_TOLERANCE) + 1e-6
+            unresolved = (chord[:, -1] <= limit) & (q < len(self))
+            done = ~unresolved
+            rows = todo[done]
+            if rows.size:
+                self._rerank(lat[rows], lon[rows], cand[done], chord[done], limit[done], k,
+                             out_idx, out_mi, rows)  # fmt: skip
+            todo = todo[unresolved]
+            extra *= 4
+        return out_idx, out_mi
+
+    def _rerank(
+        self,
+        lat: np.ndarray,
+        lon: np.ndarray,
+        cand: np.ndarray,
+        chord: np.ndarray,
+        limit: np.ndarray,
+        k: int,
+        out_idx: np.ndarray,
+        out_mi: np.ndarray,
+        rows: np.ndarray,
+    ) -> None:
+        """Order each row's candidates by geodesic distance, then site index."""
+        m, q = cand.shape
+        keep = chord <= limit[:, None]
+        miles = np.full((m, q), np.inf)
+        r, c = np.nonzero(keep)
+        miles[r, c] = geodesic_miles(lat[r], lon[r], self.lat[cand[r, c]], self.lon[cand[r, c]])
+        order = np.lexsort((cand, miles), axis=1)[:, :k]
+        take = min(k, q)
+        out_idx[rows, :take] = np.take_along_axis(cand, order, axis=1)[:, :take]
+        out_mi[rows, :take] = np.take_along_axis(miles, order, axis=1)[:, :take]
+        bad = ~np.isfinite(out_mi[rows])
+        out_idx[rows] = np.where(bad, -1, out_idx[rows])
+
+    def within(self, lat: float, lon: float, miles: float) -> tuple[np.ndarray, np.ndarray]:
+        """Sites within ``miles`` geodesic miles of one point: ``(index, miles)``, nearest first.
+
+        A chord is never longer than the geodesic, so the ball query with the geodesic radius
+        finds every candidate; the exact filter then uses ``Geod``.
+        """
+        if len(self) == 0:
+            return np.empty(0, dtype="int64"), np.empty(0)
+        centre = to_ecef(np.array([lat]), np.array([lon]))[0]
+        cand = np.asarray(
+            sorted(self.tree.query_ball_point(centre, r=miles * METRES_PER_MILE + 1.0)),
+            dtype="int64",
+        )
+        if cand.size == 0:
+            return cand, np.empty(0)
+        dist = geodesic_miles(lat, lon, self.lat[cand], self.lon[cand])
+        inside = dist <= miles
+        cand, dist = cand[inside], dist[inside]
+        order = np.lexsort((cand, dist))
+        return cand[order], dist[order]

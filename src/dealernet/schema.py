@@ -1,0 +1,276 @@
+"""Column names, header aliases, brands and US states: the one place for them.
+
+Every module refers to columns through the constants here, so a rename happens once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# --- canonical site columns -------------------------------------------------------------
+
+DEALER_ID = "dealer_id"
+NAME = "name"
+BRAND = "brand"
+OWNER_GROUP = "owner_group"
+ADDRESS = "address"
+CITY = "city"
+STATE = "state"
+ZIP = "zip"
+LATITUDE = "latitude"
+LONGITUDE = "longitude"
+ANNUAL_NEW_UNITS = "annual_new_units"
+ANNUAL_USED_UNITS = "annual_used_units"
+EMPLOYEES = "employees"
+SALES_EMPLOYEES = "sales_employees"
+SERVICE_EMPLOYEES = "service_employees"
+OFFICE_EMPLOYEES = "office_employees"
+ANNUAL_REVENUE = "annual_revenue"
+HOST_CAPACITY = "host_capacity"
+LOCATION_QUALITY = "location_quality"
+SOURCE_FILE = "source_file"
+SOURCE_ROW = "source_row"
+GEOMETRY = "geometry"
+
+#: Text columns of a site, in output order.
+TEXT_COLUMNS: tuple[str, ...] = (
+    DEALER_ID,
+    NAME,
+    BRAND,
+    OWNER_GROUP,
+    ADDRESS,
+    CITY,
+    STATE,
+    ZIP,
+)
+
+#: Optional numeric economics a dealer file may carry.
+NUMERIC_COLUMNS: tuple[str, ...] = (
+    ANNUAL_NEW_UNITS,
+    ANNUAL_USED_UNITS,
+    EMPLOYEES,
+    SALES_EMPLOYEES,
+    SERVICE_EMPLOYEES,
+    OFFICE_EMPLOYEES,
+    ANNUAL_REVENUE,
+    HOST_CAPACITY,
+)
+
+#: Every column of the loaded network, in order (``geometry`` last).
+SITE_COLUMNS: tuple[str, ...] = (
+    *TEXT_COLUMNS,
+    LATITUDE,
+    LONGITUDE,
+    *NUMERIC_COLUMNS,
+    LOCATION_QUALITY,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    GEOMETRY,
+)
+
+#: Columns a file must have (a location is checked separately: coordinates or a ZIP).
+REQUIRED_COLUMNS: tuple[str, ...] = (DEALER_ID, NAME, BRAND)
+
+# location_quality values
+EXACT = "exact"
+ZIP_CENTROID = "zip_centroid"
+
+# --- header aliases ---------------------------------------------------------------------
+
+#: Accepted header spellings for each canonical column. Matching ignores case, spaces,
+#: underscores, hyphens and dots (see :func:`header_key`), so ``Dealer Name``,
+#: ``dealer_name`` and ``DEALER-NAME`` are the same header.
+ALIASES: dict[str, tuple[str, ...]] = {
+    DEALER_ID: (
+        "dealer_id",
+        "dealer id",
+        "dealer code",
+        "dealer_code",
+        "dealer number",
+        "dealer no",
+        "id",
+        "site id",
+        "store id",
+    ),
+    NAME: ("name", "dealer name", "dealership", "dealership name", "store name", "site name"),
+    BRAND: ("brand", "make", "franchise", "marque"),
+    OWNER_GROUP: (
+        "owner_group",
+        "owner",
+        "owner group",
+        "dealer group",
+        "group",
+        "ownership group",
+        "dealer principal",
+    ),
+    ADDRESS: ("address", "street", "street address", "address1", "address line 1"),
+    CITY: ("city", "town", "municipality"),
+    STATE: ("state", "st", "state code", "province", "region code"),
+    ZIP: ("zip", "zip code", "zipcode", "postal_code", "postal code", "postcode", "zip5"),
+    LATITUDE: ("latitude", "lat", "y"),
+    LONGITUDE: ("longitude", "lng", "lon", "long", "x"),
+    ANNUAL_NEW_UNITS: ("annual_new_units", "new units", "new unit sales", "new sales"),
+    ANNUAL_USED_UNITS: ("annual_used_units", "used units", "used unit sales", "used sales"),
+    EMPLOYEES: ("employees", "headcount", "head count", "staff", "employee count"),
+    SALES_EMPLOYEES: ("sales_employees", "sales staff", "sales headcount"),
+    SERVICE_EMPLOYEES: (
+        "service_employees",
+        "service staff",
+        "service and parts employees",
+        "service headcount",
+    ),
+    OFFICE_EMPLOYEES: ("office_employees", "office staff", "f&i and office employees"),
+    ANNUAL_REVENUE: ("annual_revenue", "revenue", "sales revenue", "total revenue"),
+    HOST_CAPACITY: ("host_capacity", "capacity", "absorb capacity"),
+}
+
+# A Shapefile (dBase) cuts column names to 10 characters; accept the cut names too.
+ALIASES = {
+    column: aliases + tuple(a[:10] for a in aliases if len(a) > 10 and "_" in a)
+    for column, aliases in ALIASES.items()
+}
+
+_KEY_DROP = re.compile(r"[\s_\-\.]+")
+
+
+def header_key(header: object) -> str:
+    """Reduce a header to the form used for alias matching (``"Zip Code"`` -> ``"zipcode"``)."""
+    return _KEY_DROP.sub("", str(header).strip().lstrip("\ufeff").casefold())
+
+
+#: header key -> canonical column
+ALIAS_INDEX: dict[str, str] = {
+    header_key(alias): column for column, aliases in ALIASES.items() for alias in aliases
+}
+
+
+def canonical_column(header: object) -> str | None:
+    """The canonical column a header names, or ``None`` when it is not one we know."""
+    return ALIAS_INDEX.get(header_key(header))
+
+
+def accepted_spellings(column: str) -> str:
+    """The accepted spellings of a column, for error messages."""
+    return ", ".join(repr(a) for a in ALIASES[column])
+
+
+# --- brands -----------------------------------------------------------------------------
+
+#: Brands sold through US franchised dealers, as dealernet spells them.
+BRANDS: tuple[str, ...] = (
+    "Acura", "Alfa Romeo", "Audi", "BMW", "Buick", "Cadillac", "Chevrolet", "Chrysler",
+    "Dodge", "Fiat", "Ford", "Genesis", "GMC", "Honda", "Hyundai", "Infiniti", "Jaguar",
+    "Jeep", "Kia", "Land Rover", "Lexus", "Lincoln", "Maserati", "Mazda", "Mercedes-Benz",
+    "Mini", "Mitsubishi", "Nissan", "Polestar", "Porsche", "Ram", "Subaru", "Toyota",
+    "Volkswagen", "Volvo",
+)  # fmt: skip
+
+_BRAND_EXTRA: dict[str, str] = {
+    "vw": "Volkswagen",
+    "mercedes": "Mercedes-Benz",
+    "chevy": "Chevrolet",
+    "infinity": "Infiniti",
+    "nissan north america": "Nissan",
+}
+_BRAND_INDEX: dict[str, str] = {header_key(b): b for b in BRANDS} | {
+    header_key(k): v for k, v in _BRAND_EXTRA.items()
+}
+
+
+def normalise_brand(value: object) -> str | None:
+    """The canonical spelling of a brand (``"INFINITI"`` -> ``"Infiniti"``), else ``None``."""
+    if value is None:
+        return None
+    return _BRAND_INDEX.get(header_key(value))
+
+
+def brand_in_filename(stem: str) -> str | None:
+    """The one brand named in a file name (``"infiniti_2024"`` -> ``"Infiniti"``), else ``None``."""
+    words = {header_key(w) for w in re.split(r"[^A-Za-z]+", stem) if w}
+    found = {_BRAND_INDEX[w] for w in words if w in _BRAND_INDEX}
+    return found.pop() if len(found) == 1 else None
+
+
+# --- US states --------------------------------------------------------------------------
+
+#: The 50 states and DC, by two-letter postal code.
+STATES_50_DC: frozenset[str] = frozenset(
+    [
+        "AL",
+        "AK",
+        "AZ",
+        "AR",
+        "CA",
+        "CO",
+        "CT",
+        "DE",
+        "DC",
+        "FL",
+        "GA",
+        "HI",
+        "ID",
+        "IL",
+        "IN",
+        "IA",
+        "KS",
+        "KY",
+        "LA",
+        "ME",
+        "MD",
+        "MA",
+        "MI",
+        "MN",
+        "MS",
+        "MO",
+        "MT",
+        "NE",
+        "NV",
+        "NH",
+        "NJ",
+        "NM",
+        "NY",
+        "NC",
+        "ND",
+        "OH",
+        "OK",
+        "OR",
+        "PA",
+        "RI",
+        "SC",
+        "SD",
+        "TN",
+        "TX",
+        "UT",
+        "VT",
+        "VA",
+        "WA",
+        "WV",
+        "WI",
+        "WY",
+    ]
+)
+#: Territories with postal codes: valid, but outside the 50 states and DC.
+TERRITORIES: frozenset[str] = frozenset({"PR", "GU", "VI", "AS", "MP"})
+
+
+def normalise_state(value: object) -> str | None:
+    """A two-letter state code from a code or a full name (``"texas"`` -> ``"TX"``)."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    if len(text) == 2 and text.upper() in STATES_50_DC | TERRITORIES:
+        return text.upper()
+    import us  # small, imported here so the CLI starts fast
+
+    found = us.states.lookup(text)
+    return found.abbr if found is not None else None
+
+
+def ordered(columns: Iterable[str]) -> list[str]:
+    """Canonical columns first in schema order, then any others in their given order."""
+    cols = list(columns)
+    known = [c for c in SITE_COLUMNS if c in cols]
+    return known + [c for c in cols if c not in SITE_COLUMNS]

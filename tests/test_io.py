@@ -1,0 +1,189 @@
+"""Reading every supported format, header aliases, encodings, CRS and ZIP placement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import zipcodes
+from shapely.geometry import Point
+
+from dealernet import load_network, read_network
+from dealernet import schema as S
+
+ROWS = [
+    # dealer_id, name, brand, owner, lat, lon, zip
+    ("I-1", "Infiniti of Dallas", "INFINITI", "Lone Star Group", 32.9101, -96.7702, "75240"),
+    ("I-2", "Infiniti of Denver", "infiniti", "Front Range Motors", 39.6501, -104.9902, "80222"),
+    ("N-1", "Dallas Nissan", "Nissan", "Lone Star Group", 32.9201, -96.7802, "75240"),
+]
+
+
+def dealer_frame(headers: tuple[str, ...] | None = None) -> pd.DataFrame:
+    cols = headers or ("dealer_id", "name", "brand", "owner_group", "latitude", "longitude", "zip")
+    return pd.DataFrame(ROWS, columns=list(cols), dtype=object)
+
+
+def assert_canonical(net: gpd.GeoDataFrame) -> None:
+    assert net.crs.to_epsg() == 4326
+    assert list(net[S.DEALER_ID]) == ["I-1", "I-2", "N-1"]
+    assert list(net[S.BRAND]) == ["Infiniti", "Infiniti", "Nissan"]
+    np.testing.assert_allclose(net[S.LATITUDE], [r[4] for r in ROWS], atol=1e-9)
+    np.testing.assert_allclose(net[S.LONGITUDE], [r[5] for r in ROWS], atol=1e-9)
+    np.testing.assert_allclose(net.geometry.y, net[S.LATITUDE])
+    assert set(net[S.LOCATION_QUALITY]) == {S.EXACT}
+    assert list(net[S.STATE]) == ["TX", "CO", "TX"]  # filled from the coordinates
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"),
+    [
+        ("utf-8", ","),
+        ("utf-8-sig", ","),
+        ("utf-16", ","),
+        ("latin-1", ";"),
+        ("utf-8", "\t"),
+        ("cp1252", "|"),
+    ],
+)
+def test_reads_csv_in_any_common_encoding_and_delimiter(
+    tmp_path: Path, encoding: str, delimiter: str
+) -> None:
+    path = tmp_path / "dealers.csv"
+    frame = dealer_frame()
+    frame.loc[1, "owner_group"] = "Café Motors"  # a non-ASCII name survives every encoding
+    frame.to_csv(path, index=False, sep=delimiter, encoding=encoding)
+    net = load_network(path)
+    assert_canonical(net)
+    assert net.loc[1, S.OWNER_GROUP] == "Café Motors"
+
+
+def test_reads_xlsx_with_title_rows_above_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "dealers.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"x": ["Notes only"]}).to_excel(writer, sheet_name="Readme", index=False)
+        dealer_frame().to_excel(writer, sheet_name="Dealers", index=False, startrow=2)
+    net = load_network(path)
+    assert_canonical(net)
+    # rows are reported as the spreadsheet shows them: title rows, header on row 3
+    assert list(net[S.SOURCE_ROW]) == [4, 5, 6]
+    assert net[S.SOURCE_FILE].iloc[0].endswith("[Dealers]")
+
+
+def to_gdf(crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
+    frame = dealer_frame().drop(columns=["latitude", "longitude"])
+    geom = [Point(r[5], r[4]) for r in ROWS]
+    return gpd.GeoDataFrame(frame, geometry=geom, crs="EPSG:4326").to_crs(crs)
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".shp", ".parquet"])
+def test_reads_gis_formats(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"dealers{suffix}"
+    gdf = to_gdf()
+    if suffix == ".shp":  # dBase cuts names to 10 characters: "owner_group" -> "owner_grou"
+        gdf = gdf.rename(columns={"owner_group": "owner_grou"})
+    if suffix == ".parquet":
+        gdf.to_parquet(path)
+    else:
+        gdf.to_file(path, engine="pyogrio")
+    assert_canonical(load_network(path))
+
+
+def test_reprojects_input_in_another_crs(tmp_path: Path) -> None:
+    path = tmp_path / "dealers.gpkg"
+    to_gdf("EPSG:5070").to_file(path, engine="pyogrio")
+    assert_canonical(load_network(path))
+
+
+def test_folder_means_every_supported_file_in_it(tmp_path: Path) -> None:
+    frame = dealer_frame()
+    frame.iloc[:2].to_csv(tmp_path / "infiniti.csv", index=False)
+    frame.iloc[2:].to_csv(tmp_path / "nissan.csv", index=False)
+    (tmp_path / "README.md").write_text("not a dealer file")
+    net = load_network(tmp_path)
+    assert_canonical(net)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        ("Dealer ID", "Dealer Name", "Make", "Owner", "Lat", "Lng", "ZIP"),
+        ("dealer_code", "dealer_name", "Brand", "Dealer Group", "y", "x", "Zip Code"),
+        ("ID", "NAME", "make", "owner_group", "LATITUDE", "long", "postal_code"),
+        ("Dealer-Code", "Dealership", "Franchise", "Group", "lat", "lon", "zipcode"),
+    ],
+)
+def test_header_aliases_ignore_case_spaces_and_underscores(
+    tmp_path: Path, headers: tuple[str, ...]
+) -> None:
+    path = tmp_path / "dealers.csv"
+    dealer_frame(headers).to_csv(path, index=False)
+    assert_canonical(load_network(path))
+
+
+def test_every_alias_maps_to_its_column() -> None:
+    for column, aliases in S.ALIASES.items():
+        for alias in aliases:
+            assert S.canonical_column(alias.upper().replace(" ", "_")) == column
+
+
+def test_brand_taken_from_file_name_when_there_is_no_brand_column(tmp_path: Path) -> None:
+    path = tmp_path / "nissan_sites_2024.csv"
+    dealer_frame().drop(columns=["brand"]).to_csv(path, index=False)
+    net = load_network(path)
+    assert set(net[S.BRAND]) == {"Nissan"}
+
+
+def test_zip_only_rows_are_placed_at_the_zip_centroid(tmp_path: Path) -> None:
+    path = tmp_path / "dealers.csv"
+    frame = dealer_frame()
+    frame.loc[0, ["latitude", "longitude"]] = ""
+    frame.loc[1, ["latitude", "longitude", "zip"]] = ""
+    frame["address"] = ["", "1 Main St, Denver, CO 80222-4455", ""]
+    frame.to_csv(path, index=False)
+    result = read_network(path)
+    net = result.network
+    for i, zip_code in ((0, "75240"), (1, "80222")):
+        expected = zipcodes.matching(zip_code)[0]
+        assert net.loc[i, S.LATITUDE] == pytest.approx(float(expected["lat"]), abs=1e-9)
+        assert net.loc[i, S.LONGITUDE] == pytest.approx(float(expected["long"]), abs=1e-9)
+        assert net.loc[i, S.LOCATION_QUALITY] == S.ZIP_CENTROID
+        assert net.loc[i, S.ZIP] == zip_code
+    assert net.loc[2, S.LOCATION_QUALITY] == S.EXACT
+    warnings = [p for p in result.report.warnings if "ZIP code's centroid" in p.message]
+    assert [p.row for p in warnings] == [2, 3]
+
+
+def test_zip_with_lost_leading_zero_is_repaired(tmp_path: Path) -> None:
+    path = tmp_path / "dealers.csv"
+    frame = dealer_frame()
+    frame.loc[0, ["latitude", "longitude"]] = ""
+    frame.loc[0, "zip"] = "2108"  # Boston 02108, as a spreadsheet shows it
+    frame.to_csv(path, index=False)
+    net = load_network(path)
+    assert net.loc[0, S.ZIP] == "02108"
+    assert net.loc[0, S.STATE] == "MA"
+
+
+def test_economics_columns_are_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "dealers.csv"
+    frame = dealer_frame()
+    frame["New Units"] = [300, "", 850]
+    frame["Revenue"] = ["31500000", "", "52e6"]
+    frame.to_csv(path, index=False)
+    net = load_network(path)
+    assert net[S.ANNUAL_NEW_UNITS].tolist()[0] == 300
+    assert np.isnan(net[S.ANNUAL_NEW_UNITS].tolist()[1])
+    assert net[S.ANNUAL_REVENUE].tolist()[2] == 52e6
+
+
+def test_inputs_are_never_modified(tmp_path: Path) -> None:
+    path = tmp_path / "dealers.csv"
+    dealer_frame().to_csv(path, index=False)
+    before = path.read_bytes()
+    path.chmod(0o444)
+    load_network(path)
+    assert path.read_bytes() == before
