@@ -250,11 +250,8 @@ def _read_xlsx(path: Path) -> list[RawTable]:
 
 
 def _sheet_table(path: Path, title: str, rows: list[tuple[object, ...]]) -> RawTable | None:
-    for at, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
-        known = {S.canonical_column(c) for c in row if c is not None} - {None}
-        if len(known) >= 2:
-            break
-    else:
+    at = _header_row(rows)
+    if at is None:
         return None
     header = [_cell_text(c) for c in rows[at]]
     records, numbers = [], []
@@ -264,6 +261,15 @@ def _sheet_table(path: Path, title: str, rows: list[tuple[object, ...]]) -> RawT
             records.append(cells)
             numbers.append(i)
     return RawTable(path, _frame(header, records), np.asarray(numbers, dtype="int64"), "row", title)
+
+
+def _header_row(rows: list[tuple[object, ...]]) -> int | None:
+    """The first of the top rows that names at least two known columns."""
+    for at, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
+        known = {S.canonical_column(c) for c in row if c is not None} - {None}
+        if len(known) >= 2:
+            return at
+    return None
 
 
 def _cell_text(value: object) -> str:
