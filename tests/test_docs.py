@@ -1,0 +1,35 @@
+"""The README keeps its promises: two quick-start commands, CI runs the test one."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from dealernet import schema as S
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def quick_start_commands() -> list[str]:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n(.+?)\n```", section)
+
+
+def test_quick_start_has_exactly_two_commands() -> None:
+    commands = quick_start_commands()
+    assert len(commands) == 2
+    assert "dealernet run" in commands[0]
+    assert "pytest" in commands[1]
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    test_command = quick_start_commands()[1]
+    assert any(line.strip() == test_command for line in ci.splitlines())
+
+
+def test_readme_documents_every_input_column() -> None:
+    table = README.split("### Columns", 1)[1].split("\n### ", 1)[0]
+    for column in (*S.TEXT_COLUMNS, S.LATITUDE, S.LONGITUDE, *S.NUMERIC_COLUMNS):
+        assert f"`{column}`" in table, column
