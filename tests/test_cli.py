@@ -49,3 +49,12 @@ def test_bad_input_exits_one_without_traceback(tmp_path) -> None:
     assert proc.returncode == 1
     assert "latitude out of range" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_validate_passes_on_the_bundled_sample() -> None:
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "dealers"
+    result = CliRunner().invoke(cli, ["validate", str(sample)])
+    assert result.exit_code == 0, result.output
+    assert "1,268 rows: 0 errors, 0 warnings" in result.output
