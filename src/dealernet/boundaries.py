@@ -49,21 +49,51 @@ def counties() -> gpd.GeoDataFrame:
 
 def state_at(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """The postal code of the state (or territory) holding each point, ``""`` if none."""
+    layer = states()
+    return _pick(layer["state"], polygon_index(layer.geometry.to_numpy(), lat, lon))
+
+
+def county_at(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The county FIPS code and name holding each point (``""`` where none does)."""
+    layer = counties()
+    found = polygon_index(layer.geometry.to_numpy(), lat, lon)
+    return _pick(layer["geoid"], found), _pick(layer["name"], found)
+
+
+def polygon_index(polygons: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Index of the polygon holding each point, else of one within the coast tolerance, else -1.
+
+    A point on a shared border takes the polygon with the lowest index, so the answer does
+    not depend on the search tree's internal order.
+    """
     import shapely
 
-    layer = states()
     points = shapely.points(np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64"))
-    out = np.full(points.size, "", dtype=object)
-    tree = shapely.STRtree(layer.geometry.to_numpy())
-    codes = layer["state"].to_numpy()
+    found = np.full(points.size, -1, dtype="int64")
+    tree = shapely.STRtree(polygons)
     pt_i, poly_i = tree.query(points, predicate="intersects")
-    out[pt_i] = codes[poly_i]
-    missing = np.flatnonzero(out == "")
+    _assign_lowest(found, pt_i, poly_i)
+    missing = np.flatnonzero(found < 0)
     if missing.size:
         pt_j, poly_j = tree.query(
             points[missing], predicate="dwithin", distance=COAST_TOLERANCE_DEG
         )
-        out[missing[pt_j]] = codes[poly_j]
+        sub = np.full(missing.size, -1, dtype="int64")
+        _assign_lowest(sub, pt_j, poly_j)
+        found[missing] = sub
+    return found
+
+
+def _assign_lowest(found: np.ndarray, points: np.ndarray, polygons: np.ndarray) -> None:
+    order = np.lexsort((-polygons, points))  # last write wins: write the lowest index last
+    found[points[order]] = polygons[order]
+
+
+def _pick(values: object, index: np.ndarray) -> np.ndarray:
+    arr = np.asarray(values, dtype=object)
+    out = np.full(index.size, "", dtype=object)
+    hit = index >= 0
+    out[hit] = arr[index[hit]]
     return out
 
 

@@ -1,0 +1,100 @@
+"""Totals per owner group, state, county and the nation.
+
+Counts and baselines are plain sums of the site rows. A group's low / base / high losses are
+the percentiles of the group's summed Monte Carlo draws, because every site shares the same
+drawn assumptions: the sum of the sites' 10th percentiles would claim a best case in which
+every assumption is at its best for every store at once, which no single draw has.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from dealernet import schema as S
+from dealernet.impact import MEASURES, PERCENTILES, Impacts
+
+if TYPE_CHECKING:  # pragma: no cover
+    pass
+
+DECISIONS = ("keep", "absorb", "close", "unaffected")
+BASELINES = ("baseline_revenue_total", "baseline_employees_total")
+
+
+def rollup(keys: pd.Series | np.ndarray, decisions: pd.DataFrame, impacts: Impacts) -> pd.DataFrame:
+    """Totals for each distinct key (one key per site row, aligned with ``decisions``).
+
+    Returns one row per key with ``stores``, ``stores_<decision>``, ``stores_affected``,
+    ``absorbed_into_same_owner``, baseline sums and every loss measure as low/base/high.
+    """
+    keys = pd.Series(np.asarray(keys, dtype=object)).fillna("(none)").astype(str)
+    codes, labels = pd.factorize(keys, sort=True)
+    n_groups = len(labels)
+    out = pd.DataFrame({"key": labels})
+    decision = decisions["decision"].to_numpy()
+    out["stores"] = np.bincount(codes, minlength=n_groups)
+    for d in DECISIONS:
+        out[f"stores_{d}"] = np.bincount(codes, weights=decision == d, minlength=n_groups).astype(int)
+    out["stores_affected"] = out["stores_absorb"] + out["stores_close"]
+    same = decisions["same_owner_host"].fillna(False).astype(bool).to_numpy() & (decision == "absorb")
+    out["absorbed_into_same_owner"] = np.bincount(codes, weights=same, minlength=n_groups).astype(int)
+    table = impacts.table
+    for column in BASELINES:
+        out[column] = np.bincount(codes, weights=table[column].to_numpy(), minlength=n_groups)
+    member = np.zeros((len(keys), n_groups))
+    member[np.arange(len(keys)), codes] = 1.0
+    for measure in MEASURES:
+        sums = impacts.draws[measure] @ member  # draws x groups
+        values = np.percentile(sums, list(PERCENTILES.values()), axis=0)
+        for label, row in zip(PERCENTILES, values, strict=True):
+            out[f"{measure}_{label}"] = row
+    return out
+
+
+def owners(decisions: pd.DataFrame, impacts: Impacts) -> pd.DataFrame:
+    """Per owner group: stores by decision, whether they own the hosts, and losses."""
+    table = rollup(decisions[S.OWNER_GROUP], decisions, impacts).rename(
+        columns={"key": S.OWNER_GROUP}
+    )
+    table["owns_a_host"] = table["absorbed_into_same_owner"] > 0
+    return table.sort_values(["jobs_lost_base", S.OWNER_GROUP], ascending=[False, True])
+
+
+def states(decisions: pd.DataFrame, impacts: Impacts) -> pd.DataFrame:
+    """Per state (two-letter code)."""
+    table = rollup(decisions[S.STATE], decisions, impacts).rename(columns={"key": "region"})
+    table.insert(0, "level", "state")
+    table.insert(2, "region_name", table["region"].map(_state_name))
+    return table
+
+
+def counties(decisions: pd.DataFrame, impacts: Impacts) -> pd.DataFrame:
+    """Per county (5-digit FIPS), by point-in-polygon with the shipped county layer."""
+    from dealernet.boundaries import county_at
+
+    geoid, name = county_at(decisions[S.LATITUDE].to_numpy(), decisions[S.LONGITUDE].to_numpy())
+    table = rollup(geoid, decisions, impacts).rename(columns={"key": "region"})
+    names = dict(zip(geoid, name, strict=True))
+    table.insert(0, "level", "county")
+    table.insert(2, "region_name", table["region"].map(names).fillna(""))
+    return table
+
+
+def regions(decisions: pd.DataFrame, impacts: Impacts) -> pd.DataFrame:
+    """States then counties, one table (``regions.csv``)."""
+    return pd.concat([states(decisions, impacts), counties(decisions, impacts)], ignore_index=True)
+
+
+def national(decisions: pd.DataFrame, impacts: Impacts) -> pd.Series:
+    """National totals as one row."""
+    keys = np.full(len(decisions), "United States", dtype=object)
+    return rollup(keys, decisions, impacts).iloc[0].drop("key")
+
+
+def _state_name(code: str) -> str:
+    import us
+
+    found = us.states.lookup(code) if code and code != "(none)" else None
+    return found.name if found is not None else ""

@@ -1,0 +1,138 @@
+"""Assumptions files: every parameter sourced, unknown keys and bad values refused."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dealernet._errors import AssumptionsError
+from dealernet.assumptions import (
+    PARAMETERS,
+    draw,
+    load_assumptions,
+    parse_assumptions,
+    parse_overrides,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "data" / "assumptions.toml"
+
+
+def shipped_data() -> dict:
+    return tomllib.loads(SHIPPED.read_text(encoding="utf-8"))
+
+
+def test_shipped_file_has_every_parameter_with_a_range_unit_and_source() -> None:
+    a = load_assumptions(SHIPPED)
+    for spec in PARAMETERS:
+        prefix = spec.removesuffix(".*")
+        key = f"{prefix}.default" if spec.endswith("*") else spec
+        p = a[key]
+        assert p.low <= p.base <= p.high
+        assert p.unit.strip() and p.source.strip()
+    assert a.draws >= 2000
+    for brand in ("Infiniti", "Nissan"):
+        assert a.for_brand("revenue_per_new_unit", brand).key.endswith(brand)
+
+
+def test_calibration_figures_match_the_sourced_facts() -> None:
+    a = load_assumptions(SHIPPED)
+    infiniti = a.base("revenue_per_new_unit.Infiniti") * a.base("new_units_per_store.Infiniti")
+    nissan = a.base("revenue_per_new_unit.Nissan") * a.base("new_units_per_store.Nissan")
+    assert infiniti == pytest.approx(421_169 / 0.013, rel=0.02)  # about $32 M
+    assert nissan == pytest.approx(52e6, rel=0.02)
+    staff = a.base("staff.fixed") + a.base("staff.per_100_new_units") * 9.4
+    assert staff == pytest.approx(65, abs=1)  # NADA: 65 employees at ~940 new units
+
+
+def test_unknown_key_is_an_error_with_a_suggestion() -> None:
+    data = shipped_data()
+    data["retention"]["sale"] = data["retention"].pop("sales")
+    with pytest.raises(AssumptionsError) as info:
+        parse_assumptions(data, "mine.toml")
+    text = str(info.value)
+    assert "mine.toml" in text
+    assert "unknown parameter 'retention.sale'" in text
+    assert "did you mean 'retention.sales'" in text
+    assert "missing parameter retention.sales" in text
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"base": 1.5, "high": 1.6}, "out of range (0 to 1)"),
+        ({"low": 0.9}, "needs low <= base <= high"),
+        ({"base": "lots"}, "expected a number"),
+        ({"source": ""}, "must be a non-empty text"),
+    ],
+)
+def test_out_of_range_and_malformed_values_are_errors(change: dict, message: str) -> None:
+    data = shipped_data()
+    data["retention"]["sales"].update(change)
+    with pytest.raises(AssumptionsError, match="retention.sales"):
+        parse_assumptions(data)
+    with pytest.raises(AssumptionsError) as info:
+        parse_assumptions(data)
+    assert message in str(info.value)
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    data = shipped_data()
+    data["retention"]["sales"]["low"] = 0.9
+    data["earnings"]["annual"]["base"] = -1
+    data["bogus"] = {"x": {"base": 1}}
+    with pytest.raises(AssumptionsError) as info:
+        parse_assumptions(data)
+    text = str(info.value)
+    assert "retention.sales" in text and "earnings.annual" in text and "bogus.x" in text
+
+
+def test_set_overrides_one_value() -> None:
+    a = load_assumptions(SHIPPED)
+    b = a.with_overrides(parse_overrides(["retention.sales.base=0.5"]))
+    assert b["retention.sales"].base == 0.5
+    assert a["retention.sales"].base != 0.5  # the original is untouched
+
+
+@pytest.mark.parametrize(
+    "item", ["retention.sales.base=2", "retention.sale.base=0.5", "retention.sales.base=abc"]
+)
+def test_bad_overrides_are_errors(item: str) -> None:
+    a = load_assumptions(SHIPPED)
+    with pytest.raises(AssumptionsError, match="--set"):
+        a.with_overrides(parse_overrides([item]))
+
+
+def test_override_without_equals_sign_is_an_error() -> None:
+    with pytest.raises(AssumptionsError, match="KEY=VALUE"):
+        parse_overrides(["retention.sales.base"])
+
+
+def test_missing_or_broken_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(AssumptionsError, match="no such assumptions file"):
+        load_assumptions(tmp_path / "nope.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[retention.sales\nbase = 1")
+    with pytest.raises(AssumptionsError, match="not valid TOML"):
+        load_assumptions(broken)
+
+
+def test_draws_follow_ranges_and_correlations() -> None:
+    a = load_assumptions(SHIPPED)
+    draws = draw(a, list(a.parameters))
+    for key, values in draws.items():
+        p = a[key]
+        assert values.shape == (a.draws,)
+        assert p.low <= values.min() and values.max() <= p.high, key
+    rho = np.corrcoef(draws["retention.sales"], draws["retention.service"])[0, 1]
+    assert rho == pytest.approx(a.correlations[("retention.sales", "retention.service")], abs=0.1)
+    independent = np.corrcoef(draws["earnings.annual"], draws["retention.sales"])[0, 1]
+    assert abs(independent) < 0.1
