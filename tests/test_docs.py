@@ -33,3 +33,22 @@ def test_readme_documents_every_input_column() -> None:
     table = README.split("### Columns", 1)[1].split("\n### ", 1)[0]
     for column in (*S.TEXT_COLUMNS, S.LATITUDE, S.LONGITUDE, *S.NUMERIC_COLUMNS):
         assert f"`{column}`" in table, column
+
+
+def test_readme_lists_every_assumption_as_in_the_shipped_file() -> None:
+    from dealernet.assumptions import load_assumptions, markdown_table
+
+    table = markdown_table(load_assumptions(ROOT / "data" / "assumptions.toml"))
+    assert table in README, "regenerate the README's assumption table from data/assumptions.toml"
+
+
+def test_readme_shows_the_default_scenario_as_shipped() -> None:
+    default = (ROOT / "data" / "scenarios" / "default.toml").read_text(encoding="utf-8").strip()
+    assert default in README
+
+
+def test_readme_python_example_runs(tmp_path, monkeypatch) -> None:
+    block = README.split("## Python", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(ROOT)
+    code = block.replace('"my_dealers.xlsx"', '"data/dealers/infiniti.csv"')
+    exec(compile(code, "README", "exec"), {})  # noqa: S102 - our own README's example

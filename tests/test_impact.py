@@ -31,8 +31,8 @@ def site(dealer_id: str, lat: float, lon: float, **extra: object) -> dict[str, o
 
 
 def decision(
-    dealer_id: str, lat: float, lon: float, what: str, miles: float = np.nan, host: str | None = None,
-    same_owner: bool = False, owner: str = "G", state: str = "TX",
+    dealer_id: str, lat: float, lon: float, what: str, miles: float = np.nan,
+    host: str | None = None, same_owner: bool = False, owner: str = "G", state: str = "TX",
 ) -> dict[str, object]:  # fmt: skip
     return {
         "dealer_id": dealer_id, "decision": what, "host_dealer_id": host,
@@ -41,8 +41,12 @@ def decision(
     }  # fmt: skip
 
 
+HOST = site("H", 31.0, -97.0, brand="Nissan")
+
+
 def run(sites: list[dict], decisions: list[dict], assumptions=ASSUMPTIONS):
-    return estimate_impacts(pd.DataFrame(sites), pd.DataFrame(decisions), assumptions, "Infiniti")
+    network = pd.DataFrame([*sites, HOST])
+    return estimate_impacts(network, pd.DataFrame(decisions), assumptions, "Infiniti", "Nissan")
 
 
 def test_calibration_of_sample_baselines() -> None:
@@ -56,7 +60,7 @@ def test_calibration_of_sample_baselines() -> None:
             [decision(i, la, lo, "keep") for i, la, lo in
              zip(sites["dealer_id"], sites["latitude"], sites["longitude"], strict=True)]
         )  # fmt: skip
-        table = estimate_impacts(net, decisions, ASSUMPTIONS, brand).table
+        table = estimate_impacts(net, decisions, ASSUMPTIONS, brand, "Nissan").table
         assert (table["revenue_source"] == "estimated").all()
         mean = table["baseline_revenue_total"].mean()
         assert abs(mean / revenue - 1) < 0.10, (brand, mean)
@@ -216,7 +220,7 @@ def test_counties_come_from_the_boundary_layer() -> None:
     decisions = pd.DataFrame(
         [decision("A", 32.78, -96.80, "close"), decision("B", 40.75, -73.99, "close", state="NY")]
     )
-    impacts = estimate_impacts(pd.DataFrame(sites), decisions, ASSUMPTIONS, "Infiniti")
+    impacts = estimate_impacts(pd.DataFrame(sites), decisions, ASSUMPTIONS, "Infiniti", "Nissan")
     counties = rollups.counties(decisions, impacts).set_index("region")
     assert counties.loc["48113", "region_name"] == "Dallas"
     assert counties.loc["36061", "region_name"] == "New York"

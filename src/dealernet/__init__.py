@@ -25,6 +25,22 @@ _API: dict[str, str] = {
     "classify": "dealernet.network",
     "run": "dealernet.pipeline",
     "Result": "dealernet.pipeline",
+    "load_scenario": "dealernet.scenario",
+    "parse_scenario": "dealernet.scenario",
+    "Scenario": "dealernet.scenario",
+    "Rule": "dealernet.scenario",
+    "apply_rules": "dealernet.rules",
+    "Decisions": "dealernet.rules",
+    "parse_condition": "dealernet.conditions",
+    "Condition": "dealernet.conditions",
+    "load_assumptions": "dealernet.assumptions",
+    "Assumptions": "dealernet.assumptions",
+    "estimate_impacts": "dealernet.impact",
+    "Impacts": "dealernet.impact",
+    "compute_access": "dealernet.access",
+    "Access": "dealernet.access",
+    "load_places": "dealernet.places",
+    "resolve_place": "dealernet.places",
     "generate_sample": "dealernet.sample",
     "write_sample": "dealernet.sample",
     "SiteIndex": "dealernet.geo",
@@ -34,23 +50,34 @@ _API: dict[str, str] = {
     "InvalidInputError": "dealernet._errors",
     "ScenarioError": "dealernet._errors",
     "ConditionError": "dealernet._errors",
+    "AssumptionsError": "dealernet._errors",
+    "QueryError": "dealernet._errors",
 }
 
 __all__ = ["__version__", *_API]
 
 if TYPE_CHECKING:  # pragma: no cover
     from dealernet._errors import (
+        AssumptionsError,
         ConditionError,
         DealernetError,
         InputFileError,
         InvalidInputError,
+        QueryError,
         ScenarioError,
     )
+    from dealernet.access import Access, compute_access
+    from dealernet.assumptions import Assumptions, load_assumptions
+    from dealernet.conditions import Condition, parse_condition
     from dealernet.geo import SiteIndex, geodesic_miles
+    from dealernet.impact import Impacts, estimate_impacts
     from dealernet.loader import load_network, read_network, validate_files
     from dealernet.network import classify
     from dealernet.pipeline import Result, run
+    from dealernet.places import load_places, resolve_place
+    from dealernet.rules import Decisions, apply_rules
     from dealernet.sample import generate_sample, write_sample
+    from dealernet.scenario import Rule, Scenario, load_scenario, parse_scenario
     from dealernet.validate import Problem, ValidationReport
 
 

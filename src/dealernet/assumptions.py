@@ -358,3 +358,17 @@ def _nearest_pd(corr: np.ndarray) -> np.ndarray:
     fixed = vectors @ np.diag(np.clip(values, 1e-6, None)) @ vectors.T
     scale = np.sqrt(np.diag(fixed))
     return fixed / np.outer(scale, scale)
+
+
+def markdown_table(assumptions: Assumptions) -> str:
+    """Every parameter as a Markdown table row (the README's assumption table)."""
+    lines = ["| parameter | base | low - high | unit | source |", "| --- | --- | --- | --- | --- |"]
+    for key, p in assumptions.parameters.items():
+        lines.append(
+            f"| `{key}` | {_fmt(p.base)} | {_fmt(p.low)} - {_fmt(p.high)} | {p.unit} | {p.source} |"
+        )
+    return "\n".join(lines)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:g}"

@@ -89,8 +89,36 @@ def out_option(func: F) -> F:
     )(func)
 
 
+def analysis_options(func: F) -> F:
+    """``--scenario``, ``--assumptions`` and ``--set``: what a run is made with."""
+    func = click.option(
+        "--set",
+        "overrides",
+        metavar="KEY=VALUE",
+        multiple=True,
+        help="Change one setting; repeatable. Assumptions: retention.sales.base=0.5; "
+        "scenario: rules.nearest.max_distance_miles=25.",
+    )(func)
+    func = click.option(
+        "--assumptions",
+        "-a",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=settings.DEFAULT_ASSUMPTIONS,
+        show_default=True,
+        help="Impact assumptions file (TOML).",
+    )(func)
+    return click.option(
+        "--scenario",
+        "-s",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=settings.DEFAULT_SCENARIO,
+        show_default=True,
+        help="Scenario file (TOML) with the rules to apply.",
+    )(func)
+
+
 def _dealer_paths(dealers: tuple[Path, ...]) -> list[Path]:
-    return list(dealers) if dealers else [settings.DEFAULT_DEALERS]
+    return list(dealers) if dealers else [settings.find_default(settings.DEFAULT_DEALERS)]
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -110,27 +138,42 @@ def cli() -> None:
     epilog="""\b
 Examples:
   dealernet run
-  dealernet run --dealers my_dealers.xlsx --out results
-  dealernet run --skip-invalid"""
+  dealernet run --scenario data/scenarios/conservative.toml --out results
+  dealernet run --dealers my_dealers.xlsx --skip-invalid
+  dealernet run --set rules.nearest.max_distance_miles=25 --set retention.sales.base=0.5"""
 )
 @dealers_option
+@analysis_options
 @out_option
 @handle_errors
-def run(dealers: tuple[Path, ...], skip_invalid: bool, out: Path) -> None:
-    """Load and check the network, then run the whole analysis."""
-    from dealernet import pipeline
+def run(
+    dealers: tuple[Path, ...],
+    skip_invalid: bool,
+    scenario: Path,
+    assumptions: Path,
+    overrides: tuple[str, ...],
+    out: Path,
+) -> None:
+    """Decide every Infiniti store, estimate the losses, and write tables, maps and reports."""
+    from dealernet import pipeline, terminal
     from dealernet.loader import load_network
+    from dealernet.outputs import write_tables
 
     console = _console()
-    with console.status("Loading dealer files..."):
+    the_scenario, the_assumptions = _load_settings(scenario, assumptions, overrides)
+    with console.status("Loading dealer files...") as status:
         network = load_network(_dealer_paths(dealers), skip_invalid=skip_invalid)
-    report = network.attrs.get("validation")
-    if report is not None:
-        _print_dropped(report)
-    result = pipeline.run(network)
-    from dealernet import terminal
-
-    terminal.print_network_summary(console, result)
+        _print_dropped(network.attrs.get("validation"))
+        result = pipeline.run(
+            network,
+            the_scenario,
+            the_assumptions,
+            progress=lambda stage: status.update(f"Running: {stage}..."),
+        )
+        status.update("Writing tables...")
+        written = write_tables(result, out)
+    terminal.print_run_summary(console, result)
+    console.print(f"Wrote {len(written)} tables to {_escape(str(out / 'data'))}")
 
 
 @cli.command(
@@ -210,8 +253,27 @@ def _print_report(report: Any, limit: int | None) -> None:
     console.print(f"[{colour}]{_escape(report.summary())}[/]")
 
 
+def _load_settings(
+    scenario: Path, assumptions: Path, overrides: tuple[str, ...]
+) -> tuple[Any, Any]:
+    """The scenario and assumptions, with ``--set`` overrides routed to the right one."""
+    from dealernet.assumptions import load_assumptions, parse_overrides
+    from dealernet.scenario import load_scenario, parse_override
+    from dealernet.settings import SCENARIO_SECTIONS
+
+    the_scenario = load_scenario(settings.find_default(scenario))
+    the_assumptions = load_assumptions(settings.find_default(assumptions))
+    to_scenario = [o for o in overrides if o.split(".", 1)[0].strip() in SCENARIO_SECTIONS]
+    to_assumptions = [o for o in overrides if o not in to_scenario]
+    if to_scenario:
+        the_scenario = the_scenario.with_overrides(dict(map(parse_override, to_scenario)))
+    if to_assumptions:
+        the_assumptions = the_assumptions.with_overrides(parse_overrides(to_assumptions))
+    return the_scenario, the_assumptions
+
+
 def _print_dropped(report: Any) -> None:
-    if not report.dropped_rows:
+    if report is None or not report.dropped_rows:
         return
     console = _console(stderr=True)
     for line in report.lines(limit=settings.MAX_PROBLEMS_SHOWN):

@@ -85,6 +85,7 @@ def estimate_impacts(
     decisions: pd.DataFrame,
     assumptions: Assumptions,
     source_brand: str,
+    host_brand: str,
 ) -> Impacts:
     """Estimate baselines and losses for every row of ``decisions``.
 
@@ -100,7 +101,7 @@ def estimate_impacts(
     keys = _keys(assumptions, source_brand)
     p = draw(assumptions, keys)
     base = _baseline(sites, p, assumptions, source_brand)
-    loss = _losses(sites, base, p, assumptions, source_brand, network, decisions)
+    loss = _losses(sites, base, p, assumptions, (source_brand, host_brand), network, decisions)
     table = _table(sites, base, loss, assumptions, source_brand)
     return Impacts(table=table, draws=loss, assumptions=assumptions)
 
@@ -183,10 +184,11 @@ def _losses(
     base: dict[str, np.ndarray],
     p: dict[str, np.ndarray],
     a: Assumptions,
-    brand: str,
+    brands: tuple[str, str],
     network: pd.DataFrame,
     decisions: pd.DataFrame,
 ) -> dict[str, np.ndarray]:
+    brand, host = brands
     decision = sites[DECISION].to_numpy()
     absorbed = (decision == "absorb")[None, :]
     closed = (decision == "close")[None, :]
@@ -203,10 +205,10 @@ def _losses(
         "service": base["employees_service"] * r_service * staffing,
         "office": base["employees_office"] * kept_office,
     }
-    recapture_miles = _recapture_miles(sites, network, decisions, brand)
+    recapture_miles = _recapture_miles(sites, network, decisions, brand, host)
     half = p["distance_decay.sales_half_miles"][:, None]
     recaptured = p["recapture.at_zero_miles"][:, None] * np.power(
-        0.5, recapture_miles[None, :] / half
+        0.5, np.nan_to_num(recapture_miles, nan=np.inf)[None, :] / half
     )
 
     out: dict[str, np.ndarray] = {}
@@ -231,22 +233,23 @@ def _losses(
 
 
 def _recapture_miles(
-    sites: pd.DataFrame, network: pd.DataFrame, decisions: pd.DataFrame, brand: str
+    sites: pd.DataFrame, network: pd.DataFrame, decisions: pd.DataFrame, brand: str, host: str
 ) -> np.ndarray:
-    """For each closed store, miles to the nearest source-brand point of sale that remains."""
-    decision = sites[DECISION].to_numpy()
-    out = np.full(len(sites), np.inf)
-    closed = decision == "close"
+    """For each closed store, miles to the nearest source-brand point of sale that remains.
+
+    NaN for stores that do not close; ``inf`` when no point of sale remains at all.
+    """
+    from dealernet.access import points_of_sale
+
+    out = np.full(len(sites), np.nan)
+    closed = sites[DECISION].to_numpy() == "close"
     if not closed.any():
         return out
-    remaining = decisions[decisions[DECISION].isin(["keep", "unaffected"])][S.DEALER_ID]
-    hosts = decisions.loc[decisions[DECISION] == "absorb", HOST_ID].dropna()
-    points = network[network[S.DEALER_ID].isin(set(remaining) | set(hosts))]
-    if len(points):
-        index = SiteIndex.build(points[S.LATITUDE].to_numpy(), points[S.LONGITUDE].to_numpy())
-        lat = sites.loc[closed, S.LATITUDE].to_numpy()
-        lon = sites.loc[closed, S.LONGITUDE].to_numpy()
-        out[closed] = index.nearest(lat, lon)[1]
+    _before, after = points_of_sale(network, decisions, brand, host)
+    index = SiteIndex.build(after[S.LATITUDE].to_numpy(), after[S.LONGITUDE].to_numpy())
+    lat = sites.loc[closed, S.LATITUDE].to_numpy()
+    lon = sites.loc[closed, S.LONGITUDE].to_numpy()
+    out[closed] = index.nearest(lat, lon)[1]
     return out
 
 

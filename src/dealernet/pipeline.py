@@ -1,19 +1,32 @@
 """``run()``: the whole analysis, stage by stage, as one call.
 
 Each stage is a plain function over (Geo)DataFrames in its own module; this module only
-ties them together and keeps what they return in a :class:`Result`.
+ties them together and keeps what they return in a :class:`Result`. Nothing here formats
+output: :mod:`dealernet.outputs` writes files, :mod:`dealernet.terminal` prints.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dealernet import network as N
-from dealernet import settings
+import pandas as pd
+
+from dealernet import rollups
+from dealernet.settings import DEFAULT_ASSUMPTIONS, DEFAULT_SCENARIO, find_default
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
+
+    from dealernet.access import Access
+    from dealernet.assumptions import Assumptions
+    from dealernet.impact import Impacts
+    from dealernet.rules import Decisions
+    from dealernet.scenario import Scenario
+
+#: Called with the name of each stage as it starts, for progress displays.
+Progress = Callable[[str], None]
 
 
 @dataclass
@@ -24,26 +37,124 @@ class Result:
     ----------
     network
         All sites as loaded (EPSG:4326).
-    sources
-        Source-brand sites with their nearest host and co-location ``status``.
-    source_brand, host_brand
-        The brands folded together.
+    scenario, assumptions
+        What the run was made with.
+    decisions
+        The rule engine's outcome: ``decisions.table`` has one row per source-brand site.
+    impacts
+        Baselines and losses per source-brand site (``impacts.table``) and the draws.
+    owners, regions
+        Roll-ups per owner group, and per state and county.
+    national
+        National totals.
+    access
+        Customer distances before and after, per place (``access.places``) and in sum.
     """
 
     network: gpd.GeoDataFrame
-    sources: gpd.GeoDataFrame
-    source_brand: str
-    host_brand: str
+    scenario: Scenario
+    assumptions: Assumptions
+    decisions: Decisions
+    impacts: Impacts
+    owners: pd.DataFrame
+    regions: pd.DataFrame
+    national: pd.Series
+    access: Access
+
+    @property
+    def source_brand(self) -> str:
+        return self.scenario.source_brand
+
+    @property
+    def host_brand(self) -> str:
+        return self.scenario.host_brand
+
+
+def default_scenario() -> Scenario:
+    """The scenario of the plan in the news (``data/scenarios/default.toml``)."""
+    from dealernet.scenario import load_scenario
+
+    return load_scenario(find_default(DEFAULT_SCENARIO))
+
+
+def default_assumptions() -> Assumptions:
+    """The shipped, sourced assumptions (``data/assumptions.toml``)."""
+    from dealernet.assumptions import load_assumptions
+
+    return load_assumptions(find_default(DEFAULT_ASSUMPTIONS))
 
 
 def run(
     network: gpd.GeoDataFrame,
-    source_brand: str = settings.SOURCE_BRAND,
-    host_brand: str = settings.HOST_BRAND,
-    colocation_radius_miles: float = settings.COLOCATION_RADIUS_MILES,
+    scenario: Scenario | None = None,
+    assumptions: Assumptions | None = None,
+    *,
+    places: pd.DataFrame | None = None,
+    progress: Progress | None = None,
 ) -> Result:
-    """Classify the network and run every stage of the analysis."""
-    sources = N.classify(network, source_brand, host_brand, colocation_radius_miles)
-    return Result(
-        network=network, sources=sources, source_brand=source_brand, host_brand=host_brand
+    """Run every stage: rules, impacts, roll-ups and customer access.
+
+    Parameters
+    ----------
+    network
+        The loaded network (:func:`dealernet.load_network`).
+    scenario, assumptions
+        Default to the shipped ``data/scenarios/default.toml`` and ``data/assumptions.toml``.
+    places
+        Population points for customer access; defaults to the shipped US places.
+    progress
+        Called with each stage's name as it starts.
+    """
+    from dealernet.access import access_by_site, access_for_decisions
+    from dealernet.impact import estimate_impacts
+    from dealernet.places import load_places
+    from dealernet.rules import apply_rules
+
+    step = progress or (lambda _name: None)
+    scenario = scenario or default_scenario()
+    assumptions = assumptions or default_assumptions()
+    step("rules")
+    decisions = apply_rules(network, scenario)
+    table = decisions.table
+    step("customer access")
+    access = access_for_decisions(
+        load_places() if places is None else places,
+        network,
+        table,
+        scenario.source_brand,
+        scenario.host_brand,
     )
+    step("impacts")
+    impacts = estimate_impacts(
+        network, table, assumptions, scenario.source_brand, scenario.host_brand
+    )
+    affected = table.loc[table["decision"].isin(["absorb", "close"]), "dealer_id"]
+    served = access_by_site(access, list(affected))
+    impacts.table = _with_customers(impacts.table, served)
+    step("roll-ups")
+    return Result(
+        network=network,
+        scenario=scenario,
+        assumptions=assumptions,
+        decisions=decisions,
+        impacts=impacts,
+        owners=rollups.owners(table, impacts),
+        regions=rollups.regions(table, impacts),
+        national=rollups.national(table, impacts),
+        access=access,
+    )
+
+
+def _with_customers(table: pd.DataFrame, served: pd.DataFrame) -> pd.DataFrame:
+    """Add, per affected store, the people it served and how much farther they now go.
+
+    Columns are prefixed ``customers_``; stores that keep their showroom get 0 people.
+    """
+    served = served.rename(
+        columns={c: f"customers_{c}" for c in served.columns if c != "dealer_id"}
+    )
+    merged = table.merge(served, on="dealer_id", how="left")
+    for column in served.columns:
+        if column != "dealer_id" and pd.api.types.is_integer_dtype(served[column]):
+            merged[column] = merged[column].fillna(0).astype("int64")
+    return merged

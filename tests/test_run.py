@@ -1,0 +1,91 @@
+"""`dealernet run` end to end on the sample: decisions per rule, totals, tables written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from dealernet.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+DEALERS = ROOT / "data" / "dealers"
+SCENARIOS = ROOT / "data" / "scenarios"
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("out")
+    result = CliRunner().invoke(cli, ["run", "--dealers", str(DEALERS), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_run_prints_decisions_per_rule_and_national_ranges(sample_run) -> None:
+    out, output = sample_run
+    decisions = pd.read_csv(out / "data" / "decisions.csv")
+    for rule_id, count in decisions["rule_id"].value_counts().items():
+        row = next(line for line in output.splitlines() if f" {rule_id} " in line)
+        assert f" {count} " in row, row
+    assert "National totals" in output and "Jobs lost" in output
+    assert "Population-weighted mean distance" in output
+
+
+def test_run_writes_every_table_with_one_row_per_infiniti_site(sample_run) -> None:
+    out, _ = sample_run
+    infiniti = pd.read_csv(DEALERS / "infiniti.csv", dtype=str)
+    for name in ("decisions.csv", "impacts.csv"):
+        table = pd.read_csv(out / "data" / name, dtype={"dealer_id": str})
+        assert list(table["dealer_id"]) == list(infiniti["dealer_id"])
+    owners = pd.read_csv(out / "data" / "owners.csv")
+    assert owners["stores"].sum() == len(infiniti)
+    summary = json.loads((out / "data" / "summary.json").read_text())
+    assert (
+        summary["decisions"]["absorb"]
+        == (pd.read_csv(out / "data" / "decisions.csv")["decision"] == "absorb").sum()
+    )
+    access = pd.read_csv(out / "data" / "access.csv")
+    assert len(access) == summary["access"]["places"] == 21_783
+
+
+def test_same_inputs_give_byte_identical_tables(sample_run, tmp_path: Path) -> None:
+    out, _ = sample_run
+    again = CliRunner().invoke(cli, ["run", "--dealers", str(DEALERS), "--out", str(tmp_path)])
+    assert again.exit_code == 0
+    for name in ("decisions.csv", "impacts.csv", "owners.csv", "regions.csv"):
+        assert (out / "data" / name).read_bytes() == (tmp_path / "data" / name).read_bytes(), name
+
+
+def test_scenario_and_set_change_the_outcome(tmp_path: Path) -> None:
+    args = ["run", "--dealers", str(DEALERS), "--out", str(tmp_path)]
+    result = CliRunner().invoke(cli, [*args, "--scenario", str(SCENARIOS / "absorb-all.toml")])
+    assert result.exit_code == 0, result.output
+    decisions = pd.read_csv(tmp_path / "data" / "decisions.csv")
+    assert set(decisions["decision"]) == {"absorb", "unaffected"}
+    result = CliRunner().invoke(
+        cli, [*args, "--set", "rules.nearest.max_distance_miles=5", "--set", "retention.sales=0.5"]
+    )
+    assert result.exit_code == 0, result.output
+    tight = pd.read_csv(tmp_path / "data" / "decisions.csv")
+    assert (tight["decision"] == "close").sum() > 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "retention.sale.base=0.5"], "did you mean 'retention.sales.base'"),
+        (["--set", "rules.nearst.capacity=2"], "no rule 'nearst'"),
+        (["--scenario", "nope.toml"], "no scenario file"),
+        (["--assumptions", "nope.toml"], "no such assumptions file"),
+    ],
+)
+def test_bad_settings_are_clear_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(
+        cli, ["run", "--dealers", str(DEALERS), "--out", str(tmp_path), *args]
+    )
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,312 @@
+"""Scenario files: the bundled ones load, and malformed ones are refused with every problem."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+import pytest
+
+from dealernet import settings
+from dealernet._errors import ScenarioError
+from dealernet.scenario import (
+    ABSORB,
+    CLOSE,
+    KEEP,
+    OPTIMAL,
+    REQUIRE,
+    Scenario,
+    load_scenario,
+    parse_override,
+    parse_scenario,
+)
+
+MINIMAL = {
+    "scenario": {"name": "test", "source_brand": "Infiniti", "host_brand": "Nissan"},
+    "rules": [{"id": "all", "action": "absorb"}],
+}
+
+
+def scenario_with(*rules: dict[str, object], **meta: object) -> dict[str, object]:
+    data = copy.deepcopy(MINIMAL)
+    data["rules"] = list(rules)
+    data["scenario"].update(meta)  # type: ignore[union-attr]
+    return data
+
+
+def write(tmp_path: Path, text: str, name: str = "scenario.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- the bundled scenarios ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["default", "absorb-all", "conservative"])
+def test_bundled_scenarios_load(scenarios_dir: Path, name: str) -> None:
+    scenario = load_scenario(scenarios_dir / f"{name}.toml")
+    assert scenario.source_brand == "Infiniti"
+    assert scenario.host_brand == "Nissan"
+    assert scenario.rules
+    assert scenario.source.endswith(f"{name}.toml")
+
+
+def test_default_scenario_is_the_plan_in_the_issue(scenarios_dir: Path) -> None:
+    scenario = load_scenario(scenarios_dir / "default.toml")
+    assert scenario.rule_ids == ("keep-strong", "same-owner", "nearest", "close-rest")
+    keep, same, nearest, close = scenario.rules
+    assert keep.action == KEEP and keep.when is not None
+    assert keep.when.text == "annual_new_units >= 600"
+    assert (same.action, same.same_owner, same.capacity, same.max_distance_miles) == (
+        ABSORB, REQUIRE, 2, 40.0,
+    )  # fmt: skip
+    assert (nearest.max_distance_miles, nearest.capacity, nearest.assignment) == (30.0, 1, OPTIMAL)
+    assert nearest.exclude_hosts is not None
+    assert close.action == CLOSE and close.when is None
+    assert scenario.colocation_radius_miles == 0.25
+    assert scenario.distance.metric == "geodesic"
+
+
+def test_absorb_all_has_no_limits(scenarios_dir: Path) -> None:
+    (rule,) = load_scenario(scenarios_dir / "absorb-all.toml").rules
+    assert rule.action == ABSORB
+    assert rule.max_distance_miles is None and rule.capacity is None and rule.when is None
+
+
+def test_defaults_fill_in_what_a_file_leaves_out() -> None:
+    scenario = parse_scenario(MINIMAL, "x.toml")
+    assert scenario.colocation_radius_miles == settings.COLOCATION_RADIUS_MILES
+    assert scenario.distance.circuity_factor == settings.CIRCUITY_FACTOR
+    assert scenario.distance.metric == "geodesic"
+    rule = scenario.rules[0]
+    assert (rule.same_owner, rule.assignment, rule.capacity) == ("ignore", "nearest", None)
+
+
+def test_brand_spellings_are_normalised() -> None:
+    data = scenario_with(
+        {"id": "a", "action": "absorb"}, source_brand="INFINITI", host_brand="nissan"
+    )
+    scenario = parse_scenario(data)
+    assert (scenario.source_brand, scenario.host_brand) == ("Infiniti", "Nissan")
+
+
+# --- malformed scenarios ----------------------------------------------------------------
+
+
+def test_malformed_scenario_lists_every_problem(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[scenario]
+name = "broken"
+source_brand = "Infinity Motors"
+host_brand = "Nissan"
+colocation_radius_miles = -1
+
+[distance]
+metric = "crow"
+circuity_factor = 0.8
+
+[[rules]]
+id = "keep-strong"
+when = "annual_new_unit >= 600"
+action = "keep"
+capacity = 2
+
+[[rules]]
+id = "nearest"
+action = "absorb"
+max_distance_miles = -5
+max_distanse = 3
+capacity = 1.5
+same_owner = "always"
+assignment = "best"
+
+[[rules]]
+id = "nearest"
+action = "merge"
+
+[[rules]]
+action = "close"
+""",
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    message = str(info.value)
+    expected = [
+        "unknown brand 'Infinity Motors'",
+        "[scenario], key 'colocation_radius_miles': must be at least 0",
+        "[distance], key 'metric'",
+        "[distance], key 'circuity_factor': must be at least 1",
+        "rule 'keep-strong', key 'when'",
+        "Did you mean `annual_new_units`?",
+        "rule 'keep-strong', key 'capacity': only applies to action = \"absorb\"",
+        "rule 'nearest', key 'max_distance_miles': must be at least 0",
+        "unknown key 'max_distanse' (did you mean 'max_distance_miles'?)",
+        "rule 'nearest', key 'capacity': must be a whole number",
+        "rule 'nearest', key 'same_owner'",
+        "rule 'nearest', key 'assignment'",
+        "duplicate rule id 'nearest'",
+        "text 'merge' is not one of keep, absorb, close",
+        "rule #4: missing key 'id'",
+    ]
+    for piece in expected:
+        assert piece in message, piece
+    assert f"{path} has {len(expected) - 1} problems" in message  # "Did you mean" is in a line
+    problem_lines = [line for line in message.splitlines() if line.startswith("  - ")]
+    assert all(str(path) in line for line in problem_lines)
+
+
+def test_source_and_host_must_differ() -> None:
+    with pytest.raises(ScenarioError, match="source_brand and host_brand are both 'Nissan'"):
+        parse_scenario(scenario_with({"id": "a", "action": "close"}, source_brand="Nissan"))
+
+
+def test_missing_tables_and_keys_are_named() -> None:
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario({"scenrio": {}}, "s.toml")
+    message = str(info.value)
+    assert "unknown key 'scenrio' (did you mean 'scenario'?)" in message
+    assert "missing the [scenario] table" in message
+    assert "missing [[rules]]" in message
+    with pytest.raises(ScenarioError, match="missing key 'host_brand'"):
+        parse_scenario(
+            {"scenario": {"name": "x", "source_brand": "Infiniti"}, "rules": MINIMAL["rules"]}
+        )
+
+
+def test_wrong_types_are_reported_with_a_fix() -> None:
+    data = scenario_with(
+        {"id": "a", "action": "absorb", "max_distance_miles": "40", "same_owner": True},
+        {"id": "b", "action": "close", "when": 5},
+    )
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(data, "s.toml")
+    message = str(info.value)
+    assert "must be a number, not text '40' (remove the quotes)" in message
+    assert 'must be "require", "prefer" or "ignore", not true/false' in message
+    assert "rule 'b', key 'when': must be a condition in quotes" in message
+
+
+def test_rule_after_an_unconditional_close_can_never_apply() -> None:
+    data = scenario_with({"id": "close-all", "action": "close"}, {"id": "late", "action": "keep"})
+    with pytest.raises(ScenarioError, match="rule 'late': can never apply: rule 'close-all'"):
+        parse_scenario(data)
+
+
+def test_conditions_are_checked_against_the_right_fields() -> None:
+    ok = scenario_with(
+        {
+            "id": "a",
+            "action": "absorb",
+            "when": 'state == "TX" and distance_to_nearest_host < 50 and owner_store_count > 1',
+            "exclude_hosts": "has_source_showroom or annual_new_units < 300",
+        }
+    )
+    assert parse_scenario(ok).rules[0].exclude_hosts is not None
+    bad = scenario_with({"id": "a", "action": "absorb", "when": "has_source_showroom"})
+    with pytest.raises(ScenarioError, match="rule 'a', key 'when'.*unknown field"):
+        parse_scenario(bad, "s.toml")
+
+
+def test_bad_condition_names_file_rule_key_and_text() -> None:
+    data = scenario_with(
+        {"id": "nearest", "action": "absorb", "when": "__import__('os').system('id')"}
+    )
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(data, "scenario.toml")
+    assert (
+        "scenario.toml, rule 'nearest', key 'when': condition `__import__('os').system('id')`"
+        in str(info.value)
+    )
+
+
+def test_toml_syntax_error_gives_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, '[scenario]\nname = "x"\nsource_brand "Infiniti"\n')
+    with pytest.raises(ScenarioError, match=r"not valid TOML: .*line 3, column 14"):
+        load_scenario(path)
+
+
+def test_unreadable_files_are_scenario_errors(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="no scenario file at"):
+        load_scenario(tmp_path / "missing.toml")
+    with pytest.raises(ScenarioError, match="cannot read scenario file"):
+        load_scenario(tmp_path)  # a folder
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes('name = "Peña"'.encode("latin-1"))
+    with pytest.raises(ScenarioError, match="not UTF-8"):
+        load_scenario(latin1)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can read anything")
+def test_file_without_permission_is_a_scenario_error(tmp_path: Path) -> None:  # pragma: no cover
+    path = write(tmp_path, "x = 1")
+    path.chmod(0)
+    with pytest.raises(ScenarioError, match="cannot read"):
+        load_scenario(path)
+
+
+# --- overrides ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def default(scenarios_dir: Path) -> Scenario:
+    return load_scenario(scenarios_dir / "default.toml")
+
+
+def test_overrides_give_a_new_validated_scenario(default: Scenario) -> None:
+    changed = default.with_overrides(
+        {"rules.nearest.max_distance_miles": 25, "scenario.colocation_radius_miles": 0.5}
+    )
+    assert changed.rule("nearest").max_distance_miles == 25
+    assert changed.colocation_radius_miles == 0.5
+    assert default.rule("nearest").max_distance_miles == 30  # the original is untouched
+    assert changed.rule("same-owner") == default.rule("same-owner")
+    assert "rules.nearest.max_distance_miles=25" in changed.source
+
+
+def test_star_override_sets_every_rule_that_takes_the_key(default: Scenario) -> None:
+    changed = default.with_overrides({"rules.*.max_distance_miles": 15})
+    assert [r.max_distance_miles for r in changed.rules if r.action == ABSORB] == [15, 15]
+
+
+def test_none_override_removes_a_limit(default: Scenario) -> None:
+    changed = default.with_overrides({"rules.nearest.capacity": None})
+    assert changed.rule("nearest").capacity is None
+
+
+def test_bad_overrides_are_refused_clearly(default: Scenario) -> None:
+    with pytest.raises(ScenarioError, match="no rule 'neerest' \\(did you mean 'nearest'\\?\\)"):
+        default.with_overrides({"rules.neerest.capacity": 2})
+    with pytest.raises(ScenarioError, match="not a setting path"):
+        default.with_overrides({"nearest.capacity": 2})
+    with pytest.raises(ScenarioError, match="must be at least 0"):
+        default.with_overrides({"rules.nearest.max_distance_miles": -1})
+    with pytest.raises(ScenarioError, match="unknown key 'capasity'"):
+        default.with_overrides({"rules.nearest.capasity": 1})
+    with pytest.raises(ScenarioError, match="only applies to action"):
+        default.with_overrides({"rules.close-rest.capacity": 1})
+
+
+def test_to_dict_round_trips(default: Scenario) -> None:
+    assert parse_scenario(default.to_dict(), default.source) == default
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("rules.nearest.max_distance_miles=25", ("rules.nearest.max_distance_miles", 25)),
+        ("rules.nearest.assignment=optimal", ("rules.nearest.assignment", "optimal")),
+        ('scenario.name = "x y"', ("scenario.name", "x y")),
+        ("distance.circuity_factor=1.3", ("distance.circuity_factor", 1.3)),
+    ],
+)
+def test_parse_override_reads_toml_values(text: str, expected: tuple[str, object]) -> None:
+    assert parse_override(text) == expected
+
+
+def test_parse_override_needs_an_equals_sign() -> None:
+    with pytest.raises(ScenarioError, match="path=value"):
+        parse_override("rules.nearest.capacity")
