@@ -187,3 +187,30 @@ def test_inputs_are_never_modified(tmp_path: Path) -> None:
     path.chmod(0o444)
     load_network(path)
     assert path.read_bytes() == before
+
+
+def test_progress_is_reported_per_file_and_check(tmp_path: Path) -> None:
+    frame = dealer_frame()
+    frame.iloc[:2].to_csv(tmp_path / "infiniti.csv", index=False)
+    frame.iloc[2:].to_csv(tmp_path / "nissan.csv", index=False)
+    calls: list[tuple[str, int, int]] = []
+    load_network(tmp_path, progress=lambda *args: calls.append(args))
+    labels = [c[0] for c in calls]
+    assert labels[:2] == ["Reading infiniti.csv", "Reading nissan.csv"]
+    assert labels[-1] == "Loaded"
+    assert all(done <= total for _, done, total in calls)
+    assert [done for _, done, _ in calls] == sorted(done for _, done, _ in calls)
+
+
+def test_quoted_line_breaks_keep_exact_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "dealers.csv"
+    path.write_text(
+        "dealer_id,name,brand,address,latitude,longitude\n"
+        'I-1,"Infiniti of\nDallas",Infiniti,"1 Main St\nSuite 2",32.9,-96.7\n'
+        "I-2,Denver,Infiniti,,95.0,-104.9\n",
+        encoding="utf-8",
+    )
+    from dealernet import validate_files
+
+    report = validate_files(path)
+    assert [p.row for p in report.errors] == [4]  # the second record starts on line 4

@@ -97,6 +97,32 @@ def _pick(values: object, index: np.ndarray) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=1)
+def _us_outline() -> object:
+    """The 50 states and DC as one prepared geometry, for fast point-in-country tests."""
+    import shapely
+
+    layer = states()
+    outline = shapely.union_all(layer[layer["state"].isin(list(STATES_50_DC))].geometry.to_numpy())
+    shapely.prepare(outline)
+    return outline
+
+
+def in_us(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Whether each point lies in the 50 states or DC (within the coast tolerance)."""
+    import shapely
+
+    lat = np.asarray(lat, dtype="float64")
+    lon = np.asarray(lon, dtype="float64")
+    outline = _us_outline()
+    inside = shapely.contains_xy(outline, lon, lat)
+    out = np.flatnonzero(~inside)
+    if out.size:
+        near = shapely.dwithin(outline, shapely.points(lon[out], lat[out]), COAST_TOLERANCE_DEG)
+        inside[out[near]] = True
+    return inside
+
+
 def in_50_states_dc(codes: np.ndarray) -> np.ndarray:
     """Whether each state code is one of the 50 states or DC."""
     return np.isin(codes.astype(str), list(STATES_50_DC))

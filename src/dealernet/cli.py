@@ -7,9 +7,10 @@ and exit status 1; nothing a user feeds in should ever show a traceback. Heavy i
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -161,16 +162,20 @@ def run(
 
     console = _console()
     the_scenario, the_assumptions = _load_settings(scenario, assumptions, overrides)
-    with console.status("Loading dealer files...") as status:
-        network = load_network(_dealer_paths(dealers), skip_invalid=skip_invalid)
-        _print_dropped(network.attrs.get("validation"))
-        result = pipeline.run(
-            network,
-            the_scenario,
-            the_assumptions,
-            progress=lambda stage: status.update(f"Running: {stage}..."),
+    stages = ["rules", "customer access", "impacts", "roll-ups", "tables"]
+    with _progress_bar() as progress:
+        network = load_network(
+            _dealer_paths(dealers),
+            skip_invalid=skip_invalid,
+            progress=lambda label, _done, _total: progress(label, 0, len(stages)),
         )
-        status.update("Writing tables...")
+        _print_dropped(network.attrs.get("validation"))
+
+        def stage(name: str) -> None:
+            progress(f"Running: {name}", stages.index(name), len(stages))
+
+        result = pipeline.run(network, the_scenario, the_assumptions, progress=stage)
+        stage("tables")
         written = write_tables(result, out)
     terminal.print_run_summary(console, result)
     console.print(f"Wrote {len(written)} tables to {_escape(str(out / 'data'))}")
@@ -204,7 +209,8 @@ def validate(paths: tuple[Path, ...], problems: Path | None, max_problems: int) 
     """
     from dealernet.loader import validate_files
 
-    report = validate_files(_dealer_paths(paths))
+    with _progress_bar() as progress:
+        report = validate_files(_dealer_paths(paths), progress=progress)
     _print_report(report, limit=max_problems)
     if problems is not None:
         from dealernet._atomic import write_csv
@@ -251,6 +257,27 @@ def _print_report(report: Any, limit: int | None) -> None:
         console.print(_escape(line), style=style)
     colour = "green" if report.ok else "red"
     console.print(f"[{colour}]{_escape(report.summary())}[/]")
+
+
+@contextlib.contextmanager
+def _progress_bar() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar on standard error, fed by ``(description, done, total)`` calls."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=_console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task("Starting", total=1)
+
+    def update(description: str, done: int, total: int) -> None:
+        bar.update(task, description=description, completed=done, total=total)
+
+    with bar:
+        yield update
 
 
 def _load_settings(

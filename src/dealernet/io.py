@@ -180,6 +180,9 @@ def _read_csv(path: Path) -> RawTable:
             raise _FileProblem("the file is binary, not text", _FIX_FORMAT)
     text, _ = decode(data)
     delimiter = sniff_delimiter(text)
+    fast = _read_csv_fast(path, text, delimiter)
+    if fast is not None:
+        return fast
     reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter)
     csv.field_size_limit(2**31 - 1)
     header: list[str] | None = None
@@ -197,6 +200,34 @@ def _read_csv(path: Path) -> RawTable:
     if header is None:
         raise _FileProblem("the file is empty", "Export the dealer list again; it has no rows.")
     return RawTable(path, _frame(header, records), np.asarray(lines, dtype="int64"), "line")
+
+
+def _read_csv_fast(path: Path, text: str, delimiter: str) -> RawTable | None:
+    """Parse with pandas' C reader when every record sits on its own line.
+
+    Then a record's line number is its position plus one, and a million rows read in a
+    second or two. Files with quoted line breaks, ragged rows or odd line endings return
+    ``None`` and go through the slower :mod:`csv` reader, which tracks lines exactly.
+    """
+    if not text or text[0] in "\r\n":
+        return None
+    physical = text.count("\n") + (0 if text.endswith("\n") else 1)
+    try:
+        raw = pd.read_csv(
+            _io.StringIO(text), sep=delimiter, header=None, dtype=str, keep_default_na=False,
+            skip_blank_lines=False, engine="c", quoting=csv.QUOTE_MINIMAL,
+        )  # fmt: skip
+    except (pd.errors.ParserError, ValueError):
+        return None
+    if len(raw) != physical or len(raw) == 0:
+        return None
+    header = [str(c).strip() for c in raw.iloc[0]]
+    body = raw.iloc[1:]
+    filled = (body.apply(lambda col: col.str.strip()) != "").any(axis=1).to_numpy()
+    body = body.loc[filled]
+    lines = np.flatnonzero(filled).astype("int64") + 2
+    frame = pd.DataFrame(body.to_numpy(dtype=object), columns=_unique_headers(header))
+    return RawTable(path, frame, lines, "line")
 
 
 def _frame(header: list[str], records: list[list[str]]) -> pd.DataFrame:

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
 PathLike = str | Path
+#: Called as ``progress(description, done, total)`` while loading, for progress bars.
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -36,7 +38,10 @@ class LoadResult:
 
 
 def load_network(
-    paths: PathLike | Iterable[PathLike], *, skip_invalid: bool = False
+    paths: PathLike | Iterable[PathLike],
+    *,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
 ) -> gpd.GeoDataFrame:
     """Read dealer files or folders into one GeoDataFrame in EPSG:4326.
 
@@ -54,14 +59,16 @@ def load_network(
     InvalidInputError
         When any error is found (and ``skip_invalid`` is false); ``exc.report`` lists all.
     """
-    result = read_network(paths, skip_invalid=skip_invalid)
+    result = read_network(paths, skip_invalid=skip_invalid, progress=progress)
     result.network.attrs["validation"] = result.report
     return result.network
 
 
-def validate_files(paths: PathLike | Iterable[PathLike]) -> V.ValidationReport:
+def validate_files(
+    paths: PathLike | Iterable[PathLike], *, progress: Progress | None = None
+) -> V.ValidationReport:
     """Check dealer files and report every problem, raising nothing for bad data."""
-    return read_network(paths, skip_invalid=True, raise_on_error=False).report
+    return read_network(paths, skip_invalid=True, raise_on_error=False, progress=progress).report
 
 
 def read_network(
@@ -69,14 +76,22 @@ def read_network(
     *,
     skip_invalid: bool = False,
     raise_on_error: bool = True,
+    progress: Progress | None = None,
 ) -> LoadResult:
-    """Read, check and combine dealer files; see :func:`load_network`."""
+    """Read, check and combine dealer files; see :func:`load_network`.
+
+    ``progress`` is told about each step (one per file, then the checks), so a caller can
+    show a progress bar on big inputs.
+    """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     files = discover([Path(p) for p in paths])
+    total = len(files) + 2
+    tell = progress or (lambda _label, _done, _total: None)
     report = V.ValidationReport(files=[str(f) for f in files])
     frames = []
-    for path in files:
+    for i, path in enumerate(files):
+        tell(f"Reading {path.name}", i, total)
         for table in read_table(path):
             report.extend(table.problems)
             frame = _canonical(table, report)
@@ -84,6 +99,7 @@ def read_network(
                 frames.append(frame)
     frame = pd.concat(frames, ignore_index=True) if frames else _empty_frame()
     report.rows_read = len(frame)
+    tell(f"Checking {len(frame):,} rows", len(files), total)
     frame, bad, copy = _check_rows(frame, report)
     if not report.ok and not skip_invalid and raise_on_error:
         raise InvalidInputError(_refusal(report), report)
@@ -92,7 +108,10 @@ def read_network(
             (f, int(r)) for f, r in zip(frame[V.FILE][bad], frame[V.ROW][bad], strict=True)
         ]
     frame = frame.loc[~(bad | copy)].reset_index(drop=True)
-    return LoadResult(_to_geodataframe(frame), report)
+    tell("Building the network", len(files) + 1, total)
+    network = _to_geodataframe(frame)
+    tell("Loaded", total, total)
+    return LoadResult(network, report)
 
 
 def _refusal(report: V.ValidationReport) -> str:
@@ -221,7 +240,7 @@ def _check_rows(
 
 def _place_by_zip(frame: pd.DataFrame, bad: np.ndarray, report: V.ValidationReport) -> np.ndarray:
     """Put rows without coordinates at their ZIP centroid; returns rows that cannot be placed."""
-    zips = frame[S.ZIP].map(normalise_zip)
+    zips = V.map_unique(frame[S.ZIP], normalise_zip)
     from_address = (zips == "") & (frame[S.ADDRESS] != "")
     zips[from_address] = frame.loc[from_address, S.ADDRESS].map(zip_from_address)
     frame[S.ZIP] = np.where(zips != "", zips, frame[S.ZIP])
@@ -249,30 +268,34 @@ def _place_by_zip(frame: pd.DataFrame, bad: np.ndarray, report: V.ValidationRepo
 
 def _fill_states(frame: pd.DataFrame, bad: np.ndarray, report: V.ValidationReport) -> None:
     """Normalise state codes, fill missing ones from the coordinates, flag sites abroad."""
-    from dealernet.boundaries import in_50_states_dc, state_at
+    from dealernet.boundaries import in_us, state_at
 
-    given = frame[S.STATE].map(lambda v: S.normalise_state(v) or "")
+    given = V.map_unique(frame[S.STATE], lambda v: S.normalise_state(v) or "")
     placed = ~bad & frame[S.LATITUDE].notna().to_numpy()
-    found = np.full(len(frame), "", dtype=object)
-    if placed.any():
-        found[placed] = state_at(frame.loc[placed, S.LATITUDE], frame.loc[placed, S.LONGITUDE])
-    frame[S.STATE] = np.where(given != "", given, found)
-    abroad = placed & ~in_50_states_dc(found)
-    if abroad.any():
-        values = (
-            frame[S.LATITUDE].map("{:.5f}".format) + ", " + frame[S.LONGITUDE].map("{:.5f}".format)
-        )
-        west = abroad & (frame[S.LONGITUDE] > 0).to_numpy()
-        report.extend(V.problems_at(
-            frame, abroad & ~west, S.LATITUDE, "the site is outside the 50 states and DC",
-            "Check the coordinates; sites abroad or in territories are kept but flagged",
-            severity=V.WARNING, values=values,
-        ))  # fmt: skip
-        report.extend(V.problems_at(
-            frame, west, S.LONGITUDE,
-            "the site is outside the 50 states and DC (longitude is positive, east of Greenwich)",
-            "US longitudes are negative: write -96.8, not 96.8", severity=V.WARNING, values=values,
-        ))  # fmt: skip
+    lat = frame[S.LATITUDE].to_numpy(dtype="float64")
+    lon = frame[S.LONGITUDE].to_numpy(dtype="float64")
+    fill = placed & (given == "").to_numpy()
+    found = given.to_numpy(dtype=object).copy()
+    if fill.any():
+        found[fill] = state_at(lat[fill], lon[fill])
+    frame[S.STATE] = found
+    abroad = placed.copy()
+    abroad[placed] = ~in_us(lat[placed], lon[placed])
+    if not abroad.any():
+        return
+    values = pd.Series("", index=frame.index, dtype=object)
+    values[abroad] = [f"{a:.5f}, {o:.5f}" for a, o in zip(lat[abroad], lon[abroad], strict=True)]
+    west = abroad & (lon > 0)
+    report.extend(V.problems_at(
+        frame, abroad & ~west, S.LATITUDE, "the site is outside the 50 states and DC",
+        "Check the coordinates; sites abroad or in territories are kept but flagged",
+        severity=V.WARNING, values=values,
+    ))  # fmt: skip
+    report.extend(V.problems_at(
+        frame, west, S.LONGITUDE,
+        "the site is outside the 50 states and DC (longitude is positive, east of Greenwich)",
+        "US longitudes are negative: write -96.8, not 96.8", severity=V.WARNING, values=values,
+    ))  # fmt: skip
 
 
 def _to_geodataframe(frame: pd.DataFrame) -> gpd.GeoDataFrame:
