@@ -206,11 +206,12 @@ def test_quoted_line_breaks_keep_exact_line_numbers(tmp_path: Path) -> None:
     path = tmp_path / "dealers.csv"
     path.write_text(
         "dealer_id,name,brand,address,latitude,longitude\n"
-        'I-1,"Infiniti of\nDallas",Infiniti,"1 Main St\nSuite 2",32.9,-96.7\n'
+        'I-1,"Infiniti of\nDallas",Infiniti,"1 Main St\nSuite 2",99.9,-96.7\n'
         "I-2,Denver,Infiniti,,95.0,-104.9\n",
         encoding="utf-8",
     )
     from dealernet import validate_files
 
     report = validate_files(path)
-    assert [p.row for p in report.errors] == [4]  # the second record starts on line 4
+    # a record is reported at the line it starts on: I-1 spans lines 2-4, I-2 is on line 5
+    assert [p.row for p in report.errors] == [2, 5]

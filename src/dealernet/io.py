@@ -188,14 +188,16 @@ def _read_csv(path: Path) -> RawTable:
     header: list[str] | None = None
     records: list[list[str]] = []
     lines: list[int] = []
+    start = 1
     for record in reader:
+        first_line, start = start, reader.line_num + 1  # a record may span several lines
         if header is None:
             if any(cell.strip() for cell in record):
                 header = [cell.strip() for cell in record]
             continue
         if not any(cell.strip() for cell in record):
             continue
-        lines.append(reader.line_num)
+        lines.append(first_line)
         records.append(record)
     if header is None:
         raise _FileProblem("the file is empty", "Export the dealer list again; it has no rows.")
