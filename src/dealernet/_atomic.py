@@ -1,13 +1,16 @@
 """Atomic file writes: write a temporary file beside the target, then rename it.
 
-A reader never sees a half-written file, and a run that is killed leaves the previous
-version in place; at worst a ``.tmp`` file of ours is left behind, never a truncated output.
+A reader never sees a half-written file, and a run that is stopped leaves the previous
+version in place. Temporary files are named ``.<target>.<random>.tmp``: a run that is
+interrupted (Ctrl-C, SIGTERM) deletes its own; one killed outright (SIGKILL, power loss)
+can leave one behind, and :func:`remove_stale_temporaries` clears those at the next run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,3 +70,21 @@ def write_csv(frame: pd.DataFrame, target: Path, float_format: str | None = None
     with atomic_open(target) as handle:
         frame.to_csv(handle, index=False, lineterminator="\n", float_format=float_format)
     return Path(target)
+
+
+#: Our temporary file names: ``.`` + target name + ``.`` + mkstemp's 8 random characters.
+_TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete temporary files a killed run of ours left under ``folder``; returns them."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = []
+    for path in folder.rglob(".*.tmp"):
+        if path.is_file() and _TEMPORARY.match(path.name):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    return removed

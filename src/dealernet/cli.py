@@ -157,6 +157,7 @@ def run(
 ) -> None:
     """Decide every Infiniti store, estimate the losses, and write tables, maps and reports."""
     from dealernet import pipeline, terminal
+    from dealernet._atomic import remove_stale_temporaries
     from dealernet.loader import load_network
     from dealernet.outputs import write_tables
 
@@ -170,6 +171,7 @@ def run(
             progress=lambda label, _done, _total: progress(label, 0, len(stages)),
         )
         _print_dropped(network.attrs.get("validation"))
+        remove_stale_temporaries(out)
 
         def stage(name: str) -> None:
             progress(f"Running: {name}", stages.index(name), len(stages))
@@ -313,6 +315,18 @@ def _print_dropped(report: Any) -> None:
     )
 
 
+def _stop_on_sigterm() -> None:
+    """Treat SIGTERM like Ctrl-C, so an interrupted write deletes its temporary file."""
+    import signal
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not in the main thread
+        signal.signal(signal.SIGTERM, interrupt)
+
+
 def main() -> None:
     """Entry point of the ``dealernet`` console script."""
+    _stop_on_sigterm()
     cli(prog_name="dealernet")

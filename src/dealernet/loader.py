@@ -222,7 +222,10 @@ def _check_rows(
     for column in S.TEXT_COLUMNS:
         frame[column] = frame[column].astype(str).str.strip()
     bad = np.zeros(len(frame), dtype=bool)
-    for check in (V.required_text_problems, V.brand_problems, V.coordinate_problems):
+    checks = (
+        V.text_length_problems, V.required_text_problems, V.brand_problems, V.coordinate_problems
+    )  # fmt: skip
+    for check in checks:
         problems, mask = check(frame)
         report.extend(problems)
         bad |= mask

@@ -280,6 +280,29 @@ def brand_problems(frame: pd.DataFrame) -> tuple[list[Problem], np.ndarray]:
     return out, missing | unknown
 
 
+#: Longest text a cell may hold; anything longer is a broken export, not a dealer's name.
+MAX_TEXT_CHARS = 1_000
+
+
+def text_length_problems(frame: pd.DataFrame) -> tuple[list[Problem], np.ndarray]:
+    """Text cells far longer than any name or address (an unclosed quote swallows rows)."""
+    bad = np.zeros(len(frame), dtype=bool)
+    out: list[Problem] = []
+    for column in S.TEXT_COLUMNS:
+        lengths = frame[column].fillna("").astype(str).str.len().to_numpy()
+        long = lengths > MAX_TEXT_CHARS
+        if long.any():
+            shown = pd.Series("", index=frame.index, dtype=object)
+            shown[long] = [f"{n:,} characters" for n in lengths[long]]
+            out += problems_at(
+                frame, long, column, f"cell longer than {MAX_TEXT_CHARS:,} characters",
+                "Check the export: an unclosed quote often swallows the rows after it",
+                values=shown,
+            )  # fmt: skip
+            bad |= long
+    return out, bad
+
+
 def required_text_problems(frame: pd.DataFrame) -> tuple[list[Problem], np.ndarray]:
     """A site needs an id and a name."""
     bad = np.zeros(len(frame), dtype=bool)
