@@ -1,0 +1,95 @@
+"""A run that is stopped halfway leaves every output whole: the old version or the new one.
+
+Outputs are written to a temporary file and renamed. Two runs with different Monte Carlo
+seeds give different files; a third run with the second seed is stopped at several moments,
+and every file it leaves must equal either the first run's or the second run's version.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "dealers"
+
+
+def run_args(out: Path, seed: int) -> list[str]:
+    return [sys.executable, "-m", "dealernet", "run", "--dealers", str(SAMPLE), "--out",
+            str(out), "--set", f"monte_carlo.seed={seed}"]  # fmt: skip
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, dict]:
+    base = tmp_path_factory.mktemp("runs")
+    old, new = base / "old", base / "new"
+    for out, seed in ((old, 1), (new, 2)):
+        subprocess.run(run_args(out, seed), check=True, capture_output=True, cwd=base)
+    old_files, new_files = snapshot(old), snapshot(new)
+    assert old_files.keys() == new_files.keys()
+    assert old_files["data/impacts.csv"] != new_files["data/impacts.csv"]
+    return old, old_files, new_files
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
+@pytest.mark.parametrize("after", [0.8, 1.6, 2.4])
+def test_stopped_run_leaves_old_or_new_files_never_half_written(
+    versions: tuple[Path, dict, dict], tmp_path: Path, sig: signal.Signals, after: float
+) -> None:
+    old, old_files, new_files = versions
+    out = tmp_path / "out"
+    shutil.copytree(old, out)
+    proc = subprocess.Popen(run_args(out, 2), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, cwd=tmp_path)  # fmt: skip
+    time.sleep(after)
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+    left = snapshot(out)
+    temporaries = [name for name in left if name.rsplit("/", 1)[-1].endswith(".tmp")]
+    if sig != signal.SIGKILL:
+        assert temporaries == []  # an interrupted run deletes its own temporary files
+    for name, data in left.items():
+        if name in temporaries:
+            continue
+        assert data in (old_files[name], new_files[name]), f"{name} is half-written"
+    assert set(old_files) <= set(left)  # nothing of the previous run was lost
+    if temporaries:  # the next run clears what a killed one left behind
+        subprocess.run(run_args(out, 2), check=True, capture_output=True, cwd=tmp_path)
+        assert not [p for p in out.rglob("*.tmp")]
+
+
+def test_run_never_writes_outside_out_or_modifies_inputs(tmp_path: Path) -> None:
+    dealers = tmp_path / "dealers"
+    shutil.copytree(SAMPLE, dealers)
+    scenario = tmp_path / "scenario.toml"
+    shutil.copy(ROOT / "data" / "scenarios" / "default.toml", scenario)
+    inputs = [*dealers.iterdir(), scenario]
+    for path in inputs:
+        path.chmod(0o444)
+    dealers.chmod(0o555)
+    before = {p: p.read_bytes() for p in inputs}
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "dealernet", "run", "--dealers", str(dealers), "--scenario",
+         str(scenario), "--out", str(out)],
+        capture_output=True, text=True, cwd=workdir, check=False,
+    )  # fmt: skip
+    dealers.chmod(0o755)
+    assert proc.returncode == 0, proc.stderr
+    assert {p: p.read_bytes() for p in inputs} == before
+    assert sorted(os.listdir(tmp_path)) == ["cwd", "dealers", "out", "scenario.toml"]
+    assert os.listdir(workdir) == []
+    assert sorted(os.listdir(dealers)) == sorted(p.name for p in inputs if p.parent == dealers)
