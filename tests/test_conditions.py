@@ -8,11 +8,12 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from dealernet._errors import ConditionError
 from dealernet.conditions import BOOL, MAX_LENGTH, NUMBER, TEXT, parse_condition
+from properties import PARSER_PROPERTY
 
 FIELDS = {
     "state": TEXT,
@@ -236,7 +237,7 @@ _TOKENS = st.sampled_from(
 )  # fmt: skip
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@PARSER_PROPERTY
 @given(st.one_of(st.text(max_size=200), st.lists(_TOKENS, max_size=25).map(" ".join)))
 def test_any_text_either_parses_or_raises_condition_error(text: str) -> None:
     frame = pd.DataFrame(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dealernet import settings
 from dealernet._errors import ScenarioError
@@ -20,6 +23,7 @@ from dealernet.scenario import (
     parse_override,
     parse_scenario,
 )
+from properties import PARSER_PROPERTY
 
 MINIMAL = {
     "scenario": {"name": "test", "source_brand": "Infiniti", "host_brand": "Nissan"},
@@ -301,3 +305,43 @@ def test_parse_override_reads_toml_values(text: str, expected: tuple[str, object
 def test_parse_override_needs_an_equals_sign() -> None:
     with pytest.raises(ScenarioError, match="path=value"):
         parse_override("rules.nearest.capacity")
+
+
+# --- no input may raise anything but ScenarioError -----------------------------------------
+
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 1000), st.floats(allow_nan=True),
+    st.text(max_size=30), st.sampled_from(["absorb", "keep", "close", "Infiniti", "Nissan",
+                                           "annual_new_units >= 600", "require", "optimal"]),
+)  # fmt: skip
+_keys = st.sampled_from(
+    ["id", "action", "when", "reason", "max_distance_miles", "same_owner", "capacity",
+     "exclude_hosts", "assignment", "name", "source_brand", "host_brand",
+     "colocation_radius_miles", "metric", "circuity_factor", "bogus"]
+)  # fmt: skip
+_tables = st.dictionaries(_keys, _scalars, max_size=8)
+
+
+@PARSER_PROPERTY
+@given(
+    scenario=st.one_of(_tables, _scalars),
+    distance=st.one_of(_tables, _scalars),
+    rules=st.one_of(st.lists(st.one_of(_tables, _scalars), max_size=5), _scalars),
+)
+def test_any_parsed_toml_gives_a_scenario_or_a_scenario_error(scenario, distance, rules) -> None:
+    data = {"scenario": scenario, "distance": distance, "rules": rules}
+    try:
+        result = parse_scenario(data, "fuzz.toml")
+    except ScenarioError as exc:
+        assert "fuzz.toml" in str(exc)
+    else:
+        assert result.rules
+
+
+@PARSER_PROPERTY
+@given(text=st.text(max_size=300))
+def test_any_file_text_gives_a_scenario_or_a_scenario_error(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "fuzz.toml"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    with contextlib.suppress(ScenarioError):  # anything else fails the test
+        load_scenario(path)

@@ -245,6 +245,9 @@ def _with_fix(problem: Problem, fix: str) -> Problem:
 
 def number_column_problems(frame: pd.DataFrame, column: str) -> tuple[list[Problem], np.ndarray]:
     """Check an optional economics column: a number, not negative (capacity: a whole number)."""
+    if not frame[column].astype(bool).any():  # the column is absent or empty: nothing to check
+        frame[column] = np.nan
+        return [], np.zeros(len(frame), dtype=bool)
     values, _empty, bad = parse_numbers(frame[column])
     out = [
         _with_fix(p, number_hint(p.value or ""))
