@@ -52,6 +52,14 @@ _API: dict[str, str] = {
     "ConditionError": "dealernet._errors",
     "AssumptionsError": "dealernet._errors",
     "QueryError": "dealernet._errors",
+    "SchedulerError": "dealernet._errors",
+    "QueryResult": "dealernet.query",
+    "load_results": "dealernet.results",
+    "run_sql": "dealernet.sql",
+    "compare": "dealernet.comparison",
+    "Comparison": "dealernet.comparison",
+    "sweep": "dealernet.sensitivity",
+    "Sweep": "dealernet.sensitivity",
 }
 
 __all__ = ["__version__", *_API]
@@ -65,9 +73,11 @@ if TYPE_CHECKING:  # pragma: no cover
         InvalidInputError,
         QueryError,
         ScenarioError,
+        SchedulerError,
     )
     from dealernet.access import Access, compute_access
     from dealernet.assumptions import Assumptions, load_assumptions
+    from dealernet.comparison import Comparison, compare
     from dealernet.conditions import Condition, parse_condition
     from dealernet.geo import SiteIndex, geodesic_miles
     from dealernet.impact import Impacts, estimate_impacts
@@ -75,9 +85,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from dealernet.network import classify
     from dealernet.pipeline import Result, run
     from dealernet.places import load_places, resolve_place
+    from dealernet.query import QueryResult
+    from dealernet.results import load_results
     from dealernet.rules import Decisions, apply_rules
     from dealernet.sample import generate_sample, write_sample
     from dealernet.scenario import Rule, Scenario, load_scenario, parse_scenario
+    from dealernet.sensitivity import Sweep, sweep
+    from dealernet.sql import run_sql
     from dealernet.validate import Problem, ValidationReport
 
 

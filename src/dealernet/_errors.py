@@ -47,3 +47,7 @@ class QueryError(DealernetError, ValueError):
 
 class MissingDependencyError(DealernetError, ImportError):
     """An optional package or program needed for this feature is not installed."""
+
+
+class SchedulerError(DealernetError, ConnectionError):
+    """A Dask scheduler cannot be reached."""

@@ -118,6 +118,15 @@ def analysis_options(func: F) -> F:
     )(func)
 
 
+def cdn_option(func: F) -> F:
+    """``--cdn``: link Leaflet from a CDN instead of inlining it (smaller, needs internet)."""
+    return click.option(
+        "--cdn",
+        is_flag=True,
+        help="Load Leaflet from a CDN instead of inlining it: smaller maps that need internet.",
+    )(func)
+
+
 def _dealer_paths(dealers: tuple[Path, ...]) -> list[Path]:
     return list(dealers) if dealers else [settings.find_default(settings.DEFAULT_DEALERS)]
 
@@ -146,6 +155,7 @@ Examples:
 @dealers_option
 @analysis_options
 @out_option
+@cdn_option
 @handle_errors
 def run(
     dealers: tuple[Path, ...],
@@ -154,16 +164,19 @@ def run(
     assumptions: Path,
     overrides: tuple[str, ...],
     out: Path,
+    cdn: bool,
 ) -> None:
     """Decide every Infiniti store, estimate the losses, and write tables, maps and reports."""
     from dealernet import pipeline, terminal
     from dealernet._atomic import remove_stale_temporaries
     from dealernet.loader import load_network
+    from dealernet.maps import map_path, write_map
     from dealernet.outputs import write_tables
+    from dealernet.reports import OWNERS_DIR, write_reports
 
     console = _console()
     the_scenario, the_assumptions = _load_settings(scenario, assumptions, overrides)
-    stages = ["rules", "customer access", "impacts", "roll-ups", "tables"]
+    stages = ["rules", "customer access", "impacts", "roll-ups", "tables", "map", "owner reports"]
     with _progress_bar() as progress:
         network = load_network(
             _dealer_paths(dealers),
@@ -179,8 +192,22 @@ def run(
         result = pipeline.run(network, the_scenario, the_assumptions, progress=stage)
         stage("tables")
         written = write_tables(result, out)
+        stage("map")
+        national_map = write_map(result, map_path(out), cdn=cdn, out=out)
+        stage("owner reports")
+        reports = write_reports(
+            result,
+            out,
+            progress=lambda label, _done, _total: progress(label, len(stages) - 1, len(stages)),
+        )
     terminal.print_run_summary(console, result)
+    owner_pages = [p for p in reports if p.suffix == ".html" and p.parent.name == OWNERS_DIR]
     console.print(f"Wrote {len(written)} tables to {_escape(str(out / 'data'))}")
+    console.print(f"Map: {_escape(str(national_map))}")
+    console.print(
+        f"Owner reports: {len(owner_pages)} in {_escape(str(out / OWNERS_DIR))}; "
+        f"start at {_escape(str(out / 'index.html'))}"
+    )
 
 
 @cli.command(
@@ -246,6 +273,141 @@ def sample(seed: int, out: Path) -> None:
 
     for path in write_sample(out, seed):
         click.echo(f"Wrote {path}")
+
+
+@cli.command(
+    name="map",
+    epilog="""\b
+Examples:
+  dealernet map --state TX
+  dealernet map --near "Denver, CO" --radius-miles 60
+  dealernet map --near 32.78,-96.80 --radius-miles 40 --output dallas.html
+  dealernet map --owner "Lone Star Auto Group" --state TX --state OK""",
+)
+@click.option("--state", "states", metavar="ST", multiple=True,
+              help="State code or name; repeatable.")  # fmt: skip
+@click.option("--owner", "owners", metavar="NAME", multiple=True,
+              help="Owner group; repeatable.")  # fmt: skip
+@click.option("--near", metavar="PLACE", help='A place ("Dallas, TX") or "LAT,LON".')
+@click.option("--radius-miles", type=click.FloatRange(min=0, min_open=True),
+              help="Radius around --near, geodesic miles. [default: 50]")  # fmt: skip
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the map here instead of OUT/regions/<name>.html.")  # fmt: skip
+@dealers_option
+@analysis_options
+@out_option
+@cdn_option
+@handle_errors
+def map_command(
+    states: tuple[str, ...],
+    owners: tuple[str, ...],
+    near: str | None,
+    radius_miles: float | None,
+    output: Path | None,
+    dealers: tuple[Path, ...],
+    skip_invalid: bool,
+    scenario: Path,
+    assumptions: Path,
+    overrides: tuple[str, ...],
+    out: Path,
+    cdn: bool,
+) -> None:
+    """Write an offline map of a state, an owner group or the area around a place."""
+    from dealernet import pipeline
+    from dealernet.loader import load_network
+    from dealernet.maps import map_path, write_map
+    from dealernet.selection import select
+
+    if radius_miles is not None and near is None:
+        raise click.UsageError("--radius-miles needs --near")
+    the_scenario, the_assumptions = _load_settings(scenario, assumptions, overrides)
+    with _progress_bar() as progress:
+        progress("Loading dealer files", 0, 3)
+        network = load_network(_dealer_paths(dealers), skip_invalid=skip_invalid)
+        _print_dropped(network.attrs.get("validation"))
+        progress("Running the scenario", 1, 3)
+        result = pipeline.run(network, the_scenario, the_assumptions)
+        selection = select(result, states=states, owners=owners, near=near,
+                           radius_miles=radius_miles)  # fmt: skip
+        progress("Drawing the map", 2, 3)
+        path = write_map(result, output or map_path(out, selection), selection, cdn=cdn, out=out)
+    click.echo(str(path))
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  dealernet report --owner "Maple Lake Automotive"
+  dealernet report --owner "maple lake" --owner "Prairie Lake Motors" --pdf
+  dealernet report --all --out results
+  dealernet report --all --pdf --paper a4"""
+)
+@click.option("--owner", "owners", metavar="NAME", multiple=True,
+              help="Owner group to report on; repeatable. Case and spacing do not matter; "
+              "part of the name or a close spelling is enough.")  # fmt: skip
+@click.option("--all", "all_owners", is_flag=True,
+              help="Report on every owner group with a store absorbed or closed.")  # fmt: skip
+@click.option("--pdf", is_flag=True,
+              help="Also print each report to PDF (headless Chromium, or WeasyPrint).")  # fmt: skip
+@click.option("--paper", type=click.Choice(["letter", "a4"], case_sensitive=False),
+              default="letter", show_default=True, help="Paper size of the PDFs.")  # fmt: skip
+@dealers_option
+@analysis_options
+@out_option
+@handle_errors
+def report(
+    owners: tuple[str, ...],
+    all_owners: bool,
+    pdf: bool,
+    paper: str,
+    dealers: tuple[Path, ...],
+    skip_invalid: bool,
+    scenario: Path,
+    assumptions: Path,
+    overrides: tuple[str, ...],
+    out: Path,
+) -> None:
+    """Write printable owner reports: stores affected, where they go, what is lost and why.
+
+    Reports go to OUT/owners/<name>.html (with a CSV of the group's rows), and OUT/index.html
+    lists every owner group affected.
+    """
+    if bool(owners) == all_owners:
+        raise click.UsageError("give --owner NAME (repeatable) or --all")
+    from dealernet import pipeline
+    from dealernet.loader import load_network
+    from dealernet.reports import OWNERS_DIR, match_owners, write_reports
+
+    the_scenario, the_assumptions = _load_settings(scenario, assumptions, overrides)
+    with _progress_bar() as progress:
+        progress("Loading dealer files", 0, 1)
+        network = load_network(_dealer_paths(dealers), skip_invalid=skip_invalid)
+        _print_dropped(network.attrs.get("validation"))
+        progress("Running the scenario", 0, 1)
+        result = pipeline.run(network, the_scenario, the_assumptions)
+        names = None if all_owners else match_owners(result, owners)
+        written = write_reports(result, out, names, pdf=pdf, paper=paper, progress=progress)
+    console = _console()
+    reports = [p for p in written if p.suffix in (".html", ".pdf") and p.parent.name == OWNERS_DIR]
+    for path in reports[:20]:
+        console.print(f"Wrote {_escape(str(path))}")
+    if len(reports) > 20:
+        console.print(f"... and {len(reports) - 20:,} more")
+    console.print(f"Index of owner groups: {_escape(str(Path(out) / 'index.html'))}")
+
+
+def _add_planning_commands() -> None:
+    """Register ``query``, ``sql``, ``compare`` and ``sweep`` (in :mod:`dealernet._cli_planning`).
+
+    They use the shared options above, so they are imported once those exist.
+    """
+    from dealernet._cli_planning import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_add_planning_commands()
 
 
 # --- printing -----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from dealernet.access import Access
     from dealernet.assumptions import Assumptions
     from dealernet.impact import Impacts
+    from dealernet.query import QueryResult
     from dealernet.rules import Decisions
     from dealernet.scenario import Scenario
 
@@ -68,6 +69,12 @@ class Result:
     @property
     def host_brand(self) -> str:
         return self.scenario.host_brand
+
+    def query(self, **filters: Any) -> QueryResult:
+        """Sites or group totals matching filters; see :func:`dealernet.query.query`."""
+        from dealernet.query import query
+
+        return query(self, **filters)
 
 
 def default_scenario() -> Scenario:

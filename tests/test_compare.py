@@ -1,0 +1,140 @@
+"""`dealernet compare` and `dealernet.compare`: scenarios side by side, and exactly what differs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import dealernet
+from conftest import MILE, ORIGIN, east, network_from, site
+from dealernet._errors import QueryError
+from dealernet.cli import cli
+from dealernet.comparison import TOTAL_COLUMNS, Comparison, compare, scenario_totals
+from dealernet.loader import load_network
+from dealernet.pages import comparison_html, write_comparison
+from dealernet.scenario import parse_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+DEALERS = ROOT / "data" / "dealers"
+SCENARIOS = sorted((ROOT / "data" / "scenarios").glob("*.toml"))
+HOSTILE = "<script>alert('x')</script>"
+
+
+@pytest.fixture(scope="module")
+def comparison() -> Comparison:
+    """The three shipped scenarios on the bundled sample."""
+    return compare(SCENARIOS, network=load_network([DEALERS]))
+
+
+def test_compare_lists_exactly_the_sites_whose_decision_differs(comparison) -> None:
+    tables = [r.decisions.table.set_index("dealer_id")["decision"] for r in comparison.results]
+    wide = pd.concat(tables, axis=1)
+    expected = set(wide.index[wide.nunique(axis=1) > 1])
+    assert expected, "the shipped scenarios disagree about some stores"
+    assert set(comparison.differences["dealer_id"]) == expected
+    assert len(comparison.differences) == len(expected)
+    for label, table in zip(comparison.labels, tables, strict=True):
+        shown = comparison.differences.set_index("dealer_id")[f"decision_{label}"]
+        assert (shown == table.loc[shown.index]).all()
+
+
+def test_host_changes_are_stores_absorbed_everywhere_into_different_hosts(comparison) -> None:
+    hosts = [r.decisions.table.set_index("dealer_id") for r in comparison.results]
+    for dealer_id in comparison.host_changes["dealer_id"]:
+        assert all(h.at[dealer_id, "decision"] == "absorb" for h in hosts)
+        assert len({h.at[dealer_id, "host_dealer_id"] for h in hosts}) > 1
+    assert not set(comparison.host_changes["dealer_id"]) & set(comparison.differences["dealer_id"])
+
+
+def test_totals_are_each_scenarios_own_totals(comparison) -> None:
+    assert list(comparison.labels) == [p.stem for p in SCENARIOS]
+    for (_, row), result in zip(comparison.totals.iterrows(), comparison.results, strict=True):
+        own = scenario_totals(result)
+        assert {c: row[c] for c in TOTAL_COLUMNS} == pytest.approx(own)
+        assert row["stores_keep"] == (result.decisions.table["decision"] == "keep").sum()
+        assert row["jobs_lost_low"] <= row["jobs_lost_base"] <= row["jobs_lost_high"]
+
+
+def test_compare_is_offered_at_the_top_of_the_package() -> None:
+    assert dealernet.compare is compare
+
+
+def test_compare_writes_csv_and_an_offline_html_page(comparison, tmp_path: Path) -> None:
+    written = write_comparison(comparison, tmp_path / "cmp.csv")
+    assert [p.name for p in written] == ["cmp.csv", "cmp-sites.csv"]
+    assert list(pd.read_csv(written[0])["scenario"]) == list(comparison.labels)
+    assert len(pd.read_csv(written[1])) == len(comparison.differences)
+    page = write_comparison(comparison, tmp_path / "cmp.html")[0].read_text()
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+    for dealer_id in comparison.differences["dealer_id"]:
+        assert dealer_id in page
+
+
+def test_compare_needs_two_scenarios_of_the_same_brands(comparison) -> None:
+    with pytest.raises(QueryError, match="at least two"):
+        compare(SCENARIOS[:1], network=comparison.results[0].network)
+
+
+def _hostile_network() -> pd.DataFrame:
+    lat, lon = ORIGIN
+    return network_from(
+        [
+            site("I<1>", "Infiniti", lat, lon, name=HOSTILE, owner="<img src=x onerror=alert(1)>",
+                 city="<b>Dallas</b>", annual_new_units=250),
+            site("I2", "Infiniti", lat + 30 * MILE, lon, owner="Beta", annual_new_units=250),
+            site("N1", "Nissan", lat, lon + east(12), name=f"{HOSTILE} Nissan", owner="Gamma",
+                 annual_new_units=900),
+        ]
+    )  # fmt: skip
+
+
+def _scenario(name: str, limit: float) -> object:
+    return parse_scenario(
+        {
+            "scenario": {"name": name, "source_brand": "Infiniti", "host_brand": "Nissan"},
+            "rules": [
+                {"id": "near", "action": "absorb", "max_distance_miles": limit},
+                {"id": "rest", "action": "close"},
+            ],
+        },
+        name,
+    )
+
+
+def test_hostile_names_are_escaped_in_the_html_page() -> None:
+    network = _hostile_network()
+    comparison = compare(
+        [_scenario(f"near {HOSTILE}", 20), _scenario("far", 5)],
+        network=network,
+        labels=["<i>near</i>", "far"],
+    )
+    assert list(comparison.differences["dealer_id"]) == ["I<1>"]
+    page = comparison_html(comparison)
+    assert "<script" not in page and "<img" not in page and "<b>" not in page
+    assert "<i>near</i>" not in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_cli_compare_prints_both_tables_and_writes_html(tmp_path: Path) -> None:
+    dealers = tmp_path / "dealers.csv"
+    _hostile_network().drop(columns="geometry").to_csv(dealers, index=False)
+    files = []
+    for name, limit in (("near", 20), ("far", 5)):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(
+            f'[scenario]\nname = "{name}"\nsource_brand = "Infiniti"\nhost_brand = "Nissan"\n'
+            f'[[rules]]\nid = "near"\naction = "absorb"\nmax_distance_miles = {limit}\n'
+            '[[rules]]\nid = "rest"\naction = "close"\n'
+        )
+        files.append(str(path))
+    page = tmp_path / "cmp.html"
+    args = ["compare", *files, "--dealers", str(dealers), "--output", str(page)]
+    out = CliRunner().invoke(cli, args)
+    assert out.exit_code == 0, out.output
+    assert "Stores whose decision differs: 1" in out.stdout
+    assert "Jobs lost" in out.stdout
+    assert page.exists() and "&lt;script&gt;" in page.read_text()
