@@ -89,3 +89,23 @@ def test_bad_settings_are_clear_errors(tmp_path: Path, args: list[str], message:
     assert result.exit_code == 1
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_defused(tmp_path: Path) -> None:
+    dealers = tmp_path / "dealers.csv"
+    frame = pd.read_csv(DEALERS / "infiniti.csv", dtype=str)
+    frame.loc[0, "name"] = '=HYPERLINK("http://evil.example","click")'
+    frame.loc[0, "owner_group"] = "@SUM(1+1)"
+    frame.to_csv(dealers, index=False)
+    nissan = tmp_path / "nissan.csv"
+    nissan.write_bytes((DEALERS / "nissan.csv").read_bytes())
+    out = tmp_path / "out"
+    args = ["run", "--dealers", str(dealers), "--dealers", str(nissan), "--out", str(out)]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    decisions = pd.read_csv(out / "data" / "decisions.csv", dtype=str)
+    assert decisions.loc[0, "name"] == "'" + frame.loc[0, "name"]
+    assert decisions.loc[0, "owner_group"] == "'@SUM(1+1)"
+    assert decisions["longitude"].str.startswith("-").all()  # numbers are left alone
+    owners = pd.read_csv(out / "data" / "owners.csv", dtype=str)
+    assert "'@SUM(1+1)" in set(owners["owner_group"])
+    assert not any(cell.startswith(("=", "@")) for cell in owners["owner_group"])

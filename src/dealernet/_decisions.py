@@ -155,8 +155,10 @@ def decisions_text(table: pd.DataFrame) -> str:
             ]
         else:
             out[column] = [_cell(v) for v in values]
+    from dealernet.outputs import spreadsheet_safe
+
     frame = pd.DataFrame(out, columns=list(DECISION_COLUMNS), dtype=object)
-    return frame.to_csv(index=False, lineterminator="\n")
+    return spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n")
 
 
 def write_decisions_csv(table: pd.DataFrame, path: str | Path) -> Path:

@@ -178,10 +178,9 @@ def owner_context(
 
 def owner_csv(parts: Shared, owner: str) -> str:
     """The rows of ``owner``'s stores as CSV text, rounded like the run's tables."""
-    from dealernet.outputs import rounded
+    from dealernet.outputs import csv_text
 
-    table = rounded(parts.rows.loc[parts.keys == owner])
-    return table.to_csv(index=False, lineterminator="\n")
+    return csv_text(parts.rows.loc[parts.keys == owner])
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -242,9 +242,10 @@ def validate(paths: tuple[Path, ...], problems: Path | None, max_problems: int) 
         report = validate_files(_dealer_paths(paths), progress=progress)
     _print_report(report, limit=max_problems)
     if problems is not None:
-        from dealernet._atomic import write_csv
+        from dealernet._atomic import write_text
+        from dealernet.outputs import csv_text
 
-        write_csv(report.to_frame(), problems)
+        write_text(problems, csv_text(report.to_frame()))
         _console(stderr=True).print(f"Wrote {len(report.problems):,} problems to {problems}")
     if not report.ok:
         sys.exit(EXIT_INVALID)

@@ -21,7 +21,7 @@ from dealernet import schema as S
 from dealernet._atomic import atomic_path, write_text
 from dealernet._errors import QueryError
 from dealernet.formatting import count, miles, span
-from dealernet.outputs import rounded
+from dealernet.outputs import csv_text, rounded
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -91,11 +91,6 @@ def write_query(answer: QueryResult, path: Path, fmt: str | None = None) -> Path
         layer = f"by_{answer.group_by}" if answer.group_by else "sites"
         return write_gpkg(query_geodataframe(answer), path, layer)
     return write_text(path, query_text(answer, chosen))
-
-
-def csv_text(frame: pd.DataFrame) -> str:
-    """A table as CSV text, numbers rounded as in ``OUT/data/``."""
-    return rounded(frame).to_csv(index=False, lineterminator="\n")
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ about five feet), so two runs on the same inputs give byte-identical files.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from dealernet import schema as S
-from dealernet._atomic import write_csv, write_text
+from dealernet._atomic import write_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from dealernet.pipeline import Result
@@ -40,12 +41,51 @@ def write_tables(result: Result, out: Path) -> list[Path]:
     """Write every table of ``result`` into ``out/data/``; returns the paths written."""
     folder = Path(out) / DATA_DIR
     written = [result.decisions.to_csv(folder / "decisions.csv")]
-    written.append(write_csv(rounded(result.impacts.table), folder / "impacts.csv"))
-    written.append(write_csv(rounded(result.owners), folder / "owners.csv"))
-    written.append(write_csv(rounded(result.regions), folder / "regions.csv"))
-    written.append(write_csv(rounded(result.access.places), folder / "access.csv"))
+    for name, table in (
+        ("impacts.csv", result.impacts.table),
+        ("owners.csv", result.owners),
+        ("regions.csv", result.regions),
+        ("access.csv", result.access.places),
+    ):
+        written.append(write_text(folder / name, csv_text(table)))
     written.append(write_text(folder / "summary.json", summary_json(result)))
     return written
+
+
+#: A cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, prefixed with ``'``.
+
+    A dealer named ``=HYPERLINK(...)`` in a CSV that an owner opens in Excel would otherwise
+    run (OWASP "CSV injection"). Numbers are untouched; only text columns are checked.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_numeric_dtype(out[column]) or pd.api.types.is_bool_dtype(out[column]):
+            continue
+        values = out[column]
+        risky = values.map(_formula_like)
+        if risky.any():
+            out[column] = values.where(~risky, "'" + values.astype(str))
+    return out
+
+
+def _formula_like(value: object) -> bool:
+    """Text a spreadsheet would evaluate: starts with = + - @ and is not a plain number."""
+    return (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_START)
+        and not _PLAIN_NUMBER.match(value)
+    )
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """A table as CSV text for people: numbers rounded as in ``OUT/data/``, formulas defused."""
+    return spreadsheet_safe(rounded(frame)).to_csv(index=False, lineterminator="\n")
 
 
 def rounded(frame: pd.DataFrame) -> pd.DataFrame:

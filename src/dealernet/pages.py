@@ -20,8 +20,9 @@ from dealernet import schema as S
 from dealernet._atomic import write_text
 from dealernet._errors import QueryError
 from dealernet._line_charts import LineChart, LineSpec, line_chart
-from dealernet.export import csv_text, format_for
+from dealernet.export import format_for
 from dealernet.formatting import count, miles, money
+from dealernet.outputs import csv_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.table import Table
