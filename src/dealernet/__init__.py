@@ -38,6 +38,8 @@ _API: dict[str, str] = {
     "estimate_impacts": "dealernet.impact",
     "Impacts": "dealernet.impact",
     "compute_access": "dealernet.access",
+    "compute_access_dask": "dealernet.access_dask",
+    "load_population": "dealernet.population",
     "Access": "dealernet.access",
     "load_places": "dealernet.places",
     "resolve_place": "dealernet.places",
@@ -76,6 +78,7 @@ if TYPE_CHECKING:  # pragma: no cover
         SchedulerError,
     )
     from dealernet.access import Access, compute_access
+    from dealernet.access_dask import compute_access_dask
     from dealernet.assumptions import Assumptions, load_assumptions
     from dealernet.comparison import Comparison, compare
     from dealernet.conditions import Condition, parse_condition
@@ -85,6 +88,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from dealernet.network import classify
     from dealernet.pipeline import Result, run
     from dealernet.places import load_places, resolve_place
+    from dealernet.population import load_population
     from dealernet.query import QueryResult
     from dealernet.results import load_results
     from dealernet.rules import Decisions, apply_rules

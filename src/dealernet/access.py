@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from dealernet import _nearest
 from dealernet import schema as s
 from dealernet._errors import InvalidInputError
 from dealernet.geo import SiteIndex
@@ -196,30 +197,79 @@ def compute_access(
         Per-place distances and the population-weighted summary.
     """
     out = _check_places(places)
-    ths = tuple(float(t) for t in thresholds)
-    lat = out[s.LATITUDE].to_numpy(dtype="float64")
-    lon = out[s.LONGITUDE].to_numpy(dtype="float64")
-    pop = out[POPULATION].to_numpy(dtype="float64")
-    sides = (
-        ("before", before_lat, before_lon, before_ids, NEAREST_BEFORE_ID, MILES_BEFORE),
-        ("after", after_lat, after_lon, after_ids, NEAREST_AFTER_ID, MILES_AFTER),
+    p_before = _points(before_lat, before_lon, before_ids, "before")
+    p_after = _points(after_lat, after_lon, after_ids, "after")
+    found = nearest_before_after(
+        out[s.LATITUDE].to_numpy(dtype="float64"),
+        out[s.LONGITUDE].to_numpy(dtype="float64"),
+        p_before[:2],
+        p_after[:2],
     )
-    miles = {}
-    for side, s_lat, s_lon, s_ids, id_col, miles_col in sides:
-        p_lat, p_lon, p_ids = _points(s_lat, s_lon, s_ids, side)
-        idx, dist = SiteIndex.build(p_lat, p_lon).nearest(lat, lon)
-        found = idx >= 0
+    return assemble_access(out, p_before[2], p_after[2], *found, thresholds=thresholds)
+
+
+def nearest_before_after(
+    lat: np.ndarray,
+    lon: np.ndarray,
+    before: tuple[np.ndarray, np.ndarray],
+    after: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each point's nearest point of sale before and after: positions and geodesic miles.
+
+    Returns ``(before_index, before_miles, after_index, after_miles)``; an index is ``-1``
+    (and its miles ``inf``) when that side has no point of sale. The search runs in chunks
+    (:func:`dealernet._nearest.nearest_sites`, the same answer as
+    :meth:`SiteIndex.nearest <dealernet.geo.SiteIndex.nearest>`), and a place whose nearest
+    point of sale is the same site after as before reuses its distance.
+
+    Parameters
+    ----------
+    lat, lon
+        The places, already checked.
+    before, after
+        ``(latitude, longitude)`` arrays of the points of sale on each side.
+    """
+    return _nearest.nearest_before_after(
+        SiteIndex.build(*before), SiteIndex.build(*after), lat, lon
+    )
+
+
+def assemble_access(
+    places: pd.DataFrame,
+    before_ids: np.ndarray,
+    after_ids: np.ndarray,
+    before_index: np.ndarray,
+    before_miles: np.ndarray,
+    after_index: np.ndarray,
+    after_miles: np.ndarray,
+    *,
+    thresholds: Sequence[float] = THRESHOLDS_MILES,
+) -> Access:
+    """The :class:`Access` of checked ``places`` from each one's nearest point of sale.
+
+    Shared by the in-memory and the Dask engines, so both give the same table and summary.
+    ``places`` is used as given (checked, with a fresh 0..n-1 index) and gains the access
+    columns.
+    """
+    ths = tuple(float(t) for t in thresholds)
+    out = places
+    sides = (
+        (before_ids, before_index, before_miles, NEAREST_BEFORE_ID, MILES_BEFORE),
+        (after_ids, after_index, after_miles, NEAREST_AFTER_ID, MILES_AFTER),
+    )
+    for ids, idx, dist, id_col, miles_col in sides:
+        hit = idx >= 0
         nearest = np.full(idx.size, None, dtype=object)
-        nearest[found] = p_ids[idx[found]]
+        nearest[hit] = ids[idx[hit]]
         out[id_col] = pd.Series(nearest, index=out.index, dtype=object)
         out[miles_col] = dist
-        miles[side] = dist
     with np.errstate(invalid="ignore"):
-        added = miles["after"] - miles["before"]
+        added = after_miles - before_miles
     out[ADDED_MILES] = added
+    pop = out[POPULATION].to_numpy(dtype="float64")
     return Access(
         places=out,
-        summary=_summary(pop, miles["before"], miles["after"], added, ths),
+        summary=_summary(pop, before_miles, after_miles, added, ths),
         thresholds=ths,
     )
 

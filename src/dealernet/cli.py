@@ -127,6 +127,31 @@ def cdn_option(func: F) -> F:
     )(func)
 
 
+def population_options(func: F) -> F:
+    """``--population``, ``--engine`` and ``--scheduler``: where customers live, and how to
+    compute their access."""
+    func = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler for --engine dask, e.g. tcp://10.0.0.5:8786. "
+        "[default: a local cluster on this machine]",
+    )(func)
+    func = click.option(
+        "--engine",
+        type=click.Choice(["memory", "dask"]),
+        default="memory",
+        show_default=True,
+        help="Compute customer access in this process, or with Dask for population data "
+        "too big for one machine (pip install 'dealernet[dask]').",
+    )(func)
+    return click.option(
+        "--population",
+        type=click.Path(path_type=Path),
+        help="Population points: a (Geo)Parquet file or a folder of them, with point "
+        "geometry or latitude/longitude and a population column. [default: US places]",
+    )(func)
+
+
 def _dealer_paths(dealers: tuple[Path, ...]) -> list[Path]:
     return list(dealers) if dealers else [settings.find_default(settings.DEFAULT_DEALERS)]
 
@@ -150,12 +175,14 @@ Examples:
   dealernet run
   dealernet run --scenario data/scenarios/conservative.toml --out results
   dealernet run --dealers my_dealers.xlsx --skip-invalid
-  dealernet run --set rules.nearest.max_distance_miles=25 --set retention.sales.base=0.5"""
+  dealernet run --set rules.nearest.max_distance_miles=25 --set retention.sales.base=0.5
+  dealernet run --population blocks/ --engine dask --scheduler tcp://10.0.0.5:8786"""
 )
 @dealers_option
 @analysis_options
 @out_option
 @cdn_option
+@population_options
 @handle_errors
 def run(
     dealers: tuple[Path, ...],
@@ -165,6 +192,9 @@ def run(
     overrides: tuple[str, ...],
     out: Path,
     cdn: bool,
+    population: Path | None,
+    engine: str,
+    scheduler: str | None,
 ) -> None:
     """Decide every Infiniti store, estimate the losses, and write tables, maps and reports."""
     from dealernet import pipeline, terminal
@@ -189,7 +219,10 @@ def run(
         def stage(name: str) -> None:
             progress(f"Running: {name}", stages.index(name), len(stages))
 
-        result = pipeline.run(network, the_scenario, the_assumptions, progress=stage)
+        result = pipeline.run(
+            network, the_scenario, the_assumptions, population=population, engine=engine,
+            scheduler=scheduler, progress=stage,
+        )
         stage("tables")
         written = write_tables(result, out)
         stage("map")
@@ -242,10 +275,9 @@ def validate(paths: tuple[Path, ...], problems: Path | None, max_problems: int) 
         report = validate_files(_dealer_paths(paths), progress=progress)
     _print_report(report, limit=max_problems)
     if problems is not None:
-        from dealernet._atomic import write_text
-        from dealernet.outputs import csv_text
+        from dealernet._atomic import write_csv
 
-        write_text(problems, csv_text(report.to_frame()))
+        write_csv(report.to_frame(), problems)
         _console(stderr=True).print(f"Wrote {len(report.problems):,} problems to {problems}")
     if not report.ok:
         sys.exit(EXIT_INVALID)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -97,6 +98,9 @@ def run(
     assumptions: Assumptions | None = None,
     *,
     places: pd.DataFrame | None = None,
+    population: str | Path | None = None,
+    engine: str = "memory",
+    scheduler: str | None = None,
     progress: Progress | None = None,
 ) -> Result:
     """Run every stage: rules, impacts, roll-ups and customer access.
@@ -109,12 +113,21 @@ def run(
         Default to the shipped ``data/scenarios/default.toml`` and ``data/assumptions.toml``.
     places
         Population points for customer access; defaults to the shipped US places.
+    population
+        Instead of ``places``: a (Geo)Parquet file or a folder of them (a partitioned
+        dataset) with point geometry or latitude / longitude and a population column
+        (:func:`dealernet.population.load_population`).
+    engine
+        ``"memory"`` (read the population into this process) or ``"dask"`` (compute access
+        on a Dask cluster from ``population``: :mod:`dealernet.access_dask`).
+    scheduler
+        With ``engine="dask"``: a scheduler address such as ``"tcp://10.0.0.5:8786"``;
+        ``None`` starts a local cluster.
     progress
         Called with each stage's name as it starts.
     """
-    from dealernet.access import access_by_site, access_for_decisions
+    from dealernet.access import access_by_site
     from dealernet.impact import estimate_impacts
-    from dealernet.places import load_places
     from dealernet.rules import apply_rules
 
     step = progress or (lambda _name: None)
@@ -124,13 +137,7 @@ def run(
     decisions = apply_rules(network, scenario)
     table = decisions.table
     step("customer access")
-    access = access_for_decisions(
-        load_places() if places is None else places,
-        network,
-        table,
-        scenario.source_brand,
-        scenario.host_brand,
-    )
+    access = _access(network, table, scenario, places, population, engine, scheduler)
     step("impacts")
     impacts = estimate_impacts(
         network, table, assumptions, scenario.source_brand, scenario.host_brand
@@ -150,6 +157,49 @@ def run(
         national=rollups.national(table, impacts),
         access=access,
     )
+
+
+ENGINES = ("memory", "dask")
+
+
+def _access(
+    network: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    scenario: Scenario,
+    places: pd.DataFrame | None,
+    population: str | Path | None,
+    engine: str,
+    scheduler: str | None,
+) -> Access:
+    """Customer access with the chosen engine and population."""
+    from dealernet._errors import InvalidInputError
+
+    if engine not in ENGINES:
+        msg = f"engine {engine!r}: use one of {', '.join(ENGINES)}"
+        raise InvalidInputError(msg)
+    if places is not None and population is not None:
+        msg = "give places or a population path, not both"
+        raise InvalidInputError(msg)
+    if scheduler is not None and engine != "dask":
+        msg = "a Dask scheduler needs the dask engine (--engine dask)"
+        raise InvalidInputError(msg)
+    brands = (scenario.source_brand, scenario.host_brand)
+    if engine == "dask":
+        if population is None:
+            msg = "the dask engine reads a population dataset: give --population PATH"
+            raise InvalidInputError(msg)
+        from dealernet.access_dask import access_for_decisions_dask
+
+        return access_for_decisions_dask(population, network, table, *brands,
+                                         scheduler=scheduler)  # fmt: skip
+    from dealernet.access import access_for_decisions
+
+    if places is None:
+        from dealernet.places import load_places
+        from dealernet.population import load_population
+
+        places = load_places() if population is None else load_population(population)
+    return access_for_decisions(places, network, table, *brands)
 
 
 def _with_customers(table: pd.DataFrame, served: pd.DataFrame) -> pd.DataFrame:

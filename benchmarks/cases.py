@@ -1,0 +1,419 @@
+"""The benchmark cases: each builds its inputs, measures, and returns rows for the table.
+
+A case is a plain function of its parameters returning :class:`Row` objects, so the runner
+can call it in this process (``--quick``) or in a fresh child process (the full run, where
+each case's memory figures then start from a clean interpreter).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks import synthetic
+from benchmarks.measure import Measured, best_of, measure, run_child, total
+from benchmarks.synthetic import Size
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Row:
+    """One line of the table."""
+
+    section: str
+    name: str
+    size: str
+    seconds: float | None = None
+    peak_mb: float | None = None
+    cpu_seconds: float | None = None
+    figure: str = ""
+    target: str = ""
+    ok: bool | None = None
+
+    @classmethod
+    def of(cls, section: str, name: str, size: str, m: Measured | None, **kw: Any) -> Row:
+        if m is None:
+            return cls(section, name, size, **kw)
+        return cls(section, name, size, m.seconds, m.peak_mb, m.cpu_seconds, **kw)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _guarded(section: str, name: str, size: str, func: Callable[[], object]) -> Row:
+    """Measure a stage whose module may be missing or unfinished; never fail the run."""
+    try:
+        _, m = measure(func)
+    except ImportError as exc:
+        return Row(section, name, size, figure=f"not measured: {exc}")
+    except Exception as exc:  # noqa: BLE001 - report, do not stop the benchmark
+        return Row(section, name, size, figure=f"failed: {type(exc).__name__}: {exc}"[:120])
+    return Row.of(section, name, size, m)
+
+
+# --- stages ---------------------------------------------------------------------------------
+
+#: Owner groups whose reports are timed at each size (the rest are scaled from them).
+REPORT_SAMPLE = 10
+
+
+def _affected_owners(result: Any) -> list[str]:
+    try:
+        from dealernet.reports import affected_owners
+    except ImportError:
+        return []
+    return list(affected_owners(result))
+
+
+def stages(
+    sources: int, hosts: int, outputs: bool = True, report_owners: int = REPORT_SAMPLE
+) -> list[Row]:
+    """Every stage of a run on a synthetic network of the given size.
+
+    ``outputs=False`` skips maps and reports (for ``--quick``: owner reports take seconds);
+    ``report_owners`` owner groups' reports are timed and the time scaled to all of them.
+    """
+    from dealernet.access import access_for_decisions
+    from dealernet.impact import estimate_impacts
+    from dealernet.loader import load_network
+    from dealernet.network import classify
+    from dealernet.pipeline import default_assumptions, default_scenario, run
+    from dealernet.places import load_places
+    from dealernet.rules import apply_rules
+
+    size = Size(sources, hosts)
+    label, sec = size.label, "stages"
+    work = Path(tempfile.mkdtemp(prefix="dealernet-bench-"))
+    try:
+        paths = synthetic.write_network(size, work / "dealers")
+        scenario, assumptions = default_scenario(), default_assumptions()
+        src, dst = scenario.source_brand, scenario.host_brand
+        places = load_places()
+        rows = []
+        net, m = measure(lambda: load_network(paths))
+        rows.append(Row.of(sec, "load + validate (2 CSV files)", label, m))
+        _, m = measure(lambda: classify(net, src, dst, scenario.colocation_radius_miles))
+        rows.append(Row.of(sec, "classify (co-located / stand-alone)", label, m))
+        decisions, m = measure(lambda: apply_rules(net, scenario))
+        counts = decisions.table["decision"].value_counts()
+        rows.append(Row.of(sec, "rules (default scenario)", label, m,
+                           figure=", ".join(f"{v} {k}" for k, v in counts.items())))  # fmt: skip
+        _, m = measure(lambda: estimate_impacts(net, decisions.table, assumptions, src, dst))
+        rows.append(Row.of(sec, f"impact Monte Carlo ({assumptions.draws:,} draws)", label, m))
+        _, m = measure(lambda: access_for_decisions(places, net, decisions.table, src, dst))
+        rows.append(Row.of(sec, f"access ({len(places):,} places)", label, m))
+        result, m = measure(lambda: run(net, scenario, assumptions, places=places))
+        rows.append(Row.of(sec, "run(): all analysis stages", label, m))
+        out = work / "out"
+
+        def maps() -> None:
+            from dealernet.maps import write_map
+
+            write_map(result, out / "network.html")
+
+        def reports() -> None:
+            from dealernet.reports import write_reports
+
+            write_reports(result, out, owners[:report_owners])
+
+        owners = _affected_owners(result)
+        if not outputs:
+            rows += [Row(sec, "maps (write_map)", label, figure="skipped (--quick)"),
+                     Row(sec, "owner reports", label, figure="skipped (--quick)")]  # fmt: skip
+            return rows
+        rows.append(_guarded(sec, "maps (write_map)", label, maps))
+        row = _guarded(sec, "owner reports (write_reports)", label, reports)
+        timed = min(report_owners, len(owners))
+        if row.seconds is not None and timed:
+            row.figure = (f"timed on {timed} of {len(owners):,} owner groups "
+                          f"({row.seconds:.1f} s), scaled to all")  # fmt: skip
+            row.seconds *= len(owners) / timed
+            row.cpu_seconds = (row.cpu_seconds or 0) * len(owners) / timed
+        rows.append(row)
+        return rows
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def _command() -> list[str]:
+    exe = shutil.which("dealernet")
+    return [exe] if exe else [sys.executable, "-m", "dealernet"]
+
+
+def commands(help_runs: int = 5, full_run: bool = True) -> list[Row]:
+    """``dealernet --help`` (best of ``help_runs``) and the whole run on the sample.
+
+    The whole run is ``dealernet run`` (tables and the map) plus, while ``run`` does not
+    write owner reports itself, ``dealernet report --all`` into the same folder.
+    """
+    cmd = _command()
+    rows = []
+    m = best_of(help_runs, lambda: run_child([*cmd, "--help"])[1])
+    rows.append(Row.of("commands", f"dealernet --help (best of {help_runs})", "-", m,
+                       target="< 0.5 s", ok=m.seconds < 0.5))  # fmt: skip
+    if not full_run:
+        rows.append(Row("commands", "dealernet run", "sample", figure="skipped (--quick)"))
+        return rows
+    out = Path(tempfile.mkdtemp(prefix="dealernet-bench-run-"))
+    size = "sample 197 / 1,071"
+    try:
+        steps = [("dealernet run", [*cmd, "run", "--out", str(out)])]
+        done, m = run_child(steps[0][1], cwd=REPO)
+        parts = [(steps[0][0], done, m)]
+        if done.returncode == 0 and not (out / "owners").exists():
+            step = ("dealernet report --all", [*cmd, "report", "--all", "--out", str(out)])
+            parts.append((step[0], *run_child(step[1], cwd=REPO)))
+        for name, done, m in parts:
+            failed = (
+                f"exit {done.returncode}: {done.stderr.strip()[-100:]}" if done.returncode else ""
+            )
+            rows.append(Row.of("commands", f"{name} (subprocess)", size, m, figure=failed))
+        files = sorted(p.suffix.lstrip(".") for p in out.rglob("*") if p.is_file())
+        what = ", ".join(f"{files.count(s)} {s}" for s in dict.fromkeys(files)) or "nothing"
+        ok = all(d.returncode == 0 for _, d, _ in parts)
+        whole = total(*(m for _, _, m in parts))
+        rows.append(Row.of("commands", "whole run: " + " + ".join(n for n, _, _ in parts), size,
+                           whole, figure=f"wrote {what}", target="< 10 s",
+                           ok=ok and whole.seconds < 10))  # fmt: skip
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return rows
+
+
+# --- nearest search -------------------------------------------------------------------------
+
+
+def _verified_truth(index: Any, lat: np.ndarray, lon: np.ndarray, miles: np.ndarray) -> np.ndarray:
+    """The exact geodesic distance to the nearest site of every point, proven, not assumed.
+
+    A chord is never longer than the geodesic, so every site nearer than ``miles`` (any
+    site's distance) lies in the chord ball of that radius; the minimum geodesic over the
+    ball is the true nearest distance.
+    """
+    from dealernet.geo import geodesic_miles, to_ecef
+    from dealernet.settings import METRES_PER_MILE
+
+    truth = np.empty(lat.size)
+    for start in range(0, lat.size, 200_000):
+        part = slice(start, start + 200_000)
+        radius = miles[part] * METRES_PER_MILE * (1 + 1e-9) + 1.0
+        balls = index.tree.query_ball_point(to_ecef(lat[part], lon[part]), radius)
+        counts = np.fromiter((len(b) for b in balls), dtype="int64", count=len(balls))
+        row = np.repeat(np.arange(counts.size), counts)
+        cand = np.fromiter((c for b in balls for c in b), dtype="int64", count=int(counts.sum()))
+        dist = geodesic_miles(lat[part][row], lon[part][row], index.lat[cand], index.lon[cand])
+        best = np.full(counts.size, np.inf)
+        np.minimum.at(best, row, dist)
+        truth[part] = best
+    return truth
+
+
+def _sjoin_picks(lat: np.ndarray, lon: np.ndarray, h_lat: np.ndarray, h_lon: np.ndarray,
+                 ) -> Callable[[], np.ndarray]:  # fmt: skip
+    """A timed callable: ``sjoin_nearest`` in EPSG:5070 (projection included)."""
+    import geopandas as gpd
+
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat, crs="EPSG:4326"))
+    hosts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(h_lon, h_lat, crs="EPSG:4326"))
+
+    def run() -> np.ndarray:
+        joined = gpd.sjoin_nearest(pts.to_crs(5070), hosts.to_crs(5070), how="left")
+        joined = joined[~joined.index.duplicated(keep="first")]  # equidistant ties: one each
+        return joined["index_right"].to_numpy(dtype="int64")
+
+    return run
+
+
+def nearest(n_points: int, n_hosts: int, brute_sample: int, repeat: int = 3) -> list[Row]:
+    """Nearest host: ours against ``sjoin_nearest`` (EPSG:5070) and brute-force geodesics."""
+    from dealernet._nearest import nearest_picks, nearest_sites
+    from dealernet.geo import SiteIndex, geodesic_miles
+
+    pop = synthetic.population_points(n_points)
+    lat, lon = pop["latitude"].to_numpy(), pop["longitude"].to_numpy()
+    h_lat, h_lon = synthetic.sites(n_hosts)
+    size, sec = f"{n_points:,} x {n_hosts:,}", "nearest host"
+
+    def timed(func: Callable[[], Any]) -> tuple[Any, Measured]:
+        results = [measure(func) for _ in range(repeat)]
+        return results[0][0], min((r[1] for r in results), key=lambda m: m.seconds)
+
+    picks, m_pick = timed(lambda: nearest_picks(SiteIndex.build(h_lat, h_lon), lat, lon))
+    (idx, miles), m_miles = timed(lambda: nearest_sites(SiteIndex.build(h_lat, h_lon), lat, lon))
+    _, m_geo = timed(lambda: SiteIndex.build(h_lat, h_lon).nearest(lat, lon))
+    sj, m_sj = timed(_sjoin_picks(lat, lon, h_lat, h_lon))
+    index = SiteIndex.build(h_lat, h_lon)
+    truth = _verified_truth(index, lat, lon, miles)
+    tol = 1e-9  # miles: equal distances (ties) are right answers
+    wrong_ours = int(np.sum(miles > truth + tol)) + int(np.sum(picks != idx))
+    sj_miles = geodesic_miles(lat, lon, h_lat[sj], h_lon[sj])
+    wrong_sj = int(np.sum(sj_miles > truth + tol))
+
+    k = min(brute_sample, n_points)
+    sample = np.sort(np.random.default_rng(0).choice(n_points, k, replace=False))
+
+    def brute() -> np.ndarray:
+        rows = np.repeat(sample, n_hosts)
+        cols = np.tile(np.arange(n_hosts), k)
+        dist = geodesic_miles(lat[rows], lon[rows], h_lat[cols], h_lon[cols]).reshape(k, n_hosts)
+        return dist.min(axis=1)
+
+    b_truth, m_brute = measure(brute)
+    brute_s = m_brute.seconds * n_points / k
+    b_wrong_ours = int(np.sum(miles[sample] > b_truth + tol))
+    b_wrong_sj = int(np.sum(sj_miles[sample] > b_truth + tol))
+    checked = f"{k:,} brute-force-checked" if k < n_points else "all brute-force-checked"
+    ratio_sj, ratio_brute = m_sj.seconds / m_pick.seconds, brute_s / m_pick.seconds
+    big = n_points >= 1_000_000
+    rows = [
+        Row.of(sec, "ours: exact pick (ECEF KD-tree + near-tie re-rank)", size, m_pick,
+               figure=f"{wrong_ours} wrong of {n_points:,} verified; {b_wrong_ours} of {checked}"
+               f"; {ratio_sj:.1f}x faster than sjoin_nearest, {ratio_brute:,.0f}x than brute",
+               target="< 1 s, 0 wrong, >= 5x sjoin" if big else "0 wrong",
+               ok=(m_pick.seconds < 1 and ratio_sj >= 5 if big else True)
+               and wrong_ours == 0 and b_wrong_ours == 0),
+        Row.of(sec, "ours: pick + geodesic miles (_nearest.nearest_sites)", size, m_miles,
+               figure=f"{m_sj.seconds / m_miles.seconds:.1f}x faster than sjoin_nearest"),
+        Row.of(sec, "SiteIndex.nearest (geo.py, same answer)", size, m_geo),
+        Row.of(sec, "geopandas.sjoin_nearest, EPSG:5070", size, m_sj,
+               figure=f"{wrong_sj:,} wrong ({100 * wrong_sj / n_points:.2f} %) of all; "
+               f"{b_wrong_sj} of {checked}"),
+        Row(sec, "brute force: pyproj Geod to every host", size, brute_s, m_brute.peak_mb,
+            figure=f"timed on {k:,} points ({m_brute.seconds:.1f} s), scaled to {n_points:,}"
+            if k < n_points else f"all {k:,} points"),
+    ]  # fmt: skip
+    return rows
+
+
+# --- rules, access, Monte Carlo -------------------------------------------------------------
+
+
+def _network(size: Size) -> Any:
+    from dealernet.loader import load_network
+
+    work = Path(tempfile.mkdtemp(prefix="dealernet-bench-"))
+    try:
+        return load_network(synthetic.write_network(size, work))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def rules(sources: int, hosts: int) -> list[Row]:
+    """The rule engine with one ``optimal`` capacitated rule, with and without a limit."""
+    from dealernet.rules import apply_rules
+    from dealernet.scenario import parse_scenario
+
+    net = _network(Size(sources, hosts))
+    rows = []
+    for limit in (30, None):
+        rule: dict[str, object] = {"id": "optimal", "action": "absorb", "capacity": 1,
+                                   "assignment": "optimal"}  # fmt: skip
+        if limit is not None:
+            rule["max_distance_miles"] = limit
+        scenario = parse_scenario({
+            "scenario": {"name": "benchmark", "source_brand": "Infiniti", "host_brand": "Nissan"},
+            "rules": [rule],
+        })  # fmt: skip
+        decisions, m = measure(partial(apply_rules, net, scenario))
+        counts = decisions.table["decision"].value_counts()
+        what = ", ".join(f"{v:,} {k}" for k, v in counts.items())
+        rows.append(Row.of(
+            "rule engine", f"optimal, capacity 1, {'30-mile limit' if limit else 'no limit'}",
+            f"{sources:,} x {hosts:,}", m, figure=what, target="< 5 s", ok=m.seconds < 5,
+        ))  # fmt: skip
+    return rows
+
+
+def access(n_points: int, n_sites: int, dask_points: int = 0) -> list[Row]:
+    """In-memory access on ``n_points`` against ``n_sites``; optionally the Dask engine."""
+    from dealernet.access import compute_access
+
+    pop = synthetic.population_points(n_points)
+    b_lat, b_lon = synthetic.sites(n_sites)
+    b_ids = np.array([f"S{i}" for i in range(n_sites)], dtype=object)
+    rng = np.random.default_rng(1)
+    keep = np.sort(rng.choice(n_sites, round(0.7 * n_sites), replace=False))
+    new_lat, new_lon = synthetic.sites(n_sites // 10, seed=synthetic.SEED + 1)
+    a_lat, a_lon = np.r_[b_lat[keep], new_lat], np.r_[b_lon[keep], new_lon]
+    a_ids = np.r_[b_ids[keep], np.array([f"H{i}" for i in range(new_lat.size)], dtype=object)]
+    sites = (b_lat, b_lon, b_ids, a_lat, a_lon, a_ids)
+    result, m = measure(lambda: compute_access(pop, *sites))
+    s = result.summary
+    big = n_points >= 10_000_000
+    rows = [Row.of(
+        "access", "compute_access (in memory)", f"{n_points:,} x {n_sites:,}", m,
+        figure=f"mean {s['mean_miles_before']:.2f} -> {s['mean_miles_after']:.2f} miles; "
+        f"{len(a_ids):,} sites after", target="< 30 s, < 4 GB" if big else "",
+        ok=(m.seconds < 30 and (m.peak_mb or 0) < 4096) if big else None,
+    )]  # fmt: skip
+    del result
+    if dask_points:
+        rows.append(_access_dask(pop.iloc[:dask_points].reset_index(drop=True), sites))
+    return rows
+
+
+def _access_dask(pop: Any, sites: tuple[np.ndarray, ...]) -> Row:
+    """The Dask engine on a local cluster of two workers, against the in-memory engine."""
+    from dealernet.access import compute_access
+    from dealernet.access_dask import compute_access_dask
+    from dealernet.population import load_population
+
+    work = Path(tempfile.mkdtemp(prefix="dealernet-bench-dask-"))
+    size = f"{len(pop):,} x {sites[0].size:,}"
+    try:
+        for i, rows in enumerate(np.array_split(np.arange(len(pop)), 8)):
+            pop.iloc[rows].to_parquet(work / f"part.{i}.parquet", row_group_size=100_000)
+        try:
+            result, m = measure(lambda: compute_access_dask(work, *sites, n_workers=2))
+        except ImportError as exc:
+            return Row("access", "compute_access_dask", size, figure=f"not measured: {exc}")
+        same = compute_access(load_population(work), *sites)
+        equal = result.summary == same.summary and result.places.equals(same.places)
+        return Row.of("access", "compute_access_dask (LocalCluster, 2 workers)", size, m,
+                      figure=f"identical to in-memory: {'yes' if equal else 'NO'}; "
+                      "cluster start-up included; peak is the client's",
+                      target="same as in-memory", ok=equal)  # fmt: skip
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def monte_carlo(sites: int, draws: int) -> list[Row]:
+    """The impact model's Monte Carlo: ``draws`` draws over ``sites`` source sites."""
+    from dealernet.impact import estimate_impacts
+    from dealernet.pipeline import default_assumptions, default_scenario
+    from dealernet.rules import apply_rules
+
+    net = _network(Size(sites, max(sites * 5, 100)))
+    scenario = default_scenario()
+    assumptions = default_assumptions().with_overrides({"monte_carlo.draws": draws})
+    table = apply_rules(net, scenario).table
+    _, m = measure(lambda: estimate_impacts(net, table, assumptions, scenario.source_brand,
+                                            scenario.host_brand))  # fmt: skip
+    big = draws >= 2000 and sites >= 2000
+    affected = int(table["decision"].isin(["absorb", "close"]).sum())
+    return [Row.of("impact", "estimate_impacts (Monte Carlo)", f"{draws:,} draws x {sites:,} sites",
+                   m, figure=f"{affected:,} sites absorbed or closed",
+                   target="< 2 s" if big else "", ok=m.seconds < 2 if big else None)]  # fmt: skip
+
+
+#: Case name -> function, for the runner and child processes.
+CASES: dict[str, Callable[..., list[Row]]] = {
+    "stages": stages,
+    "commands": commands,
+    "nearest": nearest,
+    "rules": rules,
+    "access": access,
+    "monte_carlo": monte_carlo,
+}

@@ -1,0 +1,36 @@
+"""The benchmark suite runs end to end (``--quick``) and prints its table; speed is not tested."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SECTIONS = ("commands", "stages", "nearest host", "rule engine", "impact", "access")
+
+
+def test_quick_benchmark_prints_every_section_with_targets(tmp_path) -> None:
+    rows_file = tmp_path / "rows.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--json", str(rows_file)],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout
+    header = "| benchmark"
+    assert out.count(header) == len(SECTIONS)
+    for column in ("size", "time s", "cpu s", "peak MB", "target", "result", "figures"):
+        assert f"| {column}" in out.split(header, 1)[1].splitlines()[0]
+    for section in SECTIONS:
+        assert f"### {section}" in out
+    for row in ("dealernet --help", "load + validate", "rules (default scenario)",
+                "geopandas.sjoin_nearest, EPSG:5070", "brute force", "compute_access"):  # fmt: skip
+        assert row in out
+    assert "PASS" in out
+    assert "Notes:" in out and "resident set size" in out
+    rows = json.loads(rows_file.read_text(encoding="utf-8"))
+    # Our nearest search never picks a wrong host, whatever the timing.
+    ours = next(r for r in rows if r["name"].startswith("ours: exact pick"))
+    assert ours["figure"].startswith("0 wrong")
