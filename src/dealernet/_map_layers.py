@@ -15,9 +15,10 @@ import json
 import math
 import os
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import numpy as np
@@ -28,6 +29,8 @@ from dealernet import schema as S
 from dealernet._templates import macros
 from dealernet.selection import host_sites
 from dealernet.slugs import slug
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
@@ -335,12 +338,24 @@ def _bounds(lat: np.ndarray, lon: np.ndarray, selection: Selection) -> list[list
             [float(north + grow_lat), float(east + grow_lon)]]  # fmt: skip
 
 
+def _per_run(result: Result, key: str, build: Callable[[], T]) -> T:
+    """A value that depends only on the run, built once per run object.
+
+    Owner reports draw one map each; the national choropleth, the host table and the set of
+    reported owners are the same for all of them.
+    """
+    cache: dict[str, Any] = result.__dict__.setdefault("_map_cache", {})
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]
+
+
 def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerData:
     """Build every layer's data for ``selection``; report links start with ``report_dir``."""
     from dealernet.boundaries import counties, states
 
     tips, popups, symbols = (macros(f"_map_{n}.html.j2") for n in ("tooltip", "popup", "symbols"))
-    reported = reported_owners(result)
+    reported = _per_run(result, "reported", lambda: reported_owners(result))
     sites = _site_frame(result, selection, report_dir, reported)
     records = _records(sites)
     site_rows = []
@@ -350,11 +365,13 @@ def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerDa
 
     absorbed = sites.loc[(sites["decision"] == "absorb") & sites["host_dealer_id"].notna()]
     host_ids = list(dict.fromkeys(absorbed["host_dealer_id"].astype(str)))
-    nissan = host_sites(result).loc[selection.host_mask]
+    nissan = _per_run(result, "hosts", lambda: host_sites(result)).loc[selection.host_mask]
     card_ids = list(dict.fromkeys([*nissan[S.DEALER_ID].astype(str), *host_ids]))
     card_of = {k: i for i, k in enumerate(card_ids)}
     cards = _host_cards(result, card_ids, report_dir, reported)
-    where = result.network.set_index(S.DEALER_ID)[[S.LATITUDE, S.LONGITUDE]]
+    where = _per_run(
+        result, "where", lambda: result.network.set_index(S.DEALER_ID)[[S.LATITUDE, S.LONGITUDE]]
+    )
     nissan_rows = [[*_round(where.loc[k]), card_of[k]] for k in nissan[S.DEALER_ID].astype(str)]
     host_rows = [[*_round(where.loc[k]), card_of[k]] for k in host_ids]
     line_rows = [
@@ -365,8 +382,9 @@ def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerDa
     places = _places(result, set(sites[S.DEALER_ID].astype(str)))
 
     regions = result.regions
-    state_fc, state_edges = _geojson(states(), "state", regions.loc[regions["level"] == "state"],
-                                     STATE_TOLERANCE, result.source_brand)  # fmt: skip
+    state_fc, state_edges = _per_run(result, "states", lambda: _geojson(
+        states(), "state", regions.loc[regions["level"] == "state"], STATE_TOLERANCE,
+        result.source_brand))  # fmt: skip
     ramps = [_ramp("Jobs lost (base) per state", state_edges)]
     county_fc = None
     if not selection.is_everything:
