@@ -75,20 +75,9 @@ def _result(
         with cli._progress_bar() as progress:
             progress("Reading the run's tables", 0, 1)
             return load_results(results, dealers=list(dealers) or None, draws=draws)
-    from dealernet import pipeline
-    from dealernet.loader import load_network
-
-    the_scenario, the_assumptions = cli._load_settings(scenario, assumptions, overrides)
-    stages = ["rules", "customer access", "impacts", "roll-ups"]
+    loaded = cli._load_settings(scenario, assumptions, overrides)
     with cli._progress_bar() as progress:
-        network = load_network(cli._dealer_paths(dealers), skip_invalid=skip_invalid)
-        cli._print_dropped(network.attrs.get("validation"))
-        return pipeline.run(
-            network,
-            the_scenario,
-            the_assumptions,
-            progress=lambda s: progress(f"Running: {s}", stages.index(s), len(stages)),
-        )
+        return cli._analyse(progress, dealers, skip_invalid, loaded)
 
 
 def _notes(notes: tuple[str, ...] | list[str]) -> None:

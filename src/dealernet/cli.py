@@ -197,32 +197,23 @@ def run(
     scheduler: str | None,
 ) -> None:
     """Decide every Infiniti store, estimate the losses, and write tables, maps and reports."""
-    from dealernet import pipeline, terminal
+    from dealernet import terminal
     from dealernet._atomic import remove_stale_temporaries
-    from dealernet.loader import load_network
     from dealernet.maps import map_path, write_map
     from dealernet.outputs import write_tables
     from dealernet.reports import OWNERS_DIR, write_reports
 
     console = _console()
-    the_scenario, the_assumptions = _load_settings(scenario, assumptions, overrides)
-    stages = ["rules", "customer access", "impacts", "roll-ups", "tables", "map", "owner reports"]
+    loaded = _load_settings(scenario, assumptions, overrides)
+    stages = (*ANALYSIS_STAGES, "tables", "map", "owner reports")
     with _progress_bar() as progress:
-        network = load_network(
-            _dealer_paths(dealers),
-            skip_invalid=skip_invalid,
-            progress=lambda label, _done, _total: progress(label, 0, len(stages)),
-        )
-        _print_dropped(network.attrs.get("validation"))
         remove_stale_temporaries(out)
+        result = _analyse(progress, dealers, skip_invalid, loaded, stages=stages,
+                          population=population, engine=engine, scheduler=scheduler)  # fmt: skip
 
         def stage(name: str) -> None:
-            progress(f"Running: {name}", stages.index(name), len(stages))
+            progress(f"Writing: {name}", stages.index(name), len(stages))
 
-        result = pipeline.run(
-            network, the_scenario, the_assumptions, population=population, engine=engine,
-            scheduler=scheduler, progress=stage,
-        )
         stage("tables")
         written = write_tables(result, out)
         stage("map")
@@ -346,23 +337,18 @@ def map_command(
     cdn: bool,
 ) -> None:
     """Write an offline map of a state, an owner group or the area around a place."""
-    from dealernet import pipeline
-    from dealernet.loader import load_network
     from dealernet.maps import map_path, write_map
     from dealernet.selection import select
 
     if radius_miles is not None and near is None:
         raise click.UsageError("--radius-miles needs --near")
-    the_scenario, the_assumptions = _load_settings(scenario, assumptions, overrides)
+    loaded = _load_settings(scenario, assumptions, overrides)
+    stages = (*ANALYSIS_STAGES, "map")
     with _progress_bar() as progress:
-        progress("Loading dealer files", 0, 3)
-        network = load_network(_dealer_paths(dealers), skip_invalid=skip_invalid)
-        _print_dropped(network.attrs.get("validation"))
-        progress("Running the scenario", 1, 3)
-        result = pipeline.run(network, the_scenario, the_assumptions)
+        result = _analyse(progress, dealers, skip_invalid, loaded, stages=stages)
         selection = select(result, states=states, owners=owners, near=near,
                            radius_miles=radius_miles)  # fmt: skip
-        progress("Drawing the map", 2, 3)
+        progress("Drawing the map", stages.index("map"), len(stages))
         path = write_map(result, output or map_path(out, selection), selection, cdn=cdn, out=out)
     click.echo(str(path))
 
@@ -407,17 +393,11 @@ def report(
     """
     if bool(owners) == all_owners:
         raise click.UsageError("give --owner NAME (repeatable) or --all")
-    from dealernet import pipeline
-    from dealernet.loader import load_network
     from dealernet.reports import OWNERS_DIR, match_owners, write_reports
 
-    the_scenario, the_assumptions = _load_settings(scenario, assumptions, overrides)
+    loaded = _load_settings(scenario, assumptions, overrides)
     with _progress_bar() as progress:
-        progress("Loading dealer files", 0, 1)
-        network = load_network(_dealer_paths(dealers), skip_invalid=skip_invalid)
-        _print_dropped(network.attrs.get("validation"))
-        progress("Running the scenario", 0, 1)
-        result = pipeline.run(network, the_scenario, the_assumptions)
+        result = _analyse(progress, dealers, skip_invalid, loaded)
         names = None if all_owners else match_owners(result, owners)
         written = write_reports(result, out, names, pdf=pdf, paper=paper, progress=progress)
     console = _console()
@@ -475,6 +455,43 @@ def _progress_bar() -> Iterator[Callable[[str, int, int], None]]:
 
     with bar:
         yield update
+
+
+#: Stages of the analysis, as ``pipeline.run`` reports them.
+ANALYSIS_STAGES = ("rules", "customer access", "impacts", "roll-ups")
+
+
+def _analyse(
+    progress: Callable[[str, int, int], None],
+    dealers: tuple[Path, ...],
+    skip_invalid: bool,
+    settings_: tuple[Any, Any],
+    *,
+    stages: tuple[str, ...] = ANALYSIS_STAGES,
+    **run_options: Any,
+) -> Any:
+    """Load the dealer files and run the analysis, feeding one progress bar.
+
+    ``stages`` lists every step the command will report, the analysis's first, so the bar
+    can show the later steps (tables, maps, reports) on the same scale.
+    """
+    from dealernet import pipeline
+    from dealernet.loader import load_network
+
+    network = load_network(
+        _dealer_paths(dealers),
+        skip_invalid=skip_invalid,
+        progress=lambda label, _done, _total: progress(label, 0, len(stages)),
+    )
+    _print_dropped(network.attrs.get("validation"))
+    scenario, assumptions = settings_
+    return pipeline.run(
+        network,
+        scenario,
+        assumptions,
+        progress=lambda name: progress(f"Running: {name}", stages.index(name), len(stages)),
+        **run_options,
+    )
 
 
 def _load_settings(
