@@ -408,6 +408,30 @@ def monte_carlo(sites: int, draws: int) -> list[Row]:
                    target="< 2 s" if big else "", ok=m.seconds < 2 if big else None)]  # fmt: skip
 
 
+def browser_map() -> list[Row]:
+    """The national map of the sample: file size, and time to draw every marker in Chromium.
+
+    Uses the screenshot command's measurement (``window.dealernetMap.readyMs``, taken in the
+    page from navigation start), offline; the PNG goes to a temporary folder.
+    """
+    try:
+        from dealernet.screenshot import take
+
+        with tempfile.TemporaryDirectory() as tmp:
+            shot = take(Path(tmp) / "map.png")
+    except Exception as exc:  # noqa: BLE001 - no browser here: report, do not stop the run
+        return [Row("maps", "national map in headless Chromium", "sample",
+                    figure=f"not measured: {type(exc).__name__}: {exc}"[:150])]  # fmt: skip
+    mb = shot.map_bytes / 1e6
+    return [
+        Row("maps", "national map: file size", "sample", figure=f"{mb:.2f} MB",
+            target="< 5 MB", ok=mb < 5),
+        Row("maps", "national map: every marker drawn (Chromium, offline)", "sample",
+            seconds=shot.render_seconds, target="< 3 s", ok=shot.render_seconds < 3,
+            figure=f"{shot.wall_seconds:.2f} s to ready, measured from Python"),
+    ]  # fmt: skip
+
+
 #: Case name -> function, for the runner and child processes.
 CASES: dict[str, Callable[..., list[Row]]] = {
     "stages": stages,
@@ -416,4 +440,5 @@ CASES: dict[str, Callable[..., list[Row]]] = {
     "rules": rules,
     "access": access,
     "monte_carlo": monte_carlo,
+    "browser_map": browser_map,
 }

@@ -26,6 +26,7 @@ Plan = list[tuple[str, dict[str, Any]]]
 
 FULL: Plan = [
     ("commands", {"help_runs": 5, "full_run": True}),
+    ("browser_map", {}),
     ("stages", {"sources": 197, "hosts": 1071, "report_owners": 10}),
     ("stages", {"sources": 2000, "hosts": 10000, "report_owners": 5}),
     ("stages", {"sources": 5000, "hosts": 17000, "report_owners": 5}),
