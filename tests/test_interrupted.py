@@ -42,8 +42,13 @@ def versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, dict
     return old, old_files, new_files
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
-@pytest.mark.parametrize("after", [0.8, 1.6, 2.4])
+#: When to stop the run: while it analyses, while it writes tables and the map, and while it
+#: writes owner reports (a full run on the sample takes 10-20 s here).
+MOMENTS = [(signal.SIGTERM, 1.0), (signal.SIGINT, 3.0), (signal.SIGKILL, 4.0),
+           (signal.SIGTERM, 7.0), (signal.SIGKILL, 9.0)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("sig", "after"), MOMENTS)
 def test_stopped_run_leaves_old_or_new_files_never_half_written(
     versions: tuple[Path, dict, dict], tmp_path: Path, sig: signal.Signals, after: float
 ) -> None:

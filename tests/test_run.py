@@ -34,6 +34,22 @@ def test_run_prints_decisions_per_rule_and_national_ranges(sample_run) -> None:
     assert "Population-weighted mean distance" in output
 
 
+def test_run_writes_the_map_the_index_and_a_report_per_affected_owner(sample_run) -> None:
+    out, output = sample_run
+    owners = pd.read_csv(out / "data" / "owners.csv")
+    affected = int((owners["stores_affected"] > 0).sum())
+    assert len(list((out / "owners").glob("*.html"))) == affected
+    assert (out / "index.html").is_file() and (out / "network.html").is_file()
+    assert f"Owner reports: {affected} in" in output
+
+
+def test_no_reports_skips_reports_and_index(tmp_path: Path) -> None:
+    args = ["run", "--dealers", str(DEALERS), "--out", str(tmp_path), "--no-reports"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert (tmp_path / "network.html").is_file()
+    assert not (tmp_path / "owners").exists() and not (tmp_path / "index.html").exists()
+
+
 def test_run_writes_every_table_with_one_row_per_infiniti_site(sample_run) -> None:
     out, _ = sample_run
     infiniti = pd.read_csv(DEALERS / "infiniti.csv", dtype=str)
@@ -53,14 +69,16 @@ def test_run_writes_every_table_with_one_row_per_infiniti_site(sample_run) -> No
 
 def test_same_inputs_give_byte_identical_tables(sample_run, tmp_path: Path) -> None:
     out, _ = sample_run
-    again = CliRunner().invoke(cli, ["run", "--dealers", str(DEALERS), "--out", str(tmp_path)])
+    again = CliRunner().invoke(
+        cli, ["run", "--dealers", str(DEALERS), "--out", str(tmp_path), "--no-reports"]
+    )
     assert again.exit_code == 0
     for name in ("decisions.csv", "impacts.csv", "owners.csv", "regions.csv"):
         assert (out / "data" / name).read_bytes() == (tmp_path / "data" / name).read_bytes(), name
 
 
 def test_scenario_and_set_change_the_outcome(tmp_path: Path) -> None:
-    args = ["run", "--dealers", str(DEALERS), "--out", str(tmp_path)]
+    args = ["run", "--dealers", str(DEALERS), "--out", str(tmp_path), "--no-reports"]
     result = CliRunner().invoke(cli, [*args, "--scenario", str(SCENARIOS / "absorb-all.toml")])
     assert result.exit_code == 0, result.output
     decisions = pd.read_csv(tmp_path / "data" / "decisions.csv")
@@ -100,7 +118,8 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_defused(tmp_path: Path) -> N
     nissan = tmp_path / "nissan.csv"
     nissan.write_bytes((DEALERS / "nissan.csv").read_bytes())
     out = tmp_path / "out"
-    args = ["run", "--dealers", str(dealers), "--dealers", str(nissan), "--out", str(out)]
+    args = ["run", "--dealers", str(dealers), "--dealers", str(nissan), "--out", str(out),
+            "--no-reports"]  # fmt: skip
     assert CliRunner().invoke(cli, args).exit_code == 0
     decisions = pd.read_csv(out / "data" / "decisions.csv", dtype=str)
     assert decisions.loc[0, "name"] == "'" + frame.loc[0, "name"]

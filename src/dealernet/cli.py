@@ -176,6 +176,7 @@ Examples:
   dealernet run --scenario data/scenarios/conservative.toml --out results
   dealernet run --dealers my_dealers.xlsx --skip-invalid
   dealernet run --set rules.nearest.max_distance_miles=25 --set retention.sales.base=0.5
+  dealernet run --no-reports                  # tables and the map only, in seconds
   dealernet run --population blocks/ --engine dask --scheduler tcp://10.0.0.5:8786"""
 )
 @dealers_option
@@ -183,6 +184,12 @@ Examples:
 @out_option
 @cdn_option
 @population_options
+@click.option(
+    "--reports/--no-reports",
+    default=True,
+    show_default=True,
+    help="Write the owner reports and the index (most of a run's time on big networks).",
+)
 @handle_errors
 def run(
     dealers: tuple[Path, ...],
@@ -195,6 +202,7 @@ def run(
     population: Path | None,
     engine: str,
     scheduler: str | None,
+    reports: bool,
 ) -> None:
     """Decide every Infiniti store, estimate the losses, and write tables, maps and reports."""
     from dealernet import terminal
@@ -205,7 +213,7 @@ def run(
 
     console = _console()
     loaded = _load_settings(scenario, assumptions, overrides)
-    stages = (*ANALYSIS_STAGES, "tables", "map", "owner reports")
+    stages = (*ANALYSIS_STAGES, "tables", "map", *(("owner reports",) if reports else ()))
     with _progress_bar() as progress:
         remove_stale_temporaries(out)
         result = _analyse(progress, dealers, skip_invalid, loaded, stages=stages,
@@ -218,20 +226,23 @@ def run(
         written = write_tables(result, out)
         stage("map")
         national_map = write_map(result, map_path(out), cdn=cdn, out=out)
-        stage("owner reports")
-        reports = write_reports(
-            result,
-            out,
-            progress=lambda label, _done, _total: progress(label, len(stages) - 1, len(stages)),
-        )
+        pages: list[Path] = []
+        if reports:
+            stage("owner reports")
+            pages = write_reports(
+                result,
+                out,
+                progress=lambda label, _d, _t: progress(label, len(stages) - 1, len(stages)),
+            )
     terminal.print_run_summary(console, result)
-    owner_pages = [p for p in reports if p.suffix == ".html" and p.parent.name == OWNERS_DIR]
     console.print(f"Wrote {len(written)} tables to {_escape(str(out / 'data'))}")
     console.print(f"Map: {_escape(str(national_map))}")
-    console.print(
-        f"Owner reports: {len(owner_pages)} in {_escape(str(out / OWNERS_DIR))}; "
-        f"start at {_escape(str(out / 'index.html'))}"
-    )
+    if reports:
+        owner_pages = [p for p in pages if p.suffix == ".html" and p.parent.name == OWNERS_DIR]
+        console.print(
+            f"Owner reports: {len(owner_pages)} in {_escape(str(out / OWNERS_DIR))}; "
+            f"start at {_escape(str(out / 'index.html'))}"
+        )
 
 
 @cli.command(
