@@ -162,20 +162,25 @@ def _site_frame(
     result: Result, selection: Selection, report_dir: str, reported: set[str]
 ) -> pd.DataFrame:
     """Selected source-brand sites with address, brand, losses and report link joined on."""
+    frame = _per_run(result, "site_frame", lambda: _all_sites(result))
+    frame = frame.loc[selection.mask].copy()
+    frame["report"] = [report_href(o, report_dir, reported) for o in frame[S.OWNER_GROUP]]
+    frame["decision_label"] = frame["decision"].map(DECISION_WORD).fillna(frame["decision"])
+    return frame
+
+
+def _all_sites(result: Result) -> pd.DataFrame:
+    """Every source-brand site, in decisions order, with address, brand and losses."""
     table = result.decisions.table
-    extra = result.network[[S.DEALER_ID, S.BRAND, S.ADDRESS, S.ZIP]]
+    extra = result.network[[S.DEALER_ID, S.BRAND, S.ADDRESS, S.ZIP]].drop_duplicates(S.DEALER_ID)
     losses = [c for c in result.impacts.table.columns if c.startswith(("jobs_lost_",
               "revenue_lost_", "customers_"))]  # fmt: skip
-    frame = (
-        table.loc[selection.mask]
-        .merge(extra, on=S.DEALER_ID, how="left")
-        .merge(result.impacts.table[[S.DEALER_ID, *losses]], on=S.DEALER_ID, how="left")
+    frame = table.merge(extra, on=S.DEALER_ID, how="left").merge(
+        result.impacts.table[[S.DEALER_ID, *losses]], on=S.DEALER_ID, how="left"
     )
     for column in ("customers_population", "customers_places", "customers_mean_added_miles"):
         if column not in frame:
             frame[column] = np.nan
-    frame["report"] = [report_href(o, report_dir, reported) for o in frame[S.OWNER_GROUP]]
-    frame["decision_label"] = frame["decision"].map(DECISION_WORD).fillna(frame["decision"])
     return frame
 
 

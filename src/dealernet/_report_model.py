@@ -141,18 +141,24 @@ class Shared:
         :func:`common`: scenario, assumptions, inputs and date.
     names
         Name, brand and place of every site by dealer id.
+    csv_rows
+        ``rows`` as the owners' CSV files hold them: rounded, spreadsheet formulas defused.
     """
 
     rows: pd.DataFrame
     keys: pd.Series
     page: dict[str, Any]
     names: dict[str, dict[str, Any]]
+    csv_rows: pd.DataFrame
 
 
 def shared(result: Result) -> Shared:
     """Build the parts every report of ``result`` shares."""
+    from dealernet.outputs import rounded, spreadsheet_safe
+
     rows = site_rows(result)
-    return Shared(rows, owner_keys(rows), common(result), _names(result.network))
+    return Shared(rows, owner_keys(rows), common(result), _names(result.network),
+                  spreadsheet_safe(rounded(rows)))  # fmt: skip
 
 
 def owner_context(
@@ -178,9 +184,8 @@ def owner_context(
 
 def owner_csv(parts: Shared, owner: str) -> str:
     """The rows of ``owner``'s stores as CSV text, rounded like the run's tables."""
-    from dealernet.outputs import csv_text
-
-    return csv_text(parts.rows.loc[parts.keys == owner])
+    mine = parts.csv_rows.loc[parts.keys == owner]
+    return mine.to_csv(index=False, lineterminator="\n")
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
