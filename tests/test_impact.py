@@ -224,3 +224,17 @@ def test_counties_come_from_the_boundary_layer() -> None:
     counties = rollups.counties(decisions, impacts).set_index("region")
     assert counties.loc["48113", "region_name"] == "Dallas"
     assert counties.loc["36061", "region_name"] == "New York"
+
+
+def test_subset_totals_equal_the_rollup_of_that_group() -> None:
+    sites, decisions_rows = mixed_network()
+    impacts = run(sites, decisions_rows)
+    decisions = pd.DataFrame(decisions_rows)
+    mask = (decisions["state"] == "TX").to_numpy()
+    subset = rollups.subset_totals(mask, decisions, impacts)
+    group = rollups.rollup(np.where(mask, "in", "out"), decisions, impacts).set_index("key")
+    pd.testing.assert_series_equal(
+        subset.astype(float), group.loc["in"].astype(float), check_names=False
+    )
+    empty = rollups.subset_totals(np.zeros(len(mask), dtype=bool), decisions, impacts)
+    assert (empty == 0).all()
