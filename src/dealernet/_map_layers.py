@@ -169,6 +169,13 @@ def _site_frame(
     return frame
 
 
+def _positions(result: Result) -> dict[str, list[float]]:
+    """Rounded ``[lat, lon]`` of every site by dealer id (a dict: maps look up thousands)."""
+    net = result.network
+    coords = zip(_round(net[S.LATITUDE]), _round(net[S.LONGITUDE]), strict=True)
+    return {str(k): [lat, lon] for k, (lat, lon) in zip(net[S.DEALER_ID], coords, strict=True)}
+
+
 def _all_sites(result: Result) -> pd.DataFrame:
     """Every source-brand site, in decisions order, with address, brand and losses."""
     table = result.decisions.table
@@ -374,13 +381,11 @@ def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerDa
     card_ids = list(dict.fromkeys([*nissan[S.DEALER_ID].astype(str), *host_ids]))
     card_of = {k: i for i, k in enumerate(card_ids)}
     cards = _host_cards(result, card_ids, report_dir, reported)
-    where = _per_run(
-        result, "where", lambda: result.network.set_index(S.DEALER_ID)[[S.LATITUDE, S.LONGITUDE]]
-    )
-    nissan_rows = [[*_round(where.loc[k]), card_of[k]] for k in nissan[S.DEALER_ID].astype(str)]
-    host_rows = [[*_round(where.loc[k]), card_of[k]] for k in host_ids]
+    where = _per_run(result, "where", lambda: _positions(result))
+    nissan_rows = [[*where[k], card_of[k]] for k in nissan[S.DEALER_ID].astype(str)]
+    host_rows = [[*where[k], card_of[k]] for k in host_ids]
     line_rows = [
-        [*_round([r[S.LATITUDE], r[S.LONGITUDE]]), *_round(where.loc[str(r["host_dealer_id"])]),
+        [*_round([r[S.LATITUDE], r[S.LONGITUDE]]), *where[str(r["host_dealer_id"])],
          str(tips.line(r))]
         for r in _records(absorbed)
     ]  # fmt: skip

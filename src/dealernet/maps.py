@@ -55,6 +55,11 @@ CLUSTER_OPTIONS = {"showCoverageOnHover": False, "maxClusterRadius": 45,
 FIT_PADDING = ((20, 110), (320, 20))
 
 _FOLIUM_ID = re.compile(r"[0-9a-f]{32}")
+#: OpenStreetMap's standard tiles and the attribution its tile policy asks for.
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = (
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+)
 
 
 class _Verbatim(Element):
@@ -156,8 +161,10 @@ def build_map(
     (south, west), (north, east) = layer.bounds
     m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=4,
                    tiles=None, control_scale=True, zoom_snap=0.25, zoom_delta=0.5)  # fmt: skip
-    folium.TileLayer("OpenStreetMap", name=_layer_label("OpenStreetMap background (online)"),
-                     max_zoom=19).add_to(m)  # fmt: skip
+    # The URL and attribution spelled out: looking the provider up by name costs a search
+    # of xyzservices' catalogue on every map, and owner reports draw a map each.
+    folium.TileLayer(OSM_TILES, attr=OSM_ATTRIBUTION, max_zoom=19,
+                     name=_layer_label("OpenStreetMap background (online)")).add_to(m)  # fmt: skip
     groups = _groups(folium, marker_cluster, m, result, layer)
     _strip_default_assets(m, groups["nissan"])
     page = _page(result, selection, layer, groups, m, assets(cdn))
@@ -274,8 +281,8 @@ def _stable_ids(m: folium.Map, html: str) -> str:
     mapping = {old: f"{i:x}" for i, old in enumerate(dict.fromkeys(ids))}
     if not mapping:
         return html
-    pattern = re.compile("|".join(map(re.escape, mapping)))
-    return pattern.sub(lambda match: mapping[match.group(0)], html)
+    # One scan for anything shaped like an id; only this map's own ids are replaced.
+    return _FOLIUM_ID.sub(lambda match: mapping.get(match.group(0), match.group(0)), html)
 
 
 def render_map(
