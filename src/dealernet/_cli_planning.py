@@ -354,7 +354,6 @@ def compare(
     """Run scenarios side by side and list the stores whose decision differs."""
     from dealernet import cli
     from dealernet.comparison import compare as run_compare
-    from dealernet.loader import load_network
     from dealernet.pages import comparison_table, differences_table, write_comparison
 
     if output is not None:  # a bad extension should fail before minutes of work
@@ -363,8 +362,7 @@ def compare(
         format_for(output, None, ["csv", "html"])
     loaded = [cli._load_settings(s, assumptions, overrides) for s in scenarios]
     with cli._progress_bar() as progress:
-        network = load_network(cli._dealer_paths(dealers), skip_invalid=skip_invalid)
-        cli._print_dropped(network.attrs.get("validation"))
+        network = cli._load_dealers(progress, dealers, skip_invalid, steps=len(loaded))
         labels: list[str] = []
 
         def step(label: str) -> None:
@@ -417,7 +415,6 @@ def sweep(
     """Rerun a scenario for several values of one setting and chart the totals."""
     from dealernet import cli
     from dealernet.export import format_for
-    from dealernet.loader import load_network
     from dealernet.pages import sweep_table, write_sweep
     from dealernet.sensitivity import split_overrides
     from dealernet.sensitivity import sweep as run_sweep
@@ -428,8 +425,7 @@ def sweep(
     format_for(target, None, ["csv", "html"])
     the_scenario, the_assumptions = cli._load_settings(scenario, assumptions, tuple(fixed))
     with cli._progress_bar() as progress:
-        network = load_network(cli._dealer_paths(dealers), skip_invalid=skip_invalid)
-        cli._print_dropped(network.attrs.get("validation"))
+        network = cli._load_dealers(progress, dealers, skip_invalid, steps=len(values))
         done: list[str] = []
 
         def step(label: str) -> None:

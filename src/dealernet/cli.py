@@ -468,6 +468,24 @@ def _progress_bar() -> Iterator[Callable[[str, int, int], None]]:
         yield update
 
 
+def _load_dealers(
+    progress: Callable[[str, int, int], None],
+    dealers: tuple[Path, ...],
+    skip_invalid: bool,
+    steps: int = 1,
+) -> Any:
+    """Load the dealer files (step 0 of ``steps`` on the bar) and list any rows skipped."""
+    from dealernet.loader import load_network
+
+    network = load_network(
+        _dealer_paths(dealers),
+        skip_invalid=skip_invalid,
+        progress=lambda label, _done, _total: progress(label, 0, steps),
+    )
+    _print_dropped(network.attrs.get("validation"))
+    return network
+
+
 #: Stages of the analysis, as ``pipeline.run`` reports them.
 ANALYSIS_STAGES = ("rules", "customer access", "impacts", "roll-ups")
 
@@ -487,14 +505,8 @@ def _analyse(
     can show the later steps (tables, maps, reports) on the same scale.
     """
     from dealernet import pipeline
-    from dealernet.loader import load_network
 
-    network = load_network(
-        _dealer_paths(dealers),
-        skip_invalid=skip_invalid,
-        progress=lambda label, _done, _total: progress(label, 0, len(stages)),
-    )
-    _print_dropped(network.attrs.get("validation"))
+    network = _load_dealers(progress, dealers, skip_invalid, steps=len(stages))
     scenario, assumptions = settings_
     return pipeline.run(
         network,
