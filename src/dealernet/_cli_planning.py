@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from dealernet import schema as S
 from dealernet import settings
 from dealernet.cli import (
     analysis_options,
@@ -26,7 +27,7 @@ from dealernet.cli import (
 #: Choices offered on the command line (kept equal to the library's lists by a test; they
 #: are spelt out here so that ``--help`` does not import pandas).
 GROUP_BY = ("state", "county", "region", "division", "owner", "host", "decision")
-DECISIONS = ("keep", "absorb", "close", "unaffected")
+DECISIONS = S.DECISIONS
 QUERY_FORMATS = ("table", "csv", "json", "geojson", "gpkg")
 #: Folder of ``--out`` that ``query --map`` writes maps into.
 QUERY_MAPS = "queries"

@@ -23,7 +23,7 @@ DECISION_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 #: Decisions in reporting order.
-DECISIONS: tuple[str, ...] = ("keep", "absorb", "close", "unaffected")
+DECISIONS: tuple[str, ...] = S.DECISIONS
 
 #: Digits written after the point: coordinates to about 10 cm, miles to about 5 feet.
 _DIGITS = {S.LATITUDE: 6, S.LONGITUDE: 6, "distance_miles": 3, "road_miles_est": 3}

@@ -46,9 +46,9 @@ ACCESS_COLUMNS: tuple[str, ...] = (
 )
 
 # Decisions table (one row per source-brand site), as the rule engine writes it.
-DECISION = "decision"
-HOST_DEALER_ID = "host_dealer_id"
-DECISIONS = ("keep", "absorb", "close", "unaffected")
+DECISION = s.DECISION
+HOST_DEALER_ID = s.HOST_DEALER_ID
+DECISIONS = s.DECISIONS
 #: Decisions after which the source store still sells the brand from its own showroom.
 STILL_SELLING = ("keep", "unaffected")
 ABSORB = "absorb"

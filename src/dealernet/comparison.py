@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from dealernet.scenario import Scenario
 
 #: Decisions in reporting order.
-DECISIONS = ("keep", "absorb", "close", "unaffected")
+DECISIONS = S.DECISIONS
 #: Loss measures shown with their ranges.
 RANGED = ("jobs_lost", "revenue_lost", "revenue_at_risk")
 #: Columns of a totals row, in order (see :func:`scenario_totals`).

@@ -53,10 +53,10 @@ MEASURES = (
 )
 
 # decisions columns read here (written by the rule engine)
-DECISION = "decision"
+DECISION = S.DECISION
 DISTANCE = "distance_miles"
 SAME_OWNER_HOST = "same_owner_host"
-HOST_ID = "host_dealer_id"
+HOST_ID = S.HOST_DEALER_ID
 
 
 @dataclass

@@ -52,7 +52,7 @@ GROUP_COLUMNS: dict[str, str] = {
     "decision": "decision",
 }
 GROUP_BY: tuple[str, ...] = tuple(GROUP_COLUMNS)
-DECISIONS: tuple[str, ...] = ("keep", "absorb", "close", "unaffected")
+DECISIONS: tuple[str, ...] = S.DECISIONS
 #: Thresholds of the people-pushed-beyond columns, as the access stage measures them.
 PUSHED: tuple[str, ...] = tuple(f"{t:g}" for t in THRESHOLDS_MILES)
 #: Columns added to each site row next to the decision and the impacts.

@@ -20,7 +20,7 @@ from dealernet.impact import MEASURES, PERCENTILES, Impacts
 if TYPE_CHECKING:  # pragma: no cover
     pass
 
-DECISIONS = ("keep", "absorb", "close", "unaffected")
+DECISIONS = S.DECISIONS
 BASELINES = ("baseline_revenue_total", "baseline_employees_total")
 
 

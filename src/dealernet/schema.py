@@ -72,6 +72,13 @@ SITE_COLUMNS: tuple[str, ...] = (
 #: Columns a file must have (a location is checked separately: coordinates or a ZIP).
 REQUIRED_COLUMNS: tuple[str, ...] = (DEALER_ID, NAME, BRAND)
 
+# --- the decisions table (written by the rule engine, read by every later stage) ----------
+
+DECISION = "decision"
+HOST_DEALER_ID = "host_dealer_id"
+#: Decisions in reporting order.
+DECISIONS: tuple[str, ...] = ("keep", "absorb", "close", "unaffected")
+
 # location_quality values
 EXACT = "exact"
 ZIP_CENTROID = "zip_centroid"
