@@ -68,7 +68,7 @@ REPORT_SAMPLE = 10
 
 def _affected_owners(result: Any) -> list[str]:
     try:
-        from dealernet.reports import affected_owners
+        from dealernet.render.reports import affected_owners
     except ImportError:
         return []
     return list(affected_owners(result))
@@ -82,13 +82,13 @@ def stages(
     ``outputs=False`` skips maps and reports (for ``--quick``: owner reports take seconds);
     ``report_owners`` owner groups' reports are timed and the time scaled to all of them.
     """
-    from dealernet.access import access_for_decisions
-    from dealernet.impact import estimate_impacts
-    from dealernet.loader import load_network
-    from dealernet.network import classify
-    from dealernet.pipeline import default_assumptions, default_scenario, run
-    from dealernet.places import load_places
-    from dealernet.rules import apply_rules
+    from dealernet.analysis.access import access_for_decisions
+    from dealernet.analysis.impact import estimate_impacts
+    from dealernet.analysis.pipeline import default_assumptions, default_scenario, run
+    from dealernet.engine.colocation import classify
+    from dealernet.engine.rules import apply_rules
+    from dealernet.geo.places import load_places
+    from dealernet.io.loader import load_network
 
     size = Size(sources, hosts)
     label, sec = size.label, "stages"
@@ -116,12 +116,12 @@ def stages(
         out = work / "out"
 
         def maps() -> None:
-            from dealernet.maps import write_map
+            from dealernet.render.maps import write_map
 
             write_map(result, out / "network.html")
 
         def reports() -> None:
-            from dealernet.reports import write_reports
+            from dealernet.render.reports import write_reports
 
             write_reports(result, out, owners[:report_owners])
 
@@ -202,7 +202,7 @@ def _verified_truth(index: Any, lat: np.ndarray, lon: np.ndarray, miles: np.ndar
     site's distance) lies in the chord ball of that radius; the minimum geodesic over the
     ball is the true nearest distance.
     """
-    from dealernet.geo import geodesic_miles, to_ecef
+    from dealernet.geo.distance import geodesic_miles, to_ecef
     from dealernet.settings import METRES_PER_MILE
 
     truth = np.empty(lat.size)
@@ -238,8 +238,8 @@ def _sjoin_picks(lat: np.ndarray, lon: np.ndarray, h_lat: np.ndarray, h_lon: np.
 
 def nearest(n_points: int, n_hosts: int, brute_sample: int, repeat: int = 3) -> list[Row]:
     """Nearest host: ours against ``sjoin_nearest`` (EPSG:5070) and brute-force geodesics."""
-    from dealernet._nearest import nearest_picks, nearest_sites
-    from dealernet.geo import SiteIndex, geodesic_miles
+    from dealernet.geo._nearest import nearest_picks, nearest_sites
+    from dealernet.geo.distance import SiteIndex, geodesic_miles
 
     pop = synthetic.population_points(n_points)
     lat, lon = pop["latitude"].to_numpy(), pop["longitude"].to_numpy()
@@ -301,7 +301,7 @@ def nearest(n_points: int, n_hosts: int, brute_sample: int, repeat: int = 3) -> 
 
 
 def _network(size: Size) -> Any:
-    from dealernet.loader import load_network
+    from dealernet.io.loader import load_network
 
     work = Path(tempfile.mkdtemp(prefix="dealernet-bench-"))
     try:
@@ -312,8 +312,8 @@ def _network(size: Size) -> Any:
 
 def rules(sources: int, hosts: int) -> list[Row]:
     """The rule engine with one ``optimal`` capacitated rule, with and without a limit."""
-    from dealernet.rules import apply_rules
-    from dealernet.scenario import parse_scenario
+    from dealernet.engine.rules import apply_rules
+    from dealernet.engine.scenario import parse_scenario
 
     net = _network(Size(sources, hosts))
     rows = []
@@ -338,7 +338,7 @@ def rules(sources: int, hosts: int) -> list[Row]:
 
 def access(n_points: int, n_sites: int, dask_points: int = 0) -> list[Row]:
     """In-memory access on ``n_points`` against ``n_sites``; optionally the Dask engine."""
-    from dealernet.access import compute_access
+    from dealernet.analysis.access import compute_access
 
     pop = synthetic.population_points(n_points)
     b_lat, b_lon = synthetic.sites(n_sites)
@@ -366,9 +366,9 @@ def access(n_points: int, n_sites: int, dask_points: int = 0) -> list[Row]:
 
 def _access_dask(pop: Any, sites: tuple[np.ndarray, ...]) -> Row:
     """The Dask engine on a local cluster of two workers, against the in-memory engine."""
-    from dealernet.access import compute_access
-    from dealernet.access_dask import compute_access_dask
-    from dealernet.population import load_population
+    from dealernet.analysis.access import compute_access
+    from dealernet.analysis.access_dask import compute_access_dask
+    from dealernet.io.population import load_population
 
     work = Path(tempfile.mkdtemp(prefix="dealernet-bench-dask-"))
     size = f"{len(pop):,} x {sites[0].size:,}"
@@ -391,9 +391,9 @@ def _access_dask(pop: Any, sites: tuple[np.ndarray, ...]) -> Row:
 
 def monte_carlo(sites: int, draws: int) -> list[Row]:
     """The impact model's Monte Carlo: ``draws`` draws over ``sites`` source sites."""
-    from dealernet.impact import estimate_impacts
-    from dealernet.pipeline import default_assumptions, default_scenario
-    from dealernet.rules import apply_rules
+    from dealernet.analysis.impact import estimate_impacts
+    from dealernet.analysis.pipeline import default_assumptions, default_scenario
+    from dealernet.engine.rules import apply_rules
 
     net = _network(Size(sites, max(sites * 5, 100)))
     scenario = default_scenario()
@@ -415,7 +415,7 @@ def browser_map() -> list[Row]:
     page from navigation start), offline; the PNG goes to a temporary folder.
     """
     try:
-        from dealernet.screenshot import take
+        from dealernet.render.screenshot import take
 
         with tempfile.TemporaryDirectory() as tmp:
             shot = take(Path(tmp) / "map.png")

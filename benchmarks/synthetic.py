@@ -1,6 +1,6 @@
 """Synthetic inputs at any size, from one seed: dealer networks, population points, sites.
 
-Everything is placed around real US places (``dealernet.places.load_places``), weighted by
+Everything is placed around real US places (``dealernet.geo.places.load_places``), weighted by
 population, so points cluster like dealers and customers do; sites are kept inside the 50
 states and DC (the loader flags anything abroad). Names and owners are made up. The same
 seed always gives the same data, so runs compare.
@@ -15,7 +15,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dealernet import schema as S
+from dealernet.schema import (
+    ADDRESS,
+    ANNUAL_NEW_UNITS,
+    ANNUAL_USED_UNITS,
+    BRAND,
+    CITY,
+    DEALER_ID,
+    LATITUDE,
+    LONGITUDE,
+    NAME,
+    OWNER_GROUP,
+    STATE,
+    ZIP,
+)
 from dealernet.settings import HOST_BRAND, METRES_PER_MILE, SOURCE_BRAND
 
 #: Seed of every benchmark input.
@@ -24,7 +37,7 @@ SEED = 20241216
 COLOCATED_SHARE = 0.15
 #: Share of source sites whose owner also holds a host store (Haig Partners: about 43 %).
 DUAL_OWNER_SHARE = 0.43
-#: Mean annual new units (the sample's figures, see dealernet.sample).
+#: Mean annual new units (the sample's figures, see dealernet.io.sample).
 SOURCE_MEAN_NEW, HOST_MEAN_NEW = 288, 779
 
 
@@ -43,11 +56,11 @@ class Size:
 @lru_cache(maxsize=1)
 def _places() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Latitude, longitude and population of places in the 50 states and DC."""
-    from dealernet.places import load_places
+    from dealernet.geo.places import load_places
 
     places = load_places(min_population=1)
-    return (places[S.LATITUDE].to_numpy(dtype="float64"),
-            places[S.LONGITUDE].to_numpy(dtype="float64"),
+    return (places[LATITUDE].to_numpy(dtype="float64"),
+            places[LONGITUDE].to_numpy(dtype="float64"),
             places["population"].to_numpy(dtype="float64"))  # fmt: skip
 
 
@@ -67,7 +80,7 @@ def us_points(
     n: int, rng: np.random.Generator, *, spread_miles: float = 8.0, weight_power: float = 0.8
 ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points inside the 50 states and DC, near places, weighted by population."""
-    from dealernet.boundaries import in_us
+    from dealernet.geo.boundaries import in_us
 
     p_lat, p_lon, p_pop = _places()
     weight = p_pop**weight_power
@@ -99,7 +112,7 @@ def population_points(n: int, seed: int = SEED) -> pd.DataFrame:
     at = np.repeat(np.arange(p_pop.size), counts)[:n]
     lat, lon = _jitter(p_lat[at], p_lon[at], 10.0, rng)
     pop = p_pop[at] / counts[at]
-    return pd.DataFrame({S.LATITUDE: lat, S.LONGITUDE: lon, "population": pop})
+    return pd.DataFrame({LATITUDE: lat, LONGITUDE: lon, "population": pop})
 
 
 def sites(n: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
@@ -127,7 +140,7 @@ def network(size: Size, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     from pyproj import Geod
 
-    from dealernet.boundaries import state_at
+    from dealernet.geo.boundaries import state_at
 
     rng = np.random.default_rng(seed)
     h_lat, h_lon = us_points(size.hosts, rng)
@@ -146,7 +159,7 @@ def network(size: Size, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
     near[:n_coloc] = partner
     pick = np.flatnonzero(dual & (near < 0))
     if pick.size:  # a host store of the same owner among the five nearest
-        from dealernet.geo import SiteIndex
+        from dealernet.geo.distance import SiteIndex
 
         close, _ = SiteIndex.build(h_lat, h_lon).k_nearest(s_lat[pick], s_lon[pick], 5)
         choice = close[np.arange(pick.size), rng.integers(0, min(5, size.hosts), pick.size)]
@@ -158,18 +171,18 @@ def network(size: Size, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
         n = lat.size
         new = np.maximum(rng.lognormal(np.log(mean_new), 0.5, n).round(), 1)
         return pd.DataFrame({
-            S.DEALER_ID: [f"BENCH-{prefix}-{i:06d}" for i in range(1, n + 1)],
-            S.NAME: [f"Benchmark {brand} {i}" for i in range(1, n + 1)],
-            S.BRAND: brand,
-            S.OWNER_GROUP: owner,
-            S.ADDRESS: "",
-            S.CITY: "",
-            S.STATE: state_at(lat, lon),
-            S.ZIP: "",
-            S.LATITUDE: lat.round(6),
-            S.LONGITUDE: lon.round(6),
-            S.ANNUAL_NEW_UNITS: new.astype("int64"),
-            S.ANNUAL_USED_UNITS: (new * rng.uniform(0.6, 1.1, n)).round().astype("int64"),
+            DEALER_ID: [f"BENCH-{prefix}-{i:06d}" for i in range(1, n + 1)],
+            NAME: [f"Benchmark {brand} {i}" for i in range(1, n + 1)],
+            BRAND: brand,
+            OWNER_GROUP: owner,
+            ADDRESS: "",
+            CITY: "",
+            STATE: state_at(lat, lon),
+            ZIP: "",
+            LATITUDE: lat.round(6),
+            LONGITUDE: lon.round(6),
+            ANNUAL_NEW_UNITS: new.astype("int64"),
+            ANNUAL_USED_UNITS: (new * rng.uniform(0.6, 1.1, n)).round().astype("int64"),
         })  # fmt: skip
 
     return (frame("SRC", SOURCE_BRAND, s_lat, s_lon, s_owner, SOURCE_MEAN_NEW),

@@ -56,7 +56,7 @@ class PageLog:
 @pytest.fixture(scope="module", name="browser")
 def browser_fixture() -> Iterator[Browser]:
     """One Chromium per test module, closed at the end."""
-    from dealernet.browser import chromium
+    from dealernet.render.browser import chromium
 
     try:
         with chromium() as launched:
@@ -68,7 +68,7 @@ def browser_fixture() -> Iterator[Browser]:
 @pytest.fixture(name="page")
 def page_fixture(browser: Browser) -> Iterator[tuple[Page, PageLog]]:
     """A fresh offline page and its log; non-file requests are aborted."""
-    from dealernet.browser import offline
+    from dealernet.render.browser import offline
 
     context = browser.new_context(viewport=VIEWPORT)
     new = offline(context.new_page())

@@ -10,7 +10,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dealernet import schema as S
+from dealernet.schema import (
+    BRAND,
+    CITY,
+    DEALER_ID,
+    EXACT,
+    LATITUDE,
+    LOCATION_QUALITY,
+    LONGITUDE,
+    NAME,
+    NUMERIC_COLUMNS,
+    OWNER_GROUP,
+    STATE,
+    TEXT_COLUMNS,
+    ordered,
+)
 
 #: One mile of latitude, in degrees (close enough for laying out toy sites).
 MILE = 1 / 69.0
@@ -31,19 +45,19 @@ def site(
     **numbers: float,
 ) -> dict[str, object]:
     """One site row with the canonical columns."""
-    row: dict[str, object] = dict.fromkeys(S.TEXT_COLUMNS)
-    row.update({c: np.nan for c in S.NUMERIC_COLUMNS})
+    row: dict[str, object] = dict.fromkeys(TEXT_COLUMNS)
+    row.update({c: np.nan for c in NUMERIC_COLUMNS})
     row.update(
         {
-            S.DEALER_ID: dealer_id,
-            S.NAME: name or f"{dealer_id} {brand}",
-            S.BRAND: brand,
-            S.OWNER_GROUP: owner,
-            S.CITY: city,
-            S.STATE: state,
-            S.LATITUDE: float(lat),
-            S.LONGITUDE: float(lon),
-            S.LOCATION_QUALITY: S.EXACT,
+            DEALER_ID: dealer_id,
+            NAME: name or f"{dealer_id} {brand}",
+            BRAND: brand,
+            OWNER_GROUP: owner,
+            CITY: city,
+            STATE: state,
+            LATITUDE: float(lat),
+            LONGITUDE: float(lon),
+            LOCATION_QUALITY: EXACT,
         }
     )
     row.update(numbers)
@@ -53,13 +67,13 @@ def site(
 def network_from(rows: Iterable[dict[str, object]]) -> gpd.GeoDataFrame:
     """A network GeoDataFrame (EPSG:4326) from site rows, columns in schema order."""
     frame = pd.DataFrame(list(rows))
-    for column in S.NUMERIC_COLUMNS:
+    for column in NUMERIC_COLUMNS:
         frame[column] = frame[column].astype("float64")
-    for column in S.TEXT_COLUMNS:
+    for column in TEXT_COLUMNS:
         frame[column] = frame[column].astype(object)
-    geometry = gpd.points_from_xy(frame[S.LONGITUDE], frame[S.LATITUDE], crs="EPSG:4326")
+    geometry = gpd.points_from_xy(frame[LONGITUDE], frame[LATITUDE], crs="EPSG:4326")
     gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
-    return gdf[S.ordered(gdf.columns)]
+    return gdf[ordered(gdf.columns)]
 
 
 def east(miles: float, lat: float = ORIGIN[0]) -> float:

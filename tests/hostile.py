@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 import dealernet
-from dealernet.pipeline import Result, default_scenario, run
+from dealernet.analysis.pipeline import Result, default_scenario, run
 
 IMG = "<img src=x onerror=window.__pwned=1>"
 SCRIPT = '"><script>window.__pwned=1</script>'

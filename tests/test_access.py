@@ -8,7 +8,7 @@ import pytest
 from pyproj import Geod
 
 from dealernet._errors import InvalidInputError
-from dealernet.access import (
+from dealernet.analysis.access import (
     ACCESS_COLUMNS,
     Access,
     access_by_site,
@@ -16,7 +16,7 @@ from dealernet.access import (
     compute_access,
     points_of_sale,
 )
-from dealernet.places import load_places
+from dealernet.geo.places import load_places
 
 METRES_PER_MILE = 1609.344
 

@@ -17,10 +17,10 @@ distributed = pytest.importorskip(
 import geopandas as gpd  # noqa: E402
 
 from dealernet._errors import InputFileError, SchedulerError  # noqa: E402
-from dealernet.access import access_for_decisions, compute_access  # noqa: E402
-from dealernet.access_dask import access_for_decisions_dask, compute_access_dask  # noqa: E402
-from dealernet.places import load_places  # noqa: E402
-from dealernet.population import load_population  # noqa: E402
+from dealernet.analysis.access import access_for_decisions, compute_access  # noqa: E402
+from dealernet.analysis.access_dask import access_for_decisions_dask, compute_access_dask  # noqa: E402
+from dealernet.geo.places import load_places  # noqa: E402
+from dealernet.io.population import load_population  # noqa: E402
 
 # Points of sale in Texas and Oklahoma; "after", three of them are gone and one host is new.
 BEFORE = {

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dealernet._errors import AssumptionsError
-from dealernet.assumptions import (
+from dealernet.analysis.assumptions import (
     PARAMETERS,
     draw,
     load_assumptions,

@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 
 from browser import browser_fixture, page_fixture  # noqa: F401 - fixtures
-from dealernet.comparison import compare
-from dealernet.maps import map_path, write_map
-from dealernet.outputs import write_tables
-from dealernet.pages import write_comparison, write_sweep
-from dealernet.pipeline import Result
-from dealernet.reports import write_reports
-from dealernet.selection import select
-from dealernet.sensitivity import sweep
+from dealernet.analysis.pipeline import Result
+from dealernet.outputs.tables import write_tables
+from dealernet.planning.compare import compare
+from dealernet.planning.selection import select
+from dealernet.planning.sweep import sweep
+from dealernet.render.maps import map_path, write_map
+from dealernet.render.planning_pages import write_comparison, write_sweep
+from dealernet.render.reports import write_reports
 from hostile import SCENARIO_NAME, hostile_result
 
 #: Elements worth poking: map markers and paths, links, table cells, chart marks.

@@ -8,9 +8,9 @@ import pytest
 
 import dealernet
 from browser import PageLog, browser_fixture, distinct_colours, page_fixture, unavailable
-from dealernet import maps
-from dealernet.pipeline import Result, run
-from dealernet.selection import select
+from dealernet.analysis.pipeline import Result, run
+from dealernet.planning.selection import select
+from dealernet.render import maps
 from hostile import ESCAPED, IMG, JINJA, QUOTE, SCENARIO_NAME, SVG, hostile_result
 
 #: Fixtures: ``browser`` (one Chromium for the module) and ``page`` (offline, logged).

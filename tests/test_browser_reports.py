@@ -12,9 +12,9 @@ import pytest
 import dealernet
 from browser import browser_fixture, page_fixture, unavailable
 from dealernet._errors import MissingDependencyError
-from dealernet.outputs import write_tables
-from dealernet.pipeline import Result, run
-from dealernet.reports import affected_owners, write_pdfs, write_reports
+from dealernet.analysis.pipeline import Result, run
+from dealernet.outputs.tables import write_tables
+from dealernet.render.reports import affected_owners, write_pdfs, write_reports
 from dealernet.slugs import slug
 from hostile import hostile_result
 

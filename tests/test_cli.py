@@ -8,7 +8,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from dealernet.cli import cli
+from dealernet.cli.main import cli
 
 COMMANDS = sorted(cli.commands)
 

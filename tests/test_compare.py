@@ -11,11 +11,11 @@ from click.testing import CliRunner
 import dealernet
 from conftest import MILE, ORIGIN, east, network_from, site
 from dealernet._errors import QueryError
-from dealernet.cli import cli
-from dealernet.comparison import TOTAL_COLUMNS, Comparison, compare, scenario_totals
-from dealernet.loader import load_network
-from dealernet.pages import comparison_html, write_comparison
-from dealernet.scenario import parse_scenario
+from dealernet.cli.main import cli
+from dealernet.engine.scenario import parse_scenario
+from dealernet.io.loader import load_network
+from dealernet.planning.compare import TOTAL_COLUMNS, Comparison, compare, scenario_totals
+from dealernet.render.planning_pages import comparison_html, write_comparison
 
 ROOT = Path(__file__).resolve().parents[1]
 DEALERS = ROOT / "data" / "dealers"

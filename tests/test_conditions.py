@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dealernet._errors import ConditionError
-from dealernet.conditions import BOOL, MAX_LENGTH, NUMBER, TEXT, parse_condition
+from dealernet.engine.conditions import BOOL, MAX_LENGTH, NUMBER, TEXT, parse_condition
 from properties import PARSER_PROPERTY
 
 FIELDS = {

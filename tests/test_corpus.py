@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dealernet.cli import cli
+from dealernet.cli.main import cli
 
 if sys.version_info >= (3, 11):
     import tomllib

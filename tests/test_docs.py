@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dealernet import schema as S
+from dealernet.schema import LATITUDE, LONGITUDE, NUMERIC_COLUMNS, TEXT_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -31,12 +31,12 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 
 def test_readme_documents_every_input_column() -> None:
     table = README.split("### Columns", 1)[1].split("\n### ", 1)[0]
-    for column in (*S.TEXT_COLUMNS, S.LATITUDE, S.LONGITUDE, *S.NUMERIC_COLUMNS):
+    for column in (*TEXT_COLUMNS, LATITUDE, LONGITUDE, *NUMERIC_COLUMNS):
         assert f"`{column}`" in table, column
 
 
 def test_readme_lists_every_assumption_as_in_the_shipped_file() -> None:
-    from dealernet.assumptions import load_assumptions, markdown_table
+    from dealernet.analysis.assumptions import load_assumptions, markdown_table
 
     table = markdown_table(load_assumptions(ROOT / "data" / "assumptions.toml"))
     assert table in README, "regenerate the README's assumption table from data/assumptions.toml"

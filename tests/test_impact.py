@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dealernet import rollups
-from dealernet.assumptions import load_assumptions
-from dealernet.impact import MEASURES, estimate_impacts
+from dealernet.analysis import rollups
+from dealernet.analysis.assumptions import load_assumptions
+from dealernet.analysis.impact import MEASURES, estimate_impacts
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSUMPTIONS = load_assumptions(ROOT / "data" / "assumptions.toml")

@@ -12,7 +12,24 @@ import zipcodes
 from shapely.geometry import Point
 
 from dealernet import load_network, read_network
-from dealernet import schema as S
+from dealernet.schema import (
+    ALIASES,
+    ANNUAL_NEW_UNITS,
+    ANNUAL_REVENUE,
+    BRAND,
+    DEALER_ID,
+    EXACT,
+    LATITUDE,
+    LOCATION_QUALITY,
+    LONGITUDE,
+    OWNER_GROUP,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    STATE,
+    ZIP,
+    ZIP_CENTROID,
+    canonical_column,
+)
 
 ROWS = [
     # dealer_id, name, brand, owner, lat, lon, zip
@@ -29,13 +46,13 @@ def dealer_frame(headers: tuple[str, ...] | None = None) -> pd.DataFrame:
 
 def assert_canonical(net: gpd.GeoDataFrame) -> None:
     assert net.crs.to_epsg() == 4326
-    assert list(net[S.DEALER_ID]) == ["I-1", "I-2", "N-1"]
-    assert list(net[S.BRAND]) == ["Infiniti", "Infiniti", "Nissan"]
-    np.testing.assert_allclose(net[S.LATITUDE], [r[4] for r in ROWS], atol=1e-9)
-    np.testing.assert_allclose(net[S.LONGITUDE], [r[5] for r in ROWS], atol=1e-9)
-    np.testing.assert_allclose(net.geometry.y, net[S.LATITUDE])
-    assert set(net[S.LOCATION_QUALITY]) == {S.EXACT}
-    assert list(net[S.STATE]) == ["TX", "CO", "TX"]  # filled from the coordinates
+    assert list(net[DEALER_ID]) == ["I-1", "I-2", "N-1"]
+    assert list(net[BRAND]) == ["Infiniti", "Infiniti", "Nissan"]
+    np.testing.assert_allclose(net[LATITUDE], [r[4] for r in ROWS], atol=1e-9)
+    np.testing.assert_allclose(net[LONGITUDE], [r[5] for r in ROWS], atol=1e-9)
+    np.testing.assert_allclose(net.geometry.y, net[LATITUDE])
+    assert set(net[LOCATION_QUALITY]) == {EXACT}
+    assert list(net[STATE]) == ["TX", "CO", "TX"]  # filled from the coordinates
 
 
 @pytest.mark.parametrize(
@@ -58,7 +75,7 @@ def test_reads_csv_in_any_common_encoding_and_delimiter(
     frame.to_csv(path, index=False, sep=delimiter, encoding=encoding)
     net = load_network(path)
     assert_canonical(net)
-    assert net.loc[1, S.OWNER_GROUP] == "Café Motors"
+    assert net.loc[1, OWNER_GROUP] == "Café Motors"
 
 
 def test_reads_xlsx_with_title_rows_above_the_header(tmp_path: Path) -> None:
@@ -69,8 +86,8 @@ def test_reads_xlsx_with_title_rows_above_the_header(tmp_path: Path) -> None:
     net = load_network(path)
     assert_canonical(net)
     # rows are reported as the spreadsheet shows them: title rows, header on row 3
-    assert list(net[S.SOURCE_ROW]) == [4, 5, 6]
-    assert net[S.SOURCE_FILE].iloc[0].endswith("[Dealers]")
+    assert list(net[SOURCE_ROW]) == [4, 5, 6]
+    assert net[SOURCE_FILE].iloc[0].endswith("[Dealers]")
 
 
 def to_gdf(crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
@@ -125,16 +142,16 @@ def test_header_aliases_ignore_case_spaces_and_underscores(
 
 
 def test_every_alias_maps_to_its_column() -> None:
-    for column, aliases in S.ALIASES.items():
+    for column, aliases in ALIASES.items():
         for alias in aliases:
-            assert S.canonical_column(alias.upper().replace(" ", "_")) == column
+            assert canonical_column(alias.upper().replace(" ", "_")) == column
 
 
 def test_brand_taken_from_file_name_when_there_is_no_brand_column(tmp_path: Path) -> None:
     path = tmp_path / "nissan_sites_2024.csv"
     dealer_frame().drop(columns=["brand"]).to_csv(path, index=False)
     net = load_network(path)
-    assert set(net[S.BRAND]) == {"Nissan"}
+    assert set(net[BRAND]) == {"Nissan"}
 
 
 def test_zip_only_rows_are_placed_at_the_zip_centroid(tmp_path: Path) -> None:
@@ -148,11 +165,11 @@ def test_zip_only_rows_are_placed_at_the_zip_centroid(tmp_path: Path) -> None:
     net = result.network
     for i, zip_code in ((0, "75240"), (1, "80222")):
         expected = zipcodes.matching(zip_code)[0]
-        assert net.loc[i, S.LATITUDE] == pytest.approx(float(expected["lat"]), abs=1e-9)
-        assert net.loc[i, S.LONGITUDE] == pytest.approx(float(expected["long"]), abs=1e-9)
-        assert net.loc[i, S.LOCATION_QUALITY] == S.ZIP_CENTROID
-        assert net.loc[i, S.ZIP] == zip_code
-    assert net.loc[2, S.LOCATION_QUALITY] == S.EXACT
+        assert net.loc[i, LATITUDE] == pytest.approx(float(expected["lat"]), abs=1e-9)
+        assert net.loc[i, LONGITUDE] == pytest.approx(float(expected["long"]), abs=1e-9)
+        assert net.loc[i, LOCATION_QUALITY] == ZIP_CENTROID
+        assert net.loc[i, ZIP] == zip_code
+    assert net.loc[2, LOCATION_QUALITY] == EXACT
     warnings = [p for p in result.report.warnings if "ZIP code's centroid" in p.message]
     assert [p.row for p in warnings] == [2, 3]
 
@@ -164,8 +181,8 @@ def test_zip_with_lost_leading_zero_is_repaired(tmp_path: Path) -> None:
     frame.loc[0, "zip"] = "2108"  # Boston 02108, as a spreadsheet shows it
     frame.to_csv(path, index=False)
     net = load_network(path)
-    assert net.loc[0, S.ZIP] == "02108"
-    assert net.loc[0, S.STATE] == "MA"
+    assert net.loc[0, ZIP] == "02108"
+    assert net.loc[0, STATE] == "MA"
 
 
 def test_economics_columns_are_numbers(tmp_path: Path) -> None:
@@ -175,9 +192,9 @@ def test_economics_columns_are_numbers(tmp_path: Path) -> None:
     frame["Revenue"] = ["31500000", "", "52e6"]
     frame.to_csv(path, index=False)
     net = load_network(path)
-    assert net[S.ANNUAL_NEW_UNITS].tolist()[0] == 300
-    assert np.isnan(net[S.ANNUAL_NEW_UNITS].tolist()[1])
-    assert net[S.ANNUAL_REVENUE].tolist()[2] == 52e6
+    assert net[ANNUAL_NEW_UNITS].tolist()[0] == 300
+    assert np.isnan(net[ANNUAL_NEW_UNITS].tolist()[1])
+    assert net[ANNUAL_REVENUE].tolist()[2] == 52e6
 
 
 def test_inputs_are_never_modified(tmp_path: Path) -> None:

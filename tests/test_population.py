@@ -11,9 +11,9 @@ import pytest
 import shapely
 
 from dealernet._errors import InputFileError
-from dealernet.access import compute_access
-from dealernet.places import load_places
-from dealernet.population import load_population, open_population, population_files
+from dealernet.analysis.access import compute_access
+from dealernet.geo.places import load_places
+from dealernet.io.population import load_population, open_population, population_files
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""`dealernet query` and `dealernet.query.query`: filters that combine, exact radii, totals."""
+"""`dealernet query` and `dealernet.query`: filters that combine, exact radii, totals."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ import pytest
 from click.testing import CliRunner
 from pyproj import Geod
 
-from dealernet import pipeline
 from dealernet._errors import QueryError
-from dealernet.cli import cli
-from dealernet.loader import load_network
-from dealernet.outputs import write_tables
-from dealernet.places import resolve_place
-from dealernet.query import DECISIONS, GROUP_BY, GROUP_COLUMNS, query
-from dealernet.regions import load_regions
-from dealernet.results import load_results
+from dealernet.analysis import pipeline
+from dealernet.cli.main import cli
+from dealernet.geo.places import resolve_place
+from dealernet.geo.regions import load_regions
+from dealernet.io.loader import load_network
+from dealernet.outputs.tables import write_tables
+from dealernet.planning.query import DECISIONS, GROUP_BY, GROUP_COLUMNS, query
+from dealernet.planning.saved_run import load_results
 
 ROOT = Path(__file__).resolve().parents[1]
 DEALERS = ROOT / "data" / "dealers"
@@ -119,7 +119,7 @@ def test_region_owner_and_near_combine(result) -> None:
 
 
 def test_a_county_by_name_and_by_fips_code_is_the_same_county(result) -> None:
-    from dealernet.boundaries import county_at
+    from dealernet.geo.boundaries import county_at
 
     by_name = query(result, county="Dallas County, TX")
     by_fips = query(result, county="48113")
@@ -271,7 +271,7 @@ def test_without_the_dealer_files_ranges_are_comonotone_sums_and_say_so(
 
 def test_unrecorded_assumption_overrides_are_detected_not_trusted(tmp_path: Path) -> None:
     """summary.json does not record --set on an assumption; the rebuilt draws catch it."""
-    from dealernet.pipeline import default_assumptions
+    from dealernet.analysis.pipeline import default_assumptions
 
     changed = default_assumptions().with_overrides({"retention.sales.base": 0.5})
     write_tables(pipeline.run(load_network([DEALERS]), assumptions=changed), tmp_path)
@@ -311,8 +311,8 @@ def test_cli_query_refuses_results_with_settings_that_cannot_change_them(run_fol
 
 
 def test_cli_choices_match_the_library() -> None:
-    from dealernet import _cli_planning as planning
-    from dealernet import export
+    from dealernet.cli import planning as planning
+    from dealernet.outputs import formats as export
 
     assert planning.GROUP_BY == GROUP_BY
     assert planning.DECISIONS == DECISIONS

@@ -17,11 +17,16 @@ from click.testing import CliRunner
 import dealernet
 from conftest import MILE, ORIGIN, east, network_from, site
 from dealernet import formatting
-from dealernet._charts import BarSpec, bar_chart
 from dealernet._errors import MissingDependencyError, QueryError
-from dealernet.cli import cli
-from dealernet.pipeline import Result, run
-from dealernet.reports import affected_owners, match_owners, render_owner_report, write_reports
+from dealernet.analysis.pipeline import Result, run
+from dealernet.cli.main import cli
+from dealernet.render.charts import BarSpec, bar_chart
+from dealernet.render.reports import (
+    affected_owners,
+    match_owners,
+    render_owner_report,
+    write_reports,
+)
 from dealernet.slugs import slug
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,8 +89,8 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Result:
 @pytest.fixture(scope="module")
 def small_out(small: Result, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
     """A complete output folder: tables, the national map, then the reports and index."""
-    from dealernet.maps import map_path, write_map
-    from dealernet.outputs import write_tables
+    from dealernet.outputs.tables import write_tables
+    from dealernet.render.maps import map_path, write_map
 
     out = tmp_path_factory.mktemp("out")
     write_tables(small, out)
@@ -436,13 +441,13 @@ def test_bar_chart_draws_bars_and_ranges_to_one_scale():
 
 
 def test_pdf_without_a_renderer_says_what_to_install(small_out, monkeypatch):
-    import dealernet.browser
-    from dealernet.reports import write_pdfs
+    import dealernet.render.browser
+    from dealernet.render.reports import write_pdfs
 
     def missing():
         raise MissingDependencyError("no Chromium found")
 
-    monkeypatch.setattr(dealernet.browser, "chromium", missing)
+    monkeypatch.setattr(dealernet.render.browser, "chromium", missing)
     monkeypatch.setitem(sys.modules, "weasyprint", None)
     report = next((small_out[0] / "owners").glob("*.html"))
     with pytest.raises(MissingDependencyError, match="pip install weasyprint"):

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from pyproj import Geod
 
 from conftest import MILE, ORIGIN, east, network_from, site
-from dealernet import schema as S
-from dealernet._assign import assign_nearest, assign_optimal
-from dealernet.rules import DECISION_COLUMNS, Decisions, apply_rules, write_decisions_csv
-from dealernet.scenario import Scenario, load_scenario, parse_scenario
+from dealernet.engine._assign import assign_nearest, assign_optimal
+from dealernet.engine.rules import DECISION_COLUMNS, Decisions, apply_rules, write_decisions_csv
+from dealernet.engine.scenario import Scenario, load_scenario, parse_scenario
+from dealernet.schema import BRAND, DEALER_ID, HOST_CAPACITY, LATITUDE, LONGITUDE
 from dealernet.settings import METRES_PER_MILE
 
 LAT0, LON0 = ORIGIN
@@ -35,7 +35,7 @@ def scenario(*rules: dict[str, object], **meta: object) -> Scenario:
 
 def row(decisions: Decisions, dealer_id: str) -> pd.Series:
     table = decisions.table
-    return table[table[S.DEALER_ID] == dealer_id].iloc[0]
+    return table[table[DEALER_ID] == dealer_id].iloc[0]
 
 
 def geodesic(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -87,7 +87,7 @@ def test_colocated_sites_are_unaffected_and_never_reach_the_rules(
     assert i3["host_dealer_id"] == "N3"
     assert "Already shares a rooftop with N3 Nissan" in i3["reason"]
     assert decisions.trace["I3"].steps == ()
-    others = decisions.table[decisions.table[S.DEALER_ID] != "I3"]
+    others = decisions.table[decisions.table[DEALER_ID] != "I3"]
     assert (others["decision"] == "close").all()
 
 
@@ -242,7 +242,7 @@ def test_capacity_is_shared_across_rules() -> None:
 
 def test_host_capacity_column_overrides_the_rule(toy_network: gpd.GeoDataFrame) -> None:
     net = toy_network.copy()
-    net[S.HOST_CAPACITY] = np.where(net[S.DEALER_ID] == "N2", 0.0, np.nan)
+    net[HOST_CAPACITY] = np.where(net[DEALER_ID] == "N2", 0.0, np.nan)
     decisions = apply_rules(net, scenario({"id": "all", "action": "absorb"}))
     assert row(decisions, "I1")["host_dealer_id"] == "N1"
     assert "N2" not in set(decisions.table["host_dealer_id"].dropna())
@@ -320,15 +320,15 @@ def test_capacities_are_never_exceeded(data: st.DataObject) -> None:
         rules.append(rule)
     decisions = apply_rules(net, scenario(*rules))
     absorbed = decisions.table[decisions.table["decision"] == "absorb"]
-    hosts = net[net[S.BRAND] == "Nissan"].set_index(S.DEALER_ID)
+    hosts = net[net[BRAND] == "Nissan"].set_index(DEALER_ID)
     limit = max(np.inf if c is None else c for c in caps)
     for host_id, count in absorbed["host_dealer_id"].value_counts().items():
-        own = hosts.loc[host_id, S.HOST_CAPACITY]
+        own = hosts.loc[host_id, HOST_CAPACITY]
         assert count <= (own if not np.isnan(own) else limit)
     for k, cap in enumerate(caps):  # no rule alone overfills a host either
         mine = absorbed[absorbed["rule_id"] == f"r{k}"]["host_dealer_id"].value_counts()
         for host_id, count in mine.items():
-            if cap is not None and np.isnan(hosts.loc[host_id, S.HOST_CAPACITY]):
+            if cap is not None and np.isnan(hosts.loc[host_id, HOST_CAPACITY]):
                 assert count <= cap
 
 
@@ -405,7 +405,7 @@ def test_decisions_table_has_the_issue_columns_in_input_order(
     before = shuffled.copy()
     decisions = apply_rules(shuffled, scenario({"id": "all", "action": "absorb"}))
     assert tuple(decisions.table.columns) == DECISION_COLUMNS
-    assert decisions.table[S.DEALER_ID].tolist() == ["I4", "I1", "I3", "I2"]
+    assert decisions.table[DEALER_ID].tolist() == ["I4", "I1", "I3", "I2"]
     pd.testing.assert_frame_equal(shuffled, before)  # the input is left alone
 
 
@@ -447,10 +447,10 @@ def test_trace_keeps_rules_tried_and_three_nearest_hosts(
         ("keep-strong", False), ("same-owner", False), ("nearest", False), ("close-rest", True),
     ]  # fmt: skip
     assert len(trace.nearest_hosts) == 3
-    i4 = toy_network[toy_network[S.DEALER_ID] == "I4"].iloc[0]
+    i4 = toy_network[toy_network[DEALER_ID] == "I4"].iloc[0]
     for near in trace.nearest_hosts:
-        host = toy_network[toy_network[S.DEALER_ID] == near.dealer_id].iloc[0]
-        expected = geodesic(i4[S.LATITUDE], i4[S.LONGITUDE], host[S.LATITUDE], host[S.LONGITUDE])
+        host = toy_network[toy_network[DEALER_ID] == near.dealer_id].iloc[0]
+        expected = geodesic(i4[LATITUDE], i4[LONGITUDE], host[LATITUDE], host[LONGITUDE])
         assert abs(near.miles - expected) < 1e-6
     assert [h.miles for h in trace.nearest_hosts] == sorted(h.miles for h in trace.nearest_hosts)
     assert "rule nearest" in decisions.explain("I4")

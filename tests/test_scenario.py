@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from dealernet import settings
 from dealernet._errors import ScenarioError
-from dealernet.scenario import (
+from dealernet.engine.scenario import (
     ABSORB,
     CLOSE,
     KEEP,

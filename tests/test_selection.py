@@ -11,8 +11,8 @@ from pyproj import Geod
 
 import dealernet
 from dealernet._errors import QueryError
-from dealernet.pipeline import Result, run
-from dealernet.selection import DEFAULT_RADIUS_MILES, host_sites, select
+from dealernet.analysis.pipeline import Result, run
+from dealernet.planning.selection import DEFAULT_RADIUS_MILES, host_sites, select
 
 ROOT = Path(__file__).resolve().parents[1]
 METRES_PER_MILE = 1609.344

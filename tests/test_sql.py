@@ -10,13 +10,13 @@ from click.testing import CliRunner
 
 pytest.importorskip("duckdb")
 
-from dealernet import pipeline  # noqa: E402
-from dealernet import sql as dsql  # noqa: E402
 from dealernet._errors import QueryError  # noqa: E402
-from dealernet.cli import cli  # noqa: E402
-from dealernet.loader import load_network  # noqa: E402
-from dealernet.outputs import write_tables  # noqa: E402
-from dealernet.sql import run_sql  # noqa: E402
+from dealernet.analysis import pipeline  # noqa: E402
+from dealernet.cli.main import cli  # noqa: E402
+from dealernet.io.loader import load_network  # noqa: E402
+from dealernet.outputs.tables import write_tables  # noqa: E402
+from dealernet.planning import sql as dsql  # noqa: E402
+from dealernet.planning.sql import run_sql  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEALERS = ROOT / "data" / "dealers"

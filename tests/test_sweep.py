@@ -11,12 +11,12 @@ from click.testing import CliRunner
 import dealernet
 from conftest import MILE, ORIGIN, east, network_from, site
 from dealernet._errors import QueryError
-from dealernet._line_charts import LineSpec, line_chart, nice_step
-from dealernet.cli import cli
-from dealernet.loader import load_network
-from dealernet.pages import sweep_html, write_sweep
-from dealernet.pipeline import default_scenario
-from dealernet.sensitivity import Sweep, split_overrides, sweep
+from dealernet.analysis.pipeline import default_scenario
+from dealernet.cli.main import cli
+from dealernet.io.loader import load_network
+from dealernet.planning.sweep import Sweep, split_overrides, sweep
+from dealernet.render._line_charts import LineSpec, line_chart, nice_step
+from dealernet.render.planning_pages import sweep_html, write_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 DEALERS = ROOT / "data" / "dealers"
@@ -86,7 +86,7 @@ def test_an_assumption_can_be_swept_too() -> None:
 
 
 def test_a_hostile_scenario_name_is_escaped_on_the_page() -> None:
-    from dealernet.scenario import parse_scenario
+    from dealernet.engine.scenario import parse_scenario
 
     scenario = parse_scenario(
         {

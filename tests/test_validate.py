@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dealernet import InvalidInputError, load_network, validate_files
-from dealernet.cli import cli
+from dealernet.cli.main import cli
 from properties import LOADER_PROPERTY
 
 HEADER = "dealer_id,name,brand,owner_group,latitude,longitude,zip\n"

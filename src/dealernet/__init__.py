@@ -17,36 +17,36 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 #: public name -> module that defines it
 _API: dict[str, str] = {
-    "load_network": "dealernet.loader",
-    "read_network": "dealernet.loader",
-    "validate_files": "dealernet.loader",
-    "ValidationReport": "dealernet.validate",
-    "Problem": "dealernet.validate",
-    "classify": "dealernet.network",
-    "run": "dealernet.pipeline",
-    "Result": "dealernet.pipeline",
-    "load_scenario": "dealernet.scenario",
-    "parse_scenario": "dealernet.scenario",
-    "Scenario": "dealernet.scenario",
-    "Rule": "dealernet.scenario",
-    "apply_rules": "dealernet.rules",
-    "Decisions": "dealernet.rules",
-    "parse_condition": "dealernet.conditions",
-    "Condition": "dealernet.conditions",
-    "load_assumptions": "dealernet.assumptions",
-    "Assumptions": "dealernet.assumptions",
-    "estimate_impacts": "dealernet.impact",
-    "Impacts": "dealernet.impact",
-    "compute_access": "dealernet.access",
-    "compute_access_dask": "dealernet.access_dask",
-    "load_population": "dealernet.population",
-    "Access": "dealernet.access",
-    "load_places": "dealernet.places",
-    "resolve_place": "dealernet.places",
-    "generate_sample": "dealernet.sample",
-    "write_sample": "dealernet.sample",
-    "SiteIndex": "dealernet.geo",
-    "geodesic_miles": "dealernet.geo",
+    "load_network": "dealernet.io.loader",
+    "read_network": "dealernet.io.loader",
+    "validate_files": "dealernet.io.loader",
+    "ValidationReport": "dealernet.io.validate",
+    "Problem": "dealernet.io.validate",
+    "classify": "dealernet.engine.colocation",
+    "run": "dealernet.analysis.pipeline",
+    "Result": "dealernet.analysis.pipeline",
+    "load_scenario": "dealernet.engine.scenario",
+    "parse_scenario": "dealernet.engine.scenario",
+    "Scenario": "dealernet.engine.scenario",
+    "Rule": "dealernet.engine.scenario",
+    "apply_rules": "dealernet.engine.rules",
+    "Decisions": "dealernet.engine.rules",
+    "parse_condition": "dealernet.engine.conditions",
+    "Condition": "dealernet.engine.conditions",
+    "load_assumptions": "dealernet.analysis.assumptions",
+    "Assumptions": "dealernet.analysis.assumptions",
+    "estimate_impacts": "dealernet.analysis.impact",
+    "Impacts": "dealernet.analysis.impact",
+    "compute_access": "dealernet.analysis.access",
+    "compute_access_dask": "dealernet.analysis.access_dask",
+    "load_population": "dealernet.io.population",
+    "Access": "dealernet.analysis.access",
+    "load_places": "dealernet.geo.places",
+    "resolve_place": "dealernet.geo.places",
+    "generate_sample": "dealernet.io.sample",
+    "write_sample": "dealernet.io.sample",
+    "SiteIndex": "dealernet.geo.distance",
+    "geodesic_miles": "dealernet.geo.distance",
     "DealernetError": "dealernet._errors",
     "InputFileError": "dealernet._errors",
     "InvalidInputError": "dealernet._errors",
@@ -55,13 +55,13 @@ _API: dict[str, str] = {
     "AssumptionsError": "dealernet._errors",
     "QueryError": "dealernet._errors",
     "SchedulerError": "dealernet._errors",
-    "QueryResult": "dealernet.query",
-    "load_results": "dealernet.results",
-    "run_sql": "dealernet.sql",
-    "compare": "dealernet.comparison",
-    "Comparison": "dealernet.comparison",
-    "sweep": "dealernet.sensitivity",
-    "Sweep": "dealernet.sensitivity",
+    "QueryResult": "dealernet.planning.query",
+    "load_results": "dealernet.planning.saved_run",
+    "run_sql": "dealernet.planning.sql",
+    "compare": "dealernet.planning.compare",
+    "Comparison": "dealernet.planning.compare",
+    "sweep": "dealernet.planning.sweep",
+    "Sweep": "dealernet.planning.sweep",
 }
 
 __all__ = ["__version__", *_API]
@@ -77,26 +77,26 @@ if TYPE_CHECKING:  # pragma: no cover
         ScenarioError,
         SchedulerError,
     )
-    from dealernet.access import Access, compute_access
-    from dealernet.access_dask import compute_access_dask
-    from dealernet.assumptions import Assumptions, load_assumptions
-    from dealernet.comparison import Comparison, compare
-    from dealernet.conditions import Condition, parse_condition
-    from dealernet.geo import SiteIndex, geodesic_miles
-    from dealernet.impact import Impacts, estimate_impacts
-    from dealernet.loader import load_network, read_network, validate_files
-    from dealernet.network import classify
-    from dealernet.pipeline import Result, run
-    from dealernet.places import load_places, resolve_place
-    from dealernet.population import load_population
-    from dealernet.query import QueryResult
-    from dealernet.results import load_results
-    from dealernet.rules import Decisions, apply_rules
-    from dealernet.sample import generate_sample, write_sample
-    from dealernet.scenario import Rule, Scenario, load_scenario, parse_scenario
-    from dealernet.sensitivity import Sweep, sweep
-    from dealernet.sql import run_sql
-    from dealernet.validate import Problem, ValidationReport
+    from dealernet.analysis.access import Access, compute_access
+    from dealernet.analysis.access_dask import compute_access_dask
+    from dealernet.analysis.assumptions import Assumptions, load_assumptions
+    from dealernet.analysis.impact import Impacts, estimate_impacts
+    from dealernet.analysis.pipeline import Result, run
+    from dealernet.engine.colocation import classify
+    from dealernet.engine.conditions import Condition, parse_condition
+    from dealernet.engine.rules import Decisions, apply_rules
+    from dealernet.engine.scenario import Rule, Scenario, load_scenario, parse_scenario
+    from dealernet.geo.distance import SiteIndex, geodesic_miles
+    from dealernet.geo.places import load_places, resolve_place
+    from dealernet.io.loader import load_network, read_network, validate_files
+    from dealernet.io.population import load_population
+    from dealernet.io.sample import generate_sample, write_sample
+    from dealernet.io.validate import Problem, ValidationReport
+    from dealernet.planning.compare import Comparison, compare
+    from dealernet.planning.query import QueryResult
+    from dealernet.planning.saved_run import load_results
+    from dealernet.planning.sql import run_sql
+    from dealernet.planning.sweep import Sweep, sweep
 
 
 def __getattr__(name: str) -> Any:

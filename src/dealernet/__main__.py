@@ -1,5 +1,5 @@
 """Run the command line interface with ``python -m dealernet``."""
 
-from dealernet.cli import main
+from dealernet.cli.main import main
 
 main()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from dealernet.validate import ValidationReport
+    from dealernet.io.validate import ValidationReport
 
 
 class DealernetError(Exception):

@@ -1,0 +1,217 @@
+"""``run()``: the whole analysis, stage by stage, as one call.
+
+Each stage is a plain function over (Geo)DataFrames in its own module; this module only
+ties them together and keeps what they return in a :class:`Result`. Nothing here formats
+output: :mod:`dealernet.outputs.tables` writes files, :mod:`dealernet.outputs.terminal` prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from dealernet.analysis import rollups
+from dealernet.settings import DEFAULT_ASSUMPTIONS, DEFAULT_SCENARIO, find_default
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+
+    from dealernet.analysis.access import Access
+    from dealernet.analysis.assumptions import Assumptions
+    from dealernet.analysis.impact import Impacts
+    from dealernet.engine.rules import Decisions
+    from dealernet.engine.scenario import Scenario
+    from dealernet.planning.query import QueryResult
+
+#: Called with the name of each stage as it starts, for progress displays.
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Result:
+    """Everything one run produced.
+
+    Attributes
+    ----------
+    network
+        All sites as loaded (EPSG:4326).
+    scenario, assumptions
+        What the run was made with.
+    decisions
+        The rule engine's outcome: ``decisions.table`` has one row per source-brand site.
+    impacts
+        Baselines and losses per source-brand site (``impacts.table``) and the draws.
+    owners, regions
+        Roll-ups per owner group, and per state and county.
+    national
+        National totals.
+    access
+        Customer distances before and after, per place (``access.places``) and in sum.
+    """
+
+    network: gpd.GeoDataFrame
+    scenario: Scenario
+    assumptions: Assumptions
+    decisions: Decisions
+    impacts: Impacts
+    owners: pd.DataFrame
+    regions: pd.DataFrame
+    national: pd.Series
+    access: Access
+
+    @property
+    def source_brand(self) -> str:
+        return self.scenario.source_brand
+
+    @property
+    def host_brand(self) -> str:
+        return self.scenario.host_brand
+
+    def query(self, **filters: Any) -> QueryResult:
+        """Sites or group totals matching filters; see :func:`dealernet.planning.query.query`."""
+        from dealernet.planning.query import query
+
+        return query(self, **filters)
+
+
+def default_scenario() -> Scenario:
+    """The scenario of the plan in the news (``data/scenarios/default.toml``)."""
+    from dealernet.engine.scenario import load_scenario
+
+    return load_scenario(find_default(DEFAULT_SCENARIO))
+
+
+def default_assumptions() -> Assumptions:
+    """The shipped, sourced assumptions (``data/assumptions.toml``)."""
+    from dealernet.analysis.assumptions import load_assumptions
+
+    return load_assumptions(find_default(DEFAULT_ASSUMPTIONS))
+
+
+def run(
+    network: gpd.GeoDataFrame,
+    scenario: Scenario | None = None,
+    assumptions: Assumptions | None = None,
+    *,
+    places: pd.DataFrame | None = None,
+    population: str | Path | None = None,
+    engine: str = "memory",
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> Result:
+    """Run every stage: rules, impacts, roll-ups and customer access.
+
+    Parameters
+    ----------
+    network
+        The loaded network (:func:`dealernet.load_network`).
+    scenario, assumptions
+        Default to the shipped ``data/scenarios/default.toml`` and ``data/assumptions.toml``.
+    places
+        Population points for customer access; defaults to the shipped US places.
+    population
+        Instead of ``places``: a (Geo)Parquet file or a folder of them (a partitioned
+        dataset) with point geometry or latitude / longitude and a population column
+        (:func:`dealernet.io.population.load_population`).
+    engine
+        ``"memory"`` (read the population into this process) or ``"dask"`` (compute access
+        on a Dask cluster from ``population``: :mod:`dealernet.analysis.access_dask`).
+    scheduler
+        With ``engine="dask"``: a scheduler address such as ``"tcp://10.0.0.5:8786"``;
+        ``None`` starts a local cluster.
+    progress
+        Called with each stage's name as it starts.
+    """
+    from dealernet.analysis.access import access_by_site
+    from dealernet.analysis.impact import estimate_impacts
+    from dealernet.engine.rules import apply_rules
+
+    step = progress or (lambda _name: None)
+    scenario = scenario or default_scenario()
+    assumptions = assumptions or default_assumptions()
+    step("rules")
+    decisions = apply_rules(network, scenario)
+    table = decisions.table
+    step("customer access")
+    access = _access(network, table, scenario, places, population, engine, scheduler)
+    step("impacts")
+    impacts = estimate_impacts(
+        network, table, assumptions, scenario.source_brand, scenario.host_brand
+    )
+    affected = table.loc[table["decision"].isin(["absorb", "close"]), "dealer_id"]
+    served = access_by_site(access, list(affected))
+    impacts.table = _with_customers(impacts.table, served)
+    step("roll-ups")
+    return Result(
+        network=network,
+        scenario=scenario,
+        assumptions=assumptions,
+        decisions=decisions,
+        impacts=impacts,
+        owners=rollups.owners(table, impacts),
+        regions=rollups.regions(table, impacts),
+        national=rollups.national(table, impacts),
+        access=access,
+    )
+
+
+ENGINES = ("memory", "dask")
+
+
+def _access(
+    network: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    scenario: Scenario,
+    places: pd.DataFrame | None,
+    population: str | Path | None,
+    engine: str,
+    scheduler: str | None,
+) -> Access:
+    """Customer access with the chosen engine and population."""
+    from dealernet._errors import InvalidInputError
+
+    if engine not in ENGINES:
+        msg = f"engine {engine!r}: use one of {', '.join(ENGINES)}"
+        raise InvalidInputError(msg)
+    if places is not None and population is not None:
+        msg = "give places or a population path, not both"
+        raise InvalidInputError(msg)
+    if scheduler is not None and engine != "dask":
+        msg = "a Dask scheduler needs the dask engine (--engine dask)"
+        raise InvalidInputError(msg)
+    brands = (scenario.source_brand, scenario.host_brand)
+    if engine == "dask":
+        if population is None:
+            msg = "the dask engine reads a population dataset: give --population PATH"
+            raise InvalidInputError(msg)
+        from dealernet.analysis.access_dask import access_for_decisions_dask
+
+        return access_for_decisions_dask(population, network, table, *brands,
+                                         scheduler=scheduler)  # fmt: skip
+    from dealernet.analysis.access import access_for_decisions
+
+    if places is None:
+        from dealernet.geo.places import load_places
+        from dealernet.io.population import load_population
+
+        places = load_places() if population is None else load_population(population)
+    return access_for_decisions(places, network, table, *brands)
+
+
+def _with_customers(table: pd.DataFrame, served: pd.DataFrame) -> pd.DataFrame:
+    """Add, per affected store, the people it served and how much farther they now go.
+
+    Columns are prefixed ``customers_``; stores that keep their showroom get 0 people.
+    """
+    served = served.rename(
+        columns={c: f"customers_{c}" for c in served.columns if c != "dealer_id"}
+    )
+    merged = table.merge(served, on="dealer_id", how="left")
+    for column in served.columns:
+        if column != "dealer_id" and pd.api.types.is_integer_dtype(served[column]):
+            merged[column] = merged[column].fillna(0).astype("int64")
+    return merged

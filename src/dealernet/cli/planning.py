@@ -1,0 +1,453 @@
+"""The planning commands of ``dealernet``: ``query``, ``sql``, ``compare`` and ``sweep``.
+
+They live beside :mod:`dealernet.cli.main` (which registers them on the ``dealernet`` group) to
+keep that module short; like it they only parse arguments, call the library and print. They
+reuse its shared options (``--dealers``, ``--scenario``, ``--assumptions``, ``--set``,
+``--out``) and its error handling, so every command reads inputs and fails the same way.
+Heavy imports happen inside the commands, so ``dealernet --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dealernet import settings
+from dealernet.cli.main import (
+    analysis_options,
+    cdn_option,
+    dealers_option,
+    handle_errors,
+    out_option,
+)
+from dealernet.schema import DECISIONS
+
+#: Choices offered on the command line (kept equal to the library's lists by a test; they
+#: are spelt out here so that ``--help`` does not import pandas).
+GROUP_BY = ("state", "county", "region", "division", "owner", "host", "decision")
+QUERY_FORMATS = ("table", "csv", "json", "geojson", "gpkg")
+#: Folder of ``--out`` that ``query --map`` writes maps into.
+QUERY_MAPS = "queries"
+
+
+def _results_option(func: Any) -> Any:
+    return click.option(
+        "--results",
+        type=click.Path(path_type=Path, file_okay=False, exists=True),
+        help="Read a finished run (the --out folder of `dealernet run`) instead of recomputing.",
+    )(func)
+
+
+def _given(ctx: click.Context, *names: str) -> list[str]:
+    """Options the user typed (not defaults), as --option names."""
+    from click.core import ParameterSource
+
+    flags = {"overrides": "--set"}
+    return [
+        flags.get(n, f"--{n.replace('_', '-')}")
+        for n in names
+        if ctx.get_parameter_source(n) not in (ParameterSource.DEFAULT, None)
+    ]
+
+
+def _result(
+    ctx: click.Context,
+    results: Path | None,
+    dealers: tuple[Path, ...],
+    skip_invalid: bool,
+    scenario: Path,
+    assumptions: Path,
+    overrides: tuple[str, ...],
+    *,
+    draws: bool = True,
+) -> Any:
+    """A fresh run of the inputs, or a finished run read back with ``--results``."""
+    from dealernet.cli import main as cli
+
+    if results is not None:
+        from dealernet.planning.saved_run import load_results
+
+        if clash := _given(ctx, "scenario", "assumptions", "overrides"):
+            msg = f"--results reads a finished run; {', '.join(clash)} cannot change it"
+            raise click.UsageError(msg)
+        with cli._progress_bar() as progress:
+            progress("Reading the run's tables", 0, 1)
+            return load_results(results, dealers=list(dealers) or None, draws=draws)
+    loaded = cli._load_settings(scenario, assumptions, overrides)
+    with cli._progress_bar() as progress:
+        return cli._analyse(progress, dealers, skip_invalid, loaded)
+
+
+def _notes(notes: tuple[str, ...] | list[str]) -> None:
+    from dealernet.cli import main as cli
+
+    console = cli._console(stderr=True)
+    for note in notes:
+        console.print(f"[yellow]Note:[/] {cli._escape(note)}")
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  dealernet query --state TX --decision close
+  dealernet query --near "Denver, CO" --radius-miles 60 --group-by owner
+  dealernet query --near 39.74,-104.99 --radius-miles 25 --format geojson --output denver.geojson
+  dealernet query --region South --group-by state --output south.csv
+  dealernet query --county "Cook County, IL" --min-jobs-lost 10 --map
+  dealernet query --results maps --owner "Maple Lake Automotive" --format json
+  dealernet query --set rules.nearest.max_distance_miles=25 --group-by decision"""
+)
+@dealers_option
+@analysis_options
+@_results_option
+@click.option("--state", "states", multiple=True, help="State code or name; repeatable.")
+@click.option(
+    "--county", "counties", multiple=True, help='County FIPS code or "Name, ST"; repeatable.'
+)
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    help="Census region or division (South, New England, ...); repeatable.",
+)
+@click.option(
+    "--regions-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Your own named groups of states (TOML, like the shipped regions.toml).",
+)
+@click.option(
+    "--near",
+    metavar="PLACE|LAT,LON",
+    help='A place ("Denver, CO") or coordinates ("39.74,-104.99").',
+)
+@click.option("--radius-miles", type=float, help="Geodesic miles around --near (default 50).")
+@click.option("--owner", "owners", multiple=True, help="Owner group; repeatable.")
+@click.option(
+    "--decision",
+    "decisions",
+    multiple=True,
+    type=click.Choice(DECISIONS, case_sensitive=False),
+    help="Repeatable.",
+)
+@click.option(
+    "--host",
+    "hosts",
+    multiple=True,
+    help="Host site (dealer id or name) that takes the stores; repeatable.",
+)
+@click.option(
+    "--min-jobs-lost",
+    type=click.FloatRange(min=0),
+    help="Only stores losing at least this many jobs (base estimate).",
+)
+@click.option("--group-by", type=click.Choice(GROUP_BY), help="Totals per group, not sites.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(QUERY_FORMATS),
+    help="Output format [default: table, or the --output file's extension].",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write to this file (.csv, .json, .geojson or .gpkg).",
+)
+@click.option(
+    "--map",
+    "map_path",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[FILE]",
+    help="Also write a map of the selection (default OUT/queries/<selection>.html).",
+)
+@out_option
+@cdn_option
+@click.pass_context
+@handle_errors
+def query(
+    ctx: click.Context,
+    dealers: tuple[Path, ...],
+    skip_invalid: bool,
+    scenario: Path,
+    assumptions: Path,
+    overrides: tuple[str, ...],
+    results: Path | None,
+    states: tuple[str, ...],
+    counties: tuple[str, ...],
+    regions: tuple[str, ...],
+    regions_file: Path | None,
+    near: str | None,
+    radius_miles: float | None,
+    owners: tuple[str, ...],
+    decisions: tuple[str, ...],
+    hosts: tuple[str, ...],
+    min_jobs_lost: float | None,
+    group_by: str | None,
+    fmt: str | None,
+    output: Path | None,
+    map_path: str | None,
+    out: Path,
+    cdn: bool,
+) -> None:
+    """Ask which stores close, where, and at what cost: filter, group and export.
+
+    Filters combine with AND (several values of one filter match either). Group ranges are
+    percentiles of the summed Monte Carlo draws.
+    """
+    from dealernet.cli import main as cli
+    from dealernet.outputs.formats import format_for, query_table, query_text, totals_line
+    from dealernet.planning.query import query as run_query
+
+    chosen = format_for(output, fmt, QUERY_FORMATS)
+    result = _result(ctx, results, dealers, skip_invalid, scenario, assumptions, overrides)
+    answer = run_query(
+        result,
+        states=states,
+        county=counties,
+        region=regions,
+        near=near,
+        radius_miles=radius_miles,
+        owner=owners,
+        decision=decisions,
+        host=hosts,
+        min_jobs_lost=min_jobs_lost,
+        group_by=group_by,
+        regions_file=regions_file,
+    )
+    console = cli._console()
+    if output is not None:
+        answer.write(output, chosen)
+        cli._console(stderr=True).print(f"Wrote {cli._escape(str(output))}")
+    elif chosen == "table":
+        console.print(query_table(answer))
+        console.print(cli._escape(totals_line(answer.totals, result.source_brand)))
+    elif chosen == "gpkg":
+        msg = "a GeoPackage cannot go to the terminal: add --output FILE.gpkg"
+        raise click.UsageError(msg)
+    else:
+        click.echo(query_text(answer, chosen), nl=False)
+    if map_path is not None:
+        from dealernet.render.maps import write_map
+
+        # queries/, not regions/: a query may use other settings than the run in OUT
+        target = Path(map_path) if map_path else out / QUERY_MAPS / f"{answer.selection.slug}.html"
+        write_map(result, target, selection=answer.selection, cdn=cdn, out=out)
+        cli._console(stderr=True).print(f"Wrote map to {cli._escape(str(target))}")
+    _notes(answer.notes)
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  dealernet sql "SELECT decision, count(*) AS stores FROM decisions GROUP BY decision"
+  dealernet sql "SELECT d.state, sum(i.jobs_lost_base) AS jobs FROM decisions d
+                 JOIN impacts i USING (dealer_id) GROUP BY 1 ORDER BY 2 DESC"
+  dealernet sql --results maps "SELECT * FROM owners ORDER BY jobs_lost_base DESC LIMIT 10"
+  dealernet sql "DESCRIBE impacts"
+  dealernet sql "SELECT * FROM access WHERE miles_after > 100" --output far.csv
+
+\b
+Tables: sites, decisions, impacts, owners, regions, access, national.
+Read-only: statements that write files, attach databases, load extensions or change
+settings are refused."""
+)
+@click.argument("statement")
+@dealers_option
+@analysis_options
+@_results_option
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write every row to this file (.csv, .json or .parquet).",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Rows to print (the file gets them all).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Seconds before a long query is stopped.",
+)
+@click.pass_context
+@handle_errors
+def sql(
+    ctx: click.Context,
+    statement: str,
+    dealers: tuple[Path, ...],
+    skip_invalid: bool,
+    scenario: Path,
+    assumptions: Path,
+    overrides: tuple[str, ...],
+    results: Path | None,
+    output: Path | None,
+    max_rows: int,
+    timeout: float,
+) -> None:
+    """Answer one read-only SQL query (DuckDB) over the result tables."""
+    from dealernet.cli import main as cli
+    from dealernet.outputs.formats import frame_table, write_frame
+    from dealernet.planning.sql import check_statement, run_sql
+
+    check_statement(statement)  # refuse before any slow work
+    result = _result(
+        ctx, results, dealers, skip_invalid, scenario, assumptions, overrides, draws=False
+    )
+    frame = run_sql(result, statement, timeout_seconds=timeout)
+    if output is not None:
+        write_frame(frame, output)
+        cli._console(stderr=True).print(f"Wrote {len(frame):,} rows to {cli._escape(str(output))}")
+        return
+    cli._console().print(frame_table(frame, f"{len(frame):,} rows", limit=max_rows))
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  dealernet compare data/scenarios/default.toml data/scenarios/conservative.toml
+  dealernet compare data/scenarios/*.toml --output comparison.html
+  dealernet compare default.toml conservative.toml --output comparison.csv
+  dealernet compare data/scenarios/default.toml data/scenarios/absorb-all.toml \
+      --set retention.sales.base=0.5"""
+)
+@click.argument(
+    "scenarios", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False)
+)
+@dealers_option
+@click.option(
+    "--assumptions",
+    "-a",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=settings.DEFAULT_ASSUMPTIONS,
+    show_default=True,
+    help="Impact assumptions file (TOML), the same for every scenario.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    metavar="KEY=VALUE",
+    multiple=True,
+    help="Change one setting in every scenario or in the assumptions; repeatable.",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write an HTML page (.html) or CSV (.csv, plus <name>-sites.csv).",
+)
+@handle_errors
+def compare(
+    scenarios: tuple[Path, ...],
+    dealers: tuple[Path, ...],
+    skip_invalid: bool,
+    assumptions: Path,
+    overrides: tuple[str, ...],
+    output: Path | None,
+) -> None:
+    """Run scenarios side by side and list the stores whose decision differs."""
+    from dealernet.cli import main as cli
+    from dealernet.planning.compare import compare as run_compare
+    from dealernet.render.planning_pages import (
+        comparison_table,
+        differences_table,
+        write_comparison,
+    )
+
+    if output is not None:  # a bad extension should fail before minutes of work
+        from dealernet.outputs.formats import format_for
+
+        format_for(output, None, ["csv", "html"])
+    loaded = [cli._load_settings(s, assumptions, overrides) for s in scenarios]
+    with cli._progress_bar() as progress:
+        network = cli._load_dealers(progress, dealers, skip_invalid, steps=len(loaded))
+        labels: list[str] = []
+
+        def step(label: str) -> None:
+            labels.append(label)
+            progress(f"Running {label}", len(labels) - 1, len(loaded))
+
+        comparison = run_compare(
+            [s for s, _ in loaded], network=network, assumptions=loaded[0][1], progress=step
+        )
+    console = cli._console()
+    console.print(comparison_table(comparison))
+    console.print(differences_table(comparison))
+    if output is not None:
+        for path in write_comparison(comparison, output):
+            cli._console(stderr=True).print(f"Wrote {cli._escape(str(path))}")
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  dealernet sweep --set rules.nearest.max_distance_miles=10,20,30,40,60
+  dealernet sweep --scenario data/scenarios/conservative.toml \
+      --set rules.short-move.max_distance_miles=5,10,15,25
+  dealernet sweep --set retention.sales.base=0.3,0.5,0.7 --output retention.html
+  dealernet sweep --set rules.*.capacity=1,2,3 --output capacity.csv
+
+\b
+Exactly one --set lists several values (comma-separated); other --set options are
+applied to every run."""
+)
+@dealers_option
+@analysis_options
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write here (.html: charts and table; .csv: the totals) "
+    "[default: OUT/sweeps/<setting>.html].",
+)
+@out_option
+@handle_errors
+def sweep(
+    dealers: tuple[Path, ...],
+    skip_invalid: bool,
+    scenario: Path,
+    assumptions: Path,
+    overrides: tuple[str, ...],
+    output: Path | None,
+    out: Path,
+) -> None:
+    """Rerun a scenario for several values of one setting and chart the totals."""
+    from dealernet.cli import main as cli
+    from dealernet.outputs.formats import format_for
+    from dealernet.planning.sweep import split_overrides
+    from dealernet.planning.sweep import sweep as run_sweep
+    from dealernet.render.planning_pages import sweep_table, write_sweep
+    from dealernet.slugs import slug
+
+    setting, values, fixed = split_overrides(overrides)
+    target = output or out / "sweeps" / f"{slug(setting, prefix='sweep')}.html"
+    format_for(target, None, ["csv", "html"])
+    the_scenario, the_assumptions = cli._load_settings(scenario, assumptions, tuple(fixed))
+    with cli._progress_bar() as progress:
+        network = cli._load_dealers(progress, dealers, skip_invalid, steps=len(values))
+        done: list[str] = []
+
+        def step(label: str) -> None:
+            done.append(label)
+            progress(f"Running {label}", len(done) - 1, len(values))
+
+        result = run_sweep(
+            setting,
+            values,
+            scenario=the_scenario,
+            assumptions=the_assumptions,
+            network=network,
+            progress=step,
+        )
+    cli._console().print(sweep_table(result))
+    write_sweep(result, target)
+    cli._console(stderr=True).print(f"Wrote {cli._escape(str(target))}")
+
+
+#: The commands :mod:`dealernet.cli.main` adds to the ``dealernet`` group.
+COMMANDS = (query, sql, compare, sweep)

@@ -1,0 +1,523 @@
+"""The rule engine: decide, for every source-brand store, keep / absorb / close, and say why.
+
+:func:`apply_rules` classifies the network (co-located stores are ``unaffected``), then tries
+the scenario's rules in order on the stand-alone stores. The first rule whose condition holds
+*and* whose action can be carried out decides; an ``absorb`` that finds no eligible host
+(too far, full, excluded, wrong owner) falls through to the next rule; a store no rule
+decides keeps its showroom. Every host's room is shared across rules: each absorption into a
+host uses one of its places, whichever rule made it.
+
+Distances are WGS84 geodesic miles (:mod:`dealernet.geo.distance`); with ``metric = "road"``
+a rule's ``max_distance_miles`` is compared with geodesic miles times the circuity factor.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from dealernet.engine._assign import assign_nearest, assign_optimal
+from dealernet.engine._candidates import Reach, merge_pairs, nearest_pairs, owner_pairs
+from dealernet.engine.colocation import (
+    COLOCATED,
+    DISTANCE_TO_NEAREST_HOST,
+    STANDALONE,
+    STATUS,
+    brand_sites,
+    classify,
+)
+from dealernet.engine.decisions import (
+    DECISION_COLUMNS,
+    Decisions,
+    NearbyHost,
+    RuleStep,
+    SiteTrace,
+    write_decisions_csv,
+)
+from dealernet.engine.scenario import (
+    ABSORB,
+    CLOSE,
+    DISTANCE_TO_NEAREST_SAME_OWNER_HOST,
+    HAS_SOURCE_SHOWROOM,
+    IGNORE,
+    KEEP,
+    OPTIMAL,
+    OWNER_HOST_COUNT,
+    OWNER_STORE_COUNT,
+    PREFER,
+    REQUIRE,
+    ROAD,
+    ROAD_MILES_TO_NEAREST_HOST,
+)
+from dealernet.geo.distance import SiteIndex, geodesic_miles
+from dealernet.schema import (
+    CITY,
+    DEALER_ID,
+    GEOMETRY,
+    HOST_CAPACITY,
+    LATITUDE,
+    LONGITUDE,
+    NAME,
+    OWNER_GROUP,
+    STATE,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+
+    from dealernet.engine.scenario import Rule, Scenario
+
+__all__ = [
+    "DECISION_COLUMNS", "Decisions", "NearbyHost", "RuleStep", "SiteTrace", "apply_rules",
+    "write_decisions_csv",
+]  # fmt: skip
+
+UNAFFECTED = "unaffected"
+#: Rule id column value when no rule decided (co-located, or no rule applied).
+NO_RULE = ""
+
+
+def apply_rules(network: gpd.GeoDataFrame, scenario: Scenario) -> Decisions:
+    """Decide every source-brand site of ``network`` under ``scenario``.
+
+    Parameters
+    ----------
+    network
+        All sites (EPSG:4326) with the schema columns; an optional ``host_capacity`` column,
+        where filled in, replaces the rules' ``capacity`` for that host.
+    scenario
+        The validated scenario.
+
+    Returns
+    -------
+    Decisions
+        ``.table`` (one row per source-brand site, input order), ``.trace`` (per site: the
+        rules tried and why each did not apply, and the three nearest hosts).
+    """
+    return _Engine(network, scenario).run()
+
+
+def _owner_key(value: object) -> str | None:
+    """Owner group as compared by :func:`dealernet.engine.colocation.same_owner`."""
+    if not isinstance(value, str):
+        return None
+    key = " ".join(value.casefold().split())
+    return key or None
+
+
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    if name in frame.columns:
+        return frame[name].to_numpy(dtype=object)
+    return np.full(len(frame), None, dtype=object)
+
+
+def _miles_text(miles: float) -> str:
+    return f"{miles:.1f}" if miles >= 0.1 else f"{miles:.2f}"
+
+
+class _Engine:
+    """One run of the rules over one network; holds the state the rules share."""
+
+    def __init__(self, network: gpd.GeoDataFrame, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.road = scenario.distance.metric == ROAD
+        self.circuity = scenario.distance.circuity_factor
+        self.host_word = f"{scenario.host_brand} showroom"
+        self.sources = classify(
+            network, scenario.source_brand, scenario.host_brand, scenario.colocation_radius_miles
+        )
+        self.hosts = brand_sites(network, scenario.host_brand)
+        self.n, self.m = len(self.sources), len(self.hosts)
+        self.slat = self.sources[LATITUDE].to_numpy(dtype="float64")
+        self.slon = self.sources[LONGITUDE].to_numpy(dtype="float64")
+        self.hlat = self.hosts[LATITUDE].to_numpy(dtype="float64")
+        self.hlon = self.hosts[LONGITUDE].to_numpy(dtype="float64")
+        self.index = SiteIndex.build(self.hlat, self.hlon)
+        self.s_owner = np.array([_owner_key(v) for v in _column(self.sources, OWNER_GROUP)])
+        self.h_owner = np.array([_owner_key(v) for v in _column(self.hosts, OWNER_GROUP)])
+        self.h_name = self._names(self.hosts)
+        self.used = np.zeros(self.m)
+        self.host_capacity = (
+            pd.to_numeric(self.hosts[HOST_CAPACITY], errors="coerce").to_numpy(dtype="float64")
+            if HOST_CAPACITY in self.hosts.columns
+            else np.full(self.m, np.nan)
+        )
+        self.owner_hosts: dict[str, np.ndarray] = {}
+        for key in {k for k in self.h_owner if k is not None}:
+            self.owner_hosts[key] = np.flatnonzero(self.h_owner == key)
+        self.near_idx, self.near_miles = self.index.k_nearest(self.slat, self.slon, 3)
+        self.site_frame = self._site_fields()
+        self.host_frame = self._host_fields()
+        self.decision = np.full(self.n, "", dtype=object)
+        self.rule_id = np.full(self.n, NO_RULE, dtype=object)
+        self.reason = np.full(self.n, "", dtype=object)
+        self.host = np.full(self.n, -1, dtype="int64")
+        self.miles = np.full(self.n, np.nan)
+        self.steps: list[list[RuleStep]] = [[] for _ in range(self.n)]
+        self.miss: dict[int, tuple[str, str]] = {}
+        self.notes: list[str] = []
+
+    @staticmethod
+    def _names(frame: pd.DataFrame) -> np.ndarray:
+        names = _column(frame, NAME)
+        ids = _column(frame, DEALER_ID)
+        return np.array(
+            [n if isinstance(n, str) and n else str(i) for n, i in zip(names, ids, strict=True)]
+        )
+
+    # --- derived fields ---------------------------------------------------------------------
+
+    def _site_fields(self) -> pd.DataFrame:
+        """Source sites with the derived fields conditions may use."""
+        frame = pd.DataFrame(self.sources.drop(columns=GEOMETRY, errors="ignore"))
+        frame[ROAD_MILES_TO_NEAREST_HOST] = frame[DISTANCE_TO_NEAREST_HOST] * self.circuity
+        src_counts = pd.Series([k for k in self.s_owner if k is not None]).value_counts()
+        host_counts = pd.Series([k for k in self.h_owner if k is not None]).value_counts()
+        frame[OWNER_STORE_COUNT] = [
+            float(src_counts.get(k, 0)) if k is not None else np.nan for k in self.s_owner
+        ]
+        frame[OWNER_HOST_COUNT] = [
+            float(host_counts.get(k, 0)) if k is not None else np.nan for k in self.s_owner
+        ]
+        nearest_same = np.full(self.n, np.nan)
+        for i, key in enumerate(self.s_owner):
+            if key is None:
+                continue
+            hs = self.owner_hosts.get(key)
+            if hs is None:
+                nearest_same[i] = np.inf
+            else:
+                nearest_same[i] = geodesic_miles(
+                    self.slat[i], self.slon[i], self.hlat[hs], self.hlon[hs]
+                ).min()
+        frame[DISTANCE_TO_NEAREST_SAME_OWNER_HOST] = nearest_same
+        return frame
+
+    def _host_fields(self) -> pd.DataFrame:
+        """Host sites with the derived fields ``exclude_hosts`` may use."""
+        frame = pd.DataFrame(self.hosts.drop(columns=GEOMETRY, errors="ignore"))
+        colocated = (self.sources[STATUS] == COLOCATED).to_numpy()
+        dual = np.zeros(self.m, dtype=bool)
+        if self.m:
+            dual[self.near_idx[colocated, 0]] = True
+        frame[HAS_SOURCE_SHOWROOM] = dual
+        counts = pd.Series([k for k in self.h_owner if k is not None]).value_counts()
+        frame[OWNER_STORE_COUNT] = [
+            float(counts.get(k, 0)) if k is not None else np.nan for k in self.h_owner
+        ]
+        return frame
+
+    # --- the run --------------------------------------------------------------------------
+
+    def run(self) -> Decisions:
+        standalone = (self.sources[STATUS] == STANDALONE).to_numpy()
+        colocated = np.flatnonzero(~standalone)
+        self.decision[colocated] = UNAFFECTED
+        if self.m:
+            self.host[colocated] = self.near_idx[colocated, 0]
+            self.miles[colocated] = self.near_miles[colocated, 0]
+        for i in colocated:
+            self.reason[i] = (
+                f"Already shares a rooftop with {self.h_name[self.host[i]]} "
+                f"({_miles_text(self.miles[i])} miles away); not affected"
+            )
+        open_ = standalone.copy()
+        for rule in self.scenario.rules:
+            rows = np.flatnonzero(open_)
+            if rows.size == 0:
+                break
+            holds = self._holds(rule, rows)
+            chosen = rows[holds]
+            if rule.action == ABSORB:
+                chosen = self._absorb(rule, chosen)
+            else:
+                for i in chosen:
+                    self._decide(i, rule)
+            open_[chosen] = False
+        for i in np.flatnonzero(open_):
+            self.decision[i] = KEEP
+            last = self.miss.get(i)
+            tail = f" (last tried: rule {last[0]}: {last[1]})" if last else ""
+            self.reason[i] = f"No rule applied, so it keeps its own showroom{tail}"
+        return self._result()
+
+    def _holds(self, rule: Rule, rows: np.ndarray) -> np.ndarray:
+        """Where the rule's condition holds among ``rows``; records why not in the trace."""
+        if rule.when is None:
+            return np.ones(rows.size, dtype=bool)
+        holds = rule.when.evaluate(self.site_frame.iloc[rows])
+        missing = {
+            f: self.site_frame[f].isna().to_numpy()[rows] if f in self.site_frame else None
+            for f in rule.when.fields
+        }
+        for f, mask in missing.items():
+            if mask is None or mask.all():
+                self.notes.append(
+                    f"rule {rule.id}: no stand-alone store it saw has a value for {f}, "
+                    f"so `{rule.when.text}` never held"
+                )
+        for pos in np.flatnonzero(~holds):
+            lacking = [f for f, mask in missing.items() if mask is None or mask[pos]]
+            why = f"its condition `{rule.when.text}` does not hold"
+            if lacking:
+                why += f" ({', '.join(lacking)}: no value for this store)"
+            self.steps[rows[pos]].append(RuleStep(rule.id, False, why))
+        return holds
+
+    def _decide(self, i: int, rule: Rule) -> None:
+        """Record a keep or close decision."""
+        self.decision[i] = rule.action
+        self.rule_id[i] = rule.id
+        verb = "Kept" if rule.action == KEEP else "Closed"
+        if rule.reason:
+            text = f"{verb}: {self._clause(rule.reason)}"
+        elif rule.action == CLOSE and i in self.miss:
+            text = f"{verb}: {self.miss[i][1]}"
+        elif rule.when is not None:
+            text = f"{verb} because {rule.when.text}"
+        else:
+            text = verb
+        self.reason[i] = f"{text} (rule {rule.id})"
+        self.steps[i].append(RuleStep(rule.id, True, rule.action))
+
+    def _clause(self, text: str) -> str:
+        """A rule's reason as the continuation of a sentence ("No Nissan" -> "no Nissan")."""
+        text = text.strip().rstrip(".")
+        first = text.split(" ", 1)[0]
+        brands = {self.scenario.source_brand, self.scenario.host_brand}
+        if first[:1].isupper() and first[1:].islower() and first not in brands:
+            return text[0].lower() + text[1:]
+        return text
+
+    # --- absorb -------------------------------------------------------------------------
+
+    def _reach(self, limit: float) -> Reach:
+        """A rule's limit in the scenario's metric."""
+        return Reach(limit, self.circuity if self.road else 1.0)
+
+    def _absorb(self, rule: Rule, rows: np.ndarray) -> np.ndarray:
+        """Place ``rows`` with hosts under one absorb rule; returns the rows placed."""
+        limit = math.inf if rule.max_distance_miles is None else rule.max_distance_miles
+        reach = self._reach(limit)
+        cap = np.full(self.m, math.inf if rule.capacity is None else float(rule.capacity))
+        has_own = ~np.isnan(self.host_capacity)
+        cap[has_own] = np.floor(np.maximum(self.host_capacity[has_own], 0))
+        remaining = cap - self.used
+        excluded = (
+            rule.exclude_hosts.evaluate(self.host_frame)
+            if rule.exclude_hosts is not None
+            else np.zeros(self.m, dtype=bool)
+        )
+        usable = (remaining > 0) & ~excluded
+        room = np.where(usable, remaining, 0.0)
+        ok = np.flatnonzero(usable)
+        sub = SiteIndex.build(self.hlat[ok], self.hlon[ok])
+        # Enough candidates per store that one always has room, whatever the others take:
+        # exact for both assignments. "nearest" starts smaller and grows only while a store
+        # whose list was cut short is left without a host (greedy takes the first free host
+        # in order, so a longer list changes nothing for a store that found one).
+        finite = room[ok][np.isfinite(room[ok])]
+        k_max = 1 if finite.size == 0 else math.ceil(rows.size / max(finite.min(), 1.0))
+        k_max = max(1, min(k_max, ok.size))
+        k = k_max if rule.assignment == OPTIMAL else min(k_max, 8)
+        ids = _column(self.sources, DEALER_ID)[rows].astype(str)
+        rank = np.argsort(np.argsort(ids, kind="stable"), kind="stable")
+        while True:
+            prow, phost, pmiles, cut = self._pairs(rows, ok, sub, usable, reach, rule, k)
+            preferred = np.zeros(prow.size, dtype=bool)
+            if rule.same_owner != IGNORE:
+                owner = self.s_owner[rows[prow]]
+                preferred = (owner == self.h_owner[phost]) & (owner != None)  # noqa: E711
+            if rule.assignment == OPTIMAL:
+                chosen = assign_optimal(rows.size, prow, phost, pmiles, preferred, room)
+            else:
+                chosen = assign_nearest(rows.size, prow, phost, pmiles, preferred, room, rank)
+            if k >= k_max or not (cut & (chosen < 0)).any():
+                break
+            k = min(k_max, k * 8)
+        keys = prow * max(self.m, 1) + phost
+        order = np.argsort(keys, kind="stable")
+        placed = np.flatnonzero(chosen >= 0)
+        at = order[np.searchsorted(keys[order], placed * max(self.m, 1) + chosen[placed])]
+        chosen_miles = np.full(rows.size, np.nan)
+        chosen_miles[placed] = pmiles[at]
+        for pos, h in enumerate(chosen):
+            i = rows[pos]
+            if h < 0:
+                short, detail = self._why_no_host(i, rule, limit, excluded, remaining)
+                self.miss[i] = (rule.id, short)
+                self.steps[i].append(RuleStep(rule.id, False, detail))
+                continue
+            self.used[h] += 1
+            self._absorbed(i, rule, int(h), float(chosen_miles[pos]))
+        return rows[placed]
+
+    def _absorbed(self, i: int, rule: Rule, h: int, miles: float) -> None:
+        self.decision[i] = ABSORB
+        self.rule_id[i] = rule.id
+        self.host[i] = h
+        self.miles[i] = miles
+        same = self.s_owner[i] is not None and self.s_owner[i] == self.h_owner[h]
+        owner = _column(self.hosts, OWNER_GROUP)[h]
+        who = " (same owner group)" if same else (f" (owned by {owner})" if owner else "")
+        road = f", about {_miles_text(miles * self.circuity)} by road" if self.road else ""
+        text = f"Absorbed into {self.h_name[h]}{who}, {_miles_text(miles)} miles away{road}"
+        text += f" (rule {rule.id})"
+        if rule.reason:
+            text += f". {rule.reason.strip().rstrip('.')}."
+        self.reason[i] = text
+        self.steps[i].append(RuleStep(rule.id, True, f"absorbed into {self.h_name[h]}"))
+
+    def _pairs(
+        self,
+        rows: np.ndarray,
+        ok: np.ndarray,
+        sub: SiteIndex,
+        usable: np.ndarray,
+        reach: Reach,
+        rule: Rule,
+        k: int,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Candidate pairs (row position, host, miles), sorted, and which rows were cut short.
+
+        A row's candidates are its ``k`` nearest usable hosts within reach, plus, for
+        ``prefer`` and ``require``, every usable host of its own owner group within reach.
+        """
+        parts = []
+        cut = np.zeros(rows.size, dtype=bool)
+        lat, lon = self.slat[rows], self.slon[rows]
+        if rule.same_owner != REQUIRE and ok.size and rows.size:
+            prow, phost, pmiles, cut = nearest_pairs(lat, lon, sub, ok, k, reach)
+            parts.append((prow, phost, pmiles))
+        if rule.same_owner in (REQUIRE, PREFER):
+            parts.append(
+                owner_pairs(lat, lon, self.s_owner[rows], self.owner_hosts, usable,
+                            self.hlat, self.hlon, reach)
+            )  # fmt: skip
+        return (*merge_pairs(parts, self.m), cut)
+
+    def _why_no_host(
+        self, i: int, rule: Rule, limit: float, excluded: np.ndarray, remaining: np.ndarray
+    ) -> tuple[str, str]:
+        """Why an absorb rule found no host for store ``i``: a short and a detailed sentence."""
+        hw = self.host_word
+        unit = "road miles (estimated)" if self.road else "miles"
+        span = f" within {limit:g} {unit}" if math.isfinite(limit) else ""
+        if self.m == 0:
+            return f"there is no {hw}", f"there is no {hw} in the network"
+        if math.isfinite(limit):
+            reach = self._reach(limit)
+            radius = reach.geodesic_limit * (1 + 1e-9)
+            within, miles = self.index.within(self.slat[i], self.slon[i], radius)
+            within = within[reach.ok(miles)]
+        else:
+            within = np.arange(self.m)
+        if within.size == 0:
+            nearest = self.near_miles[i, 0]
+            short = f"no {hw}{span}"
+            return short, f"{short} (the nearest is {_miles_text(nearest)} miles away)"
+        parts = []
+        n_excl = int(excluded[within].sum())
+        if n_excl:
+            parts.append(f"{n_excl} excluded by this rule ({rule.exclude_hosts})")
+        rest = within[~excluded[within]]
+        if rule.same_owner == REQUIRE:
+            mine = rest[(self.h_owner[rest] == self.s_owner[i]) & (self.s_owner[i] is not None)]
+            if rest.size - mine.size:
+                parts.append(f"{rest.size - mine.size} of other owner groups")
+            rest = mine
+            if mine.size == 0 and not n_excl:
+                short = f"no {hw} of the same owner group{span}"
+                return short, f"{short} ({within.size} of other owner groups)"
+        n_full = int((remaining[rest] <= 0).sum())
+        if n_full:
+            parts.append(f"{n_full} already full")
+        n_taken = int((remaining[rest] > 0).sum())
+        if n_taken:
+            parts.append(f"{n_taken} filled by other stores under this rule")
+        short = f"no {hw}{span} had room for it"
+        return short, f"{short} ({'; '.join(parts)})"
+
+    # --- output -------------------------------------------------------------------------
+
+    def _result(self) -> Decisions:
+        src = self.sources
+        has_host = self.host >= 0
+        h = np.where(has_host, self.host, 0)
+
+        def host_col(name: str) -> np.ndarray:
+            values = _column(self.hosts, name)
+            out = np.full(self.n, None, dtype=object)
+            if self.m:
+                out[has_host] = values[h[has_host]]
+            return out
+
+        same = pd.array(
+            [
+                (self.s_owner[i] is not None and self.s_owner[i] == self.h_owner[self.host[i]])
+                if has_host[i]
+                else None
+                for i in range(self.n)
+            ],
+            dtype="boolean",
+        )
+        table = pd.DataFrame(
+            {
+                DEALER_ID: _column(src, DEALER_ID),
+                NAME: _column(src, NAME),
+                OWNER_GROUP: _column(src, OWNER_GROUP),
+                CITY: _column(src, CITY),
+                STATE: _column(src, STATE),
+                LATITUDE: self.slat,
+                LONGITUDE: self.slon,
+                STATUS: _column(src, STATUS),
+                "decision": self.decision,
+                "rule_id": np.where(self.rule_id == NO_RULE, None, self.rule_id),
+                "reason": self.reason,
+                "host_dealer_id": host_col(DEALER_ID),
+                "host_name": host_col(NAME),
+                "host_owner_group": host_col(OWNER_GROUP),
+                "same_owner_host": same,
+                "distance_miles": self.miles,
+                "road_miles_est": self.miles * self.circuity,
+            },
+            columns=list(DECISION_COLUMNS),
+        )
+        return Decisions(
+            table=table,
+            trace=self._traces(table),
+            scenario=self.scenario,
+            notes=tuple(dict.fromkeys(self.notes)),
+        )
+
+    def _traces(self, table: pd.DataFrame) -> dict[str, SiteTrace]:
+        ids = table[DEALER_ID].astype(str).to_numpy()
+        host_ids = _column(self.hosts, DEALER_ID)
+        host_owner = _column(self.hosts, OWNER_GROUP)
+        traces: dict[str, SiteTrace] = {}
+        for i in range(self.n):
+            near = tuple(
+                NearbyHost(
+                    dealer_id=str(host_ids[h]),
+                    name=str(self.h_name[h]),
+                    owner_group=host_owner[h],
+                    miles=float(d),
+                    same_owner=bool(
+                        self.s_owner[i] is not None and self.s_owner[i] == self.h_owner[h]
+                    ),
+                )
+                for h, d in zip(self.near_idx[i], self.near_miles[i], strict=True)
+                if h >= 0
+            )
+            traces[ids[i]] = SiteTrace(
+                dealer_id=ids[i],
+                status=str(table[STATUS].iat[i]),
+                decision=str(self.decision[i]),
+                reason=str(self.reason[i]),
+                steps=tuple(self.steps[i]),
+                nearest_hosts=near,
+            )
+        return traces

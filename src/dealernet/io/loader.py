@@ -1,0 +1,353 @@
+"""Load dealer files into one validated network GeoDataFrame (the public entry points).
+
+:func:`read_network` does the work and returns the network with its validation report;
+:func:`load_network` is the everyday call that refuses invalid input, and
+:func:`validate_files` only reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from dealernet._errors import InvalidInputError
+from dealernet.geo.places import normalise_zip, zip_centroids, zip_from_address
+from dealernet.io.readers import RawTable, discover, read_table
+from dealernet.io.validate import (
+    ERROR,
+    FILE,
+    HEADERS,
+    LABEL,
+    ROW,
+    WARNING,
+    Problem,
+    ValidationReport,
+    brand_problems,
+    coordinate_problems,
+    duplicate_problems,
+    map_unique,
+    number_column_problems,
+    problems_at,
+    required_text_problems,
+    text_length_problems,
+)
+from dealernet.schema import (
+    ADDRESS,
+    BRAND,
+    EXACT,
+    LATITUDE,
+    LOCATION_QUALITY,
+    LONGITUDE,
+    NUMERIC_COLUMNS,
+    REQUIRED_COLUMNS,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    STATE,
+    TEXT_COLUMNS,
+    ZIP,
+    ZIP_CENTROID,
+    accepted_spellings,
+    brand_in_filename,
+    canonical_column,
+    normalise_state,
+    ordered,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+
+PathLike = str | Path
+#: Called as ``progress(description, done, total)`` while loading, for progress bars.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class LoadResult:
+    """A loaded network and the report of everything found while loading it."""
+
+    network: gpd.GeoDataFrame
+    report: ValidationReport
+
+
+def load_network(
+    paths: PathLike | Iterable[PathLike],
+    *,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+) -> gpd.GeoDataFrame:
+    """Read dealer files or folders into one GeoDataFrame in EPSG:4326.
+
+    Parameters
+    ----------
+    paths
+        Files or folders (a folder means every supported file in it): CSV, XLSX, GeoJSON,
+        GeoPackage, Shapefile or GeoParquet, one brand or many.
+    skip_invalid
+        Drop rows with errors instead of refusing the input. The report, with the dropped
+        rows, is in ``network.attrs["validation"]``.
+
+    Raises
+    ------
+    InvalidInputError
+        When any error is found (and ``skip_invalid`` is false); ``exc.report`` lists all.
+    """
+    result = read_network(paths, skip_invalid=skip_invalid, progress=progress)
+    result.network.attrs["validation"] = result.report
+    return result.network
+
+
+def validate_files(
+    paths: PathLike | Iterable[PathLike], *, progress: Progress | None = None
+) -> ValidationReport:
+    """Check dealer files and report every problem, raising nothing for bad data."""
+    return read_network(paths, skip_invalid=True, raise_on_error=False, progress=progress).report
+
+
+def read_network(
+    paths: PathLike | Iterable[PathLike],
+    *,
+    skip_invalid: bool = False,
+    raise_on_error: bool = True,
+    progress: Progress | None = None,
+) -> LoadResult:
+    """Read, check and combine dealer files; see :func:`load_network`.
+
+    ``progress`` is told about each step (one per file, then the checks), so a caller can
+    show a progress bar on big inputs.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    files = discover([Path(p) for p in paths])
+    total = len(files) + 2
+    tell = progress or (lambda _label, _done, _total: None)
+    report = ValidationReport(files=[str(f) for f in files])
+    frames = []
+    for i, path in enumerate(files):
+        tell(f"Reading {path.name}", i, total)
+        for table in read_table(path):
+            report.extend(table.problems)
+            frame = _canonical(table, report)
+            if frame is not None:
+                frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True) if frames else _empty_frame()
+    report.rows_read = len(frame)
+    tell(f"Checking {len(frame):,} rows", len(files), total)
+    frame, bad, copy = _check_rows(frame, report)
+    if not report.ok and not skip_invalid and raise_on_error:
+        raise InvalidInputError(_refusal(report), report)
+    if bad.any():
+        report.dropped_rows = [
+            (f, int(r)) for f, r in zip(frame[FILE][bad], frame[ROW][bad], strict=True)
+        ]
+    frame = frame.loc[~(bad | copy)].reset_index(drop=True)
+    tell("Building the network", len(files) + 1, total)
+    network = _to_geodataframe(frame)
+    tell("Loaded", total, total)
+    return LoadResult(network, report)
+
+
+def _refusal(report: ValidationReport) -> str:
+    return (
+        f"The dealer data has errors ({report.summary()}). Fix them, or pass --skip-invalid "
+        "to drop the bad rows."
+    )
+
+
+# --- per file -----------------------------------------------------------------------------
+
+
+def _canonical(table: RawTable, report: ValidationReport) -> pd.DataFrame | None:
+    """Rename a table's headers to canonical columns; file-level problems end it here."""
+    if any(p.severity == ERROR for p in table.problems):
+        return None
+    where = table.where
+    if table.frame.shape[1] == 0:
+        report.extend([_file_problem(where, "has no header row", "Add a header row.")])
+        return None
+    if len(table.frame) == 0:
+        report.extend([_file_problem(where, "has a header but no data rows",
+                                     "Export the dealer list again with its rows.")])  # fmt: skip
+        return None
+    headers: dict[str, str] = {}
+    for header in table.frame.columns:
+        column = canonical_column(header)
+        if column is not None and column not in headers:
+            headers[column] = str(header)
+    frame = pd.DataFrame({c: table.frame[h].to_numpy() for c, h in headers.items()})
+    problems = _missing_columns(table, frame, headers)
+    if problems:
+        report.extend(problems)
+        return None
+    for column in TEXT_COLUMNS + NUMERIC_COLUMNS + (LATITUDE, LONGITUDE):
+        if column not in frame:
+            frame[column] = ""
+    frame = frame.astype(object).fillna("")
+    frame[FILE] = where
+    frame[ROW] = table.rows
+    frame[LABEL] = table.row_label
+    frame[HEADERS] = [headers] * len(frame)
+    return frame
+
+
+def _missing_columns(
+    table: RawTable, frame: pd.DataFrame, headers: dict[str, str]
+) -> list[Problem]:
+    problems = []
+    if BRAND not in frame:
+        brand = brand_in_filename(table.path.stem)
+        if brand is not None:
+            frame[BRAND] = brand
+            headers[BRAND] = f"(from the file name: {brand})"
+    for column in REQUIRED_COLUMNS:
+        if column not in frame:
+            fix = f"Add a {column!r} column; accepted headers: {accepted_spellings(column)}"
+            if column == BRAND:
+                fix += ", or name the file after the brand (e.g. infiniti.csv)"
+            problems.append(_file_problem(table.where, f"missing required column {column!r}", fix))
+    has_coords = LATITUDE in frame and LONGITUDE in frame
+    if not has_coords and ZIP not in frame and ADDRESS not in frame:
+        problems.append(
+            _file_problem(
+                table.where,
+                "no location columns: needs latitude and longitude, or a ZIP code",
+                f"Add latitude ({accepted_spellings(LATITUDE)}) and longitude "
+                f"({accepted_spellings(LONGITUDE)}) columns, or a ZIP column "
+                f"({accepted_spellings(ZIP)})",
+            )
+        )
+    elif (
+        LATITUDE in frame
+        and LONGITUDE not in frame
+        or (LONGITUDE in frame and LATITUDE not in frame)
+    ):
+        have, need = (LATITUDE, LONGITUDE) if LATITUDE in frame else (LONGITUDE, LATITUDE)
+        problems.append(
+            _file_problem(
+                table.where,
+                f"has a {have} column but no {need} column",
+                f"Add a {need!r} column; accepted headers: {accepted_spellings(need)}",
+            )
+        )
+    return problems
+
+
+def _file_problem(where: str, message: str, fix: str) -> Problem:
+    return Problem(ERROR, where, None, None, None, message, fix)
+
+
+def _empty_frame() -> pd.DataFrame:
+    cols = [*TEXT_COLUMNS, LATITUDE, LONGITUDE, *NUMERIC_COLUMNS]
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    for c in (FILE, ROW, LABEL, HEADERS):
+        frame[c] = pd.Series(dtype=object)
+    return frame
+
+
+# --- rows ---------------------------------------------------------------------------------
+
+
+def _check_rows(
+    frame: pd.DataFrame, report: ValidationReport
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Run every row check: the parsed frame, rows with errors, and exact copies to drop."""
+    frame = frame.copy()
+    for column in TEXT_COLUMNS:
+        frame[column] = frame[column].astype(str).str.strip()
+    bad = np.zeros(len(frame), dtype=bool)
+    checks = (
+        text_length_problems, required_text_problems, brand_problems, coordinate_problems
+    )  # fmt: skip
+    for check in checks:
+        problems, mask = check(frame)
+        report.extend(problems)
+        bad |= mask
+    for column in NUMERIC_COLUMNS:
+        problems, mask = number_column_problems(frame, column)
+        report.extend(problems)
+        bad |= mask
+    problems, copy, dup = duplicate_problems(frame)
+    report.extend(problems)
+    bad |= dup
+    bad |= _place_by_zip(frame, bad | copy, report)
+    _fill_states(frame, bad | copy, report)
+    return frame, bad & ~copy, copy
+
+
+def _place_by_zip(frame: pd.DataFrame, bad: np.ndarray, report: ValidationReport) -> np.ndarray:
+    """Put rows without coordinates at their ZIP centroid; returns rows that cannot be placed."""
+    zips = map_unique(frame[ZIP], normalise_zip)
+    from_address = (zips == "") & (frame[ADDRESS] != "")
+    zips[from_address] = frame.loc[from_address, ADDRESS].map(zip_from_address)
+    frame[ZIP] = np.where(zips != "", zips, frame[ZIP])
+    no_coords = (frame[LATITUDE].isna() & frame[LONGITUDE].isna()).to_numpy() & ~bad
+    frame[LOCATION_QUALITY] = EXACT
+    if not no_coords.any():
+        return np.zeros(len(frame), dtype=bool)
+    lat, lon, _state = zip_centroids(zips[no_coords])
+    found = np.zeros(len(frame), dtype=bool)
+    found[np.flatnonzero(no_coords)[~np.isnan(lat)]] = True
+    unplaced = no_coords & ~found
+    frame.loc[found, LATITUDE] = lat[~np.isnan(lat)]
+    frame.loc[found, LONGITUDE] = lon[~np.isnan(lon)]
+    frame.loc[found, LOCATION_QUALITY] = ZIP_CENTROID
+    report.extend(problems_at(
+        frame, found, ZIP, "no coordinates; placed at the ZIP code's centroid (approximate)",
+        "Add latitude and longitude for an exact position", severity=WARNING, values=zips,
+    ))  # fmt: skip
+    report.extend(problems_at(
+        frame, unplaced, ZIP, "no coordinates and no usable ZIP code",
+        "Add latitude and longitude, or a valid 5-digit US ZIP code", values=frame[ZIP],
+    ))  # fmt: skip
+    return unplaced
+
+
+def _fill_states(frame: pd.DataFrame, bad: np.ndarray, report: ValidationReport) -> None:
+    """Normalise state codes, fill missing ones from the coordinates, flag sites abroad."""
+    from dealernet.geo.boundaries import in_us, state_at
+
+    given = map_unique(frame[STATE], lambda v: normalise_state(v) or "")
+    placed = ~bad & frame[LATITUDE].notna().to_numpy()
+    lat = frame[LATITUDE].to_numpy(dtype="float64")
+    lon = frame[LONGITUDE].to_numpy(dtype="float64")
+    fill = placed & (given == "").to_numpy()
+    found = given.to_numpy(dtype=object).copy()
+    if fill.any():
+        found[fill] = state_at(lat[fill], lon[fill])
+    frame[STATE] = found
+    abroad = placed.copy()
+    abroad[placed] = ~in_us(lat[placed], lon[placed])
+    if not abroad.any():
+        return
+    values = pd.Series("", index=frame.index, dtype=object)
+    values[abroad] = [f"{a:.5f}, {o:.5f}" for a, o in zip(lat[abroad], lon[abroad], strict=True)]
+    west = abroad & (lon > 0)
+    report.extend(problems_at(
+        frame, abroad & ~west, LATITUDE, "the site is outside the 50 states and DC",
+        "Check the coordinates; sites abroad or in territories are kept but flagged",
+        severity=WARNING, values=values,
+    ))  # fmt: skip
+    report.extend(problems_at(
+        frame, west, LONGITUDE,
+        "the site is outside the 50 states and DC (longitude is positive, east of Greenwich)",
+        "US longitudes are negative: write -96.8, not 96.8", severity=WARNING, values=values,
+    ))  # fmt: skip
+
+
+def _to_geodataframe(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
+    frame = frame.rename(columns={FILE: SOURCE_FILE, ROW: SOURCE_ROW})
+    frame = frame.drop(columns=[LABEL, HEADERS])
+    for column in TEXT_COLUMNS:
+        frame[column] = frame[column].astype(object).where(frame[column] != "", None)
+    frame[LATITUDE] = frame[LATITUDE].astype("float64")
+    frame[LONGITUDE] = frame[LONGITUDE].astype("float64")
+    frame[SOURCE_ROW] = frame[SOURCE_ROW].astype("int64")
+    geometry = gpd.points_from_xy(frame[LONGITUDE], frame[LATITUDE], crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+    return gdf[ordered(gdf.columns)]

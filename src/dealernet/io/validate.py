@@ -1,0 +1,362 @@
+"""Problems found in dealer data, and the checks that find them.
+
+Every check looks at whole columns at once (so a million-row file validates in seconds)
+and turns each bad cell into a :class:`Problem` that says where it is (file, line, column,
+value), what is wrong and how to fix it. The loader collects them into a
+:class:`ValidationReport` so that a user sees every problem in one pass.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from dealernet.schema import (
+    BRAND,
+    BRANDS,
+    DEALER_ID,
+    HOST_CAPACITY,
+    LATITUDE,
+    LONGITUDE,
+    NAME,
+    TEXT_COLUMNS,
+    normalise_brand,
+)
+
+ERROR = "error"
+WARNING = "warning"
+
+#: Internal columns the loader keeps beside the canonical ones, to point at a row.
+FILE = "_file"
+ROW = "_row"
+LABEL = "_label"
+HEADERS = "_headers"
+
+_MAX_VALUE_CHARS = 60
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem: where it is, what is wrong, how to fix it."""
+
+    severity: str
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    message: str
+    fix: str
+    row_label: str = "line"
+
+    def location(self) -> str:
+        """``data/x.csv, line 12, column 'Lat'``."""
+        parts = [self.file]
+        if self.row is not None:
+            parts.append(f"{self.row_label} {self.row:,}")
+        if self.column:
+            parts.append(f"column {self.column!r}")
+        return ", ".join(parts)
+
+    def describe(self) -> str:
+        """The whole problem as one line of plain text."""
+        value = ""
+        if self.value is not None:
+            shown = self.value
+            if len(shown) > _MAX_VALUE_CHARS:
+                shown = shown[: _MAX_VALUE_CHARS - 3] + "..."
+            value = f" value {shown!r}:"
+        return f"{self.severity}: {self.location()}:{value} {self.message}. Fix: {self.fix}"
+
+
+@dataclass
+class ValidationReport:
+    """Every problem found in a set of dealer files, plus what was read."""
+
+    files: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    dropped_rows: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error (warnings allowed)."""
+        return not any(p.severity == ERROR for p in self.problems)
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        self.problems.extend(problems)
+
+    def summary(self) -> str:
+        """``2 files, 1,268 rows: 0 errors, 3 warnings``."""
+        n_err, n_warn = len(self.errors), len(self.warnings)
+        files = f"{len(self.files)} file{'s' if len(self.files) != 1 else ''}"
+        return (
+            f"{files}, {self.rows_read:,} rows: {n_err:,} error{'s' if n_err != 1 else ''}, "
+            f"{n_warn:,} warning{'s' if n_warn != 1 else ''}"
+        )
+
+    def lines(self, limit: int | None = None) -> Iterator[str]:
+        """Problems as text lines, errors first, each file's in row order."""
+        ordered = sorted(
+            self.problems,
+            key=lambda p: (p.severity != ERROR, p.file, p.row or 0, p.column or ""),
+        )
+        for i, problem in enumerate(ordered):
+            if limit is not None and i >= limit:
+                yield f"... and {len(ordered) - limit:,} more (write them all with --problems FILE)"
+                return
+            yield problem.describe()
+
+    def to_frame(self) -> pd.DataFrame:
+        """Problems as a table, for ``--problems FILE``."""
+        cols = ["severity", "file", "row_label", "row", "column", "value", "message", "fix"]
+        return pd.DataFrame([{c: getattr(p, c) for c in cols} for p in self.problems], columns=cols)
+
+
+# --- row checks ---------------------------------------------------------------------------
+
+
+def map_unique(values: pd.Series, func: Callable[[str], object]) -> pd.Series:
+    """``values.map(func)``, calling ``func`` once per distinct value (fast on big files)."""
+    uniques = pd.unique(values.to_numpy(dtype=object))
+    table = {u: func(u) for u in uniques}
+    return pd.Series([table[v] for v in values.to_numpy(dtype=object)], index=values.index,
+                     dtype=object)  # fmt: skip
+
+
+def problems_at(
+    frame: pd.DataFrame,
+    mask: np.ndarray | pd.Series,
+    column: str,
+    message: str,
+    fix: str,
+    severity: str = ERROR,
+    values: pd.Series | None = None,
+) -> list[Problem]:
+    """One problem for each row of ``frame`` where ``mask`` holds."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return []
+    picked = frame.loc[mask]
+    vals = (values if values is not None else frame[column]).loc[mask]
+    out = []
+    for file, row, label, headers, value in zip(
+        picked[FILE], picked[ROW], picked[LABEL], picked[HEADERS], vals, strict=True
+    ):
+        out.append(
+            Problem(severity, file, int(row), headers.get(column, column), str(value),
+                    message, fix, label)
+        )  # fmt: skip
+    return out
+
+
+_NON_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+_HEMISPHERE = re.compile(r"^\s*[NSEW]\s*[-+]?\d|\d\s*[NSEW]\s*$", re.IGNORECASE)
+
+
+def parse_numbers(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Numbers from text cells: ``(values, empty, bad)``.
+
+    ``bad`` marks cells that hold something other than a finite number (``"abc"``,
+    ``"32,78"``, ``"N 32.78"``, ``"nan"``, ``"inf"``); ``values`` is NaN there.
+    """
+    stripped = text.fillna("").astype(str).str.strip()
+    empty = stripped == ""
+    values = pd.to_numeric(stripped.where(~empty, None), errors="coerce").astype("float64")
+    finite = np.isfinite(values.to_numpy())
+    bad = ~empty & ~finite
+    values = values.where(finite)
+    return values, empty, bad
+
+
+def number_hint(value: str) -> str:
+    """How to fix a cell that should hold a decimal number."""
+    text = value.strip()
+    if text.casefold() in _NON_FINITE:
+        return "Replace it with a real number, or leave the cell empty"
+    if _HEMISPHERE.search(text):
+        return "Write signed decimal degrees: 'N 32.78' is 32.78, 'W 96.80' is -96.80"
+    if "°" in text or "'" in text:
+        return "Convert degrees, minutes and seconds to decimal degrees (32°46'48\" is 32.78)"
+    if "," in text:
+        return "Use a decimal point, not a comma: 32.78, not 32,78"
+    return "Write a plain decimal number such as 32.7767"
+
+
+def coordinate_problems(frame: pd.DataFrame) -> tuple[list[Problem], np.ndarray]:
+    """Check latitude and longitude text; returns problems and a bad-row mask.
+
+    Also parses the columns in place into floats (NaN where missing or bad).
+    """
+    lat, lat_empty, lat_bad = parse_numbers(frame[LATITUDE])
+    lon, lon_empty, lon_bad = parse_numbers(frame[LONGITUDE])
+    out: list[Problem] = []
+    for col, bad in ((LATITUDE, lat_bad), (LONGITUDE, lon_bad)):
+        for p in problems_at(frame, bad, col, "not a number", ""):
+            out.append(_with_fix(p, number_hint(p.value or "")))
+    one_missing = lat_empty ^ lon_empty
+    out += problems_at(
+        frame, one_missing & lat_empty, LATITUDE, "latitude is missing but longitude is given",
+        "Fill in both coordinates, or neither (the ZIP centroid is then used)",
+    )  # fmt: skip
+    out += problems_at(
+        frame, one_missing & lon_empty, LONGITUDE, "longitude is missing but latitude is given",
+        "Fill in both coordinates, or neither (the ZIP centroid is then used)",
+    )  # fmt: skip
+    swapped_range = (lat.abs() > 90) & (lat.abs() <= 180) & (lon.abs() <= 90)
+    # US dealers swapped: latitude -180..-60 read as latitude, 17..72 as longitude.
+    swapped_us = lat.between(-90, -60) & lon.between(17, 72)
+    swapped = (swapped_range | swapped_us).to_numpy()
+    pair = frame[LATITUDE].astype(str) + ", " + frame[LONGITUDE].astype(str)
+    out += problems_at(
+        frame, swapped, LATITUDE,
+        "latitude and longitude look swapped",
+        "Exchange the latitude and longitude columns (US latitudes are 18 to 72, longitudes "
+        "-180 to -64)", values=pair,
+    )  # fmt: skip
+    lat_range = (lat.abs() > 90).to_numpy() & ~swapped
+    lon_range = (lon.abs() > 180).to_numpy() & ~swapped
+    out += problems_at(
+        frame,
+        lat_range,
+        LATITUDE,
+        "latitude out of range (-90 to 90)",
+        "Check the value; latitudes are degrees north, between -90 and 90",
+    )
+    out += problems_at(
+        frame,
+        lon_range,
+        LONGITUDE,
+        "longitude out of range (-180 to 180)",
+        "Check the value; longitudes are degrees east, between -180 and 180",
+    )
+    frame[LATITUDE] = lat
+    frame[LONGITUDE] = lon
+    bad = (lat_bad | lon_bad | one_missing).to_numpy() | swapped | lat_range | lon_range
+    return out, bad
+
+
+def _with_fix(problem: Problem, fix: str) -> Problem:
+    return Problem(problem.severity, problem.file, problem.row, problem.column, problem.value,
+                   problem.message, fix, problem.row_label)  # fmt: skip
+
+
+def number_column_problems(frame: pd.DataFrame, column: str) -> tuple[list[Problem], np.ndarray]:
+    """Check an optional economics column: a number, not negative (capacity: a whole number)."""
+    if not frame[column].astype(bool).any():  # the column is absent or empty: nothing to check
+        frame[column] = np.nan
+        return [], np.zeros(len(frame), dtype=bool)
+    values, _empty, bad = parse_numbers(frame[column])
+    out = [
+        _with_fix(p, number_hint(p.value or ""))
+        for p in problems_at(frame, bad, column, "not a number", "")
+    ]
+    negative = (values < 0).to_numpy()
+    out += problems_at(frame, negative, column, "must not be negative",
+                       "Correct the figure or leave the cell empty")  # fmt: skip
+    bad_mask = bad.to_numpy() | negative
+    if column == HOST_CAPACITY:
+        fractional = (values.notna() & (values % 1 != 0)).to_numpy()
+        out += problems_at(frame, fractional, column, "must be a whole number of stores",
+                           "Write how many stores this site can take, e.g. 2")  # fmt: skip
+        bad_mask |= fractional
+    frame[column] = values
+    return out, bad_mask
+
+
+def brand_problems(frame: pd.DataFrame) -> tuple[list[Problem], np.ndarray]:
+    """Normalise brands in place; unknown or missing brands are errors."""
+    raw = frame[BRAND].fillna("").astype(str)
+    normal = map_unique(raw, normalise_brand)
+    missing = (raw.str.strip() == "").to_numpy()
+    unknown = normal.isna().to_numpy() & ~missing
+    known = ", ".join(BRANDS)
+    out = problems_at(frame, missing, BRAND, "brand is missing",
+                      f"Fill in the brand (one of: {known})")  # fmt: skip
+    for p in problems_at(frame, unknown, BRAND, "unknown brand", ""):
+        close = difflib.get_close_matches(str(p.value).strip().title(), BRANDS, n=1)
+        hint = f"Did you mean {close[0]!r}? " if close else ""
+        out.append(_with_fix(p, f"{hint}Use one of: {known}"))
+    frame[BRAND] = normal
+    return out, missing | unknown
+
+
+#: Longest text a cell may hold; anything longer is a broken export, not a dealer's name.
+MAX_TEXT_CHARS = 1_000
+
+
+def text_length_problems(frame: pd.DataFrame) -> tuple[list[Problem], np.ndarray]:
+    """Text cells far longer than any name or address (an unclosed quote swallows rows)."""
+    bad = np.zeros(len(frame), dtype=bool)
+    out: list[Problem] = []
+    for column in TEXT_COLUMNS:
+        lengths = frame[column].fillna("").astype(str).str.len().to_numpy()
+        long = lengths > MAX_TEXT_CHARS
+        if long.any():
+            shown = pd.Series("", index=frame.index, dtype=object)
+            shown[long] = [f"{n:,} characters" for n in lengths[long]]
+            out += problems_at(
+                frame, long, column, f"cell longer than {MAX_TEXT_CHARS:,} characters",
+                "Check the export: an unclosed quote often swallows the rows after it",
+                values=shown,
+            )  # fmt: skip
+            bad |= long
+    return out, bad
+
+
+def required_text_problems(frame: pd.DataFrame) -> tuple[list[Problem], np.ndarray]:
+    """A site needs an id and a name."""
+    bad = np.zeros(len(frame), dtype=bool)
+    out: list[Problem] = []
+    for column, what in ((DEALER_ID, "dealer id"), (NAME, "name")):
+        empty = (frame[column].fillna("").astype(str).str.strip() == "").to_numpy()
+        out += problems_at(frame, empty, column, f"{what} is missing",
+                           f"Every site needs a {what}")  # fmt: skip
+        bad |= empty
+    return out, bad
+
+
+def duplicate_problems(frame: pd.DataFrame) -> tuple[list[Problem], np.ndarray, np.ndarray]:
+    """Exact duplicate rows (a warning; the copy is dropped) and duplicate ids (an error).
+
+    Returns problems, a mask of rows that are exact copies of an earlier row, and a mask of
+    rows whose ``dealer_id`` another, different row also uses.
+    """
+    content = [c for c in frame.columns if not c.startswith("_")]
+    copy = frame.duplicated(subset=content, keep="first").to_numpy()
+    out = problems_at(
+        frame, copy, DEALER_ID, "exact duplicate of an earlier row; the copy is ignored",
+        "Delete the repeated row", severity=WARNING,
+    )  # fmt: skip
+    ids = frame[DEALER_ID].astype(str).str.strip()
+    distinct = ids[~copy]
+    dup_ids = set(distinct[distinct.duplicated(keep=False) & (distinct != "")])
+    dup = ids.isin(dup_ids).to_numpy() & ~copy
+    if dup.any():
+        where: dict[str, list[str]] = {}
+        for i in np.flatnonzero(dup):
+            row = frame.iloc[i]
+            where.setdefault(ids.iloc[i], []).append(f"{row[FILE]} {row[LABEL]} {row[ROW]:,}")
+        for p in problems_at(frame, dup, DEALER_ID, "duplicate dealer id", ""):
+            others = [w for w in where[str(p.value).strip()] if w != _where(p)]
+            p2 = Problem(p.severity, p.file, p.row, p.column, p.value,
+                         f"duplicate dealer id (also at {'; '.join(others[:3])})",
+                         "Give every site its own dealer id", p.row_label)  # fmt: skip
+            out.append(p2)
+    return out, copy, dup
+
+
+def _where(p: Problem) -> str:
+    return f"{p.file} {p.row_label} {p.row:,}"

@@ -1,0 +1,307 @@
+"""Answers as files and terminal tables: CSV, JSON, GeoJSON, GeoPackage, Parquet, rich.
+
+Queries, SQL answers, comparisons and sweeps all end as a table someone opens in a
+spreadsheet, a GIS or a terminal. This module turns them into those formats and nothing
+else: it never filters or computes totals. Numbers are rounded as in ``OUT/data/``
+(:func:`dealernet.outputs.tables.rounded`), files are written atomically, and the format follows the
+file's extension, so ``--output texas.geojson`` needs no ``--format``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from dealernet._atomic import atomic_path, write_text
+from dealernet._errors import QueryError
+from dealernet.formatting import count, miles, span
+from dealernet.outputs.tables import csv_text, rounded
+from dealernet.schema import CITY, LATITUDE, LONGITUDE, NAME, OWNER_GROUP, STATE
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+    from rich.table import Table
+
+    from dealernet.planning.query import QueryResult
+
+#: File extension -> format name.
+EXTENSIONS: dict[str, str] = {
+    ".csv": "csv",
+    ".json": "json",
+    ".geojson": "geojson",
+    ".gpkg": "gpkg",
+    ".parquet": "parquet",
+    ".html": "html",
+}
+#: Formats a query can be printed in or written to.
+QUERY_FORMATS = ("table", "csv", "json", "geojson", "gpkg")
+RANGES_EXACT = "10th / 50th / 90th percentiles of the summed Monte Carlo draws"
+RANGES_APPROX = "sums of each store's own 10th / 50th / 90th percentiles (approximate)"
+#: Groups that have a shape on a map, and the column holding their key.
+_SHAPED = ("state", "county", "region", "division", "host")
+
+
+def format_for(path: Path | None, fmt: str | None, allowed: Sequence[str]) -> str:
+    """The format to write: ``fmt`` if given, else the file's extension, checked to agree.
+
+    Raises
+    ------
+    QueryError
+        For an extension or format not in ``allowed``, or one that contradicts the other.
+    """
+    by_suffix = EXTENSIONS.get(path.suffix.casefold()) if path is not None else None
+    if path is not None and by_suffix not in allowed:
+        known = ", ".join(f".{f}" for f in allowed if f != "table")
+        msg = f"cannot tell the format of {path.name!r} from its extension; use one of {known}"
+        raise QueryError(msg)
+    chosen = fmt or by_suffix or "table"
+    if chosen not in allowed:
+        msg = f"unknown format {chosen!r}; choose one of {', '.join(allowed)}"
+        raise QueryError(msg)
+    if path is not None and by_suffix and fmt and fmt not in ("table", by_suffix):
+        msg = f"--format {fmt} does not match the extension of {path.name!r} ({by_suffix})"
+        raise QueryError(msg)
+    return by_suffix or chosen
+
+
+# --- queries ------------------------------------------------------------------------------
+
+
+def query_text(answer: QueryResult, fmt: str) -> str:
+    """The answer as CSV, JSON or GeoJSON text (for standard output or a file)."""
+    if fmt == "csv":
+        return csv_text(answer.frame)
+    if fmt == "json":
+        return _query_json(answer)
+    if fmt == "geojson":
+        return query_geodataframe(answer).to_json(drop_id=True, na="null") + "\n"
+    msg = f"{fmt} is not a text format; give --output FILE.{fmt}"
+    raise QueryError(msg)
+
+
+def write_query(answer: QueryResult, path: Path, fmt: str | None = None) -> Path:
+    """Write the answer atomically as CSV, JSON, GeoJSON or GeoPackage."""
+    chosen = format_for(path, fmt, [f for f in QUERY_FORMATS if f != "table"])
+    if chosen == "gpkg":
+        layer = f"by_{answer.group_by}" if answer.group_by else "sites"
+        return write_gpkg(query_geodataframe(answer), path, layer)
+    return write_text(path, query_text(answer, chosen))
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (NaN and infinities become null)."""
+    text = rounded(frame).replace([np.inf, -np.inf], np.nan).to_json(orient="records")
+    return json.loads(text)
+
+
+def _query_json(answer: QueryResult) -> str:
+    totals = records(pd.DataFrame([answer.totals]).infer_objects())[0]
+    data: dict[str, Any] = {
+        "selection": answer.label,
+        "group_by": answer.group_by,
+        "ranges": RANGES_EXACT if answer.ranges_exact else RANGES_APPROX,
+        "totals": totals,
+        "groups" if answer.groups is not None else "sites": records(answer.frame),
+        "notes": list(answer.notes),
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def query_geodataframe(answer: QueryResult) -> gpd.GeoDataFrame:
+    """Sites as points; groups by state, county, region or division as outlines; hosts as
+    points. Owner groups and decisions have no place, so they are refused.
+    """
+    import geopandas as gpd
+
+    frame = rounded(answer.frame)
+    by = answer.group_by
+    if by is None:
+        geometry = gpd.points_from_xy(frame[LONGITUDE], frame[LATITUDE], crs="EPSG:4326")
+        return gpd.GeoDataFrame(_plain(frame), geometry=geometry, crs="EPSG:4326")
+    if by not in _SHAPED:
+        msg = (
+            f"groups by {by} have no place to draw; write them as .csv or .json, or group "
+            f"by one of {', '.join(_SHAPED)} for GeoJSON and GeoPackage"
+        )
+        raise QueryError(msg)
+    if by == "host":
+        geometry = gpd.points_from_xy(frame["host_longitude"], frame["host_latitude"], crs=4326)
+        return gpd.GeoDataFrame(_plain(frame), geometry=geometry, crs="EPSG:4326")
+    return _outlines(_plain(frame), by)
+
+
+def _outlines(frame: pd.DataFrame, by: str) -> gpd.GeoDataFrame:
+    """Groups joined to the shipped state or county boundaries (regions dissolved)."""
+    import geopandas as gpd
+
+    from dealernet.geo import boundaries
+    from dealernet.geo.regions import load_regions
+    from dealernet.planning.query import GROUP_COLUMNS
+
+    key = GROUP_COLUMNS[by]
+    if by == "county":
+        shapes = boundaries.counties()[["geoid", "geometry"]].rename(columns={"geoid": key})
+    else:
+        shapes = boundaries.states()[["state", "geometry"]]
+        if by in ("region", "division"):
+            kind = "region" if by == "region" else "division"
+            shapes = shapes.assign(**{key: load_regions().keys_for(shapes["state"], kind)})
+            shapes = shapes.dissolve(by=key, as_index=False)[[key, "geometry"]]
+    merged = frame.merge(shapes, on=key, how="left")
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns every GIS driver takes: nullable booleans and objects become text or numbers."""
+    out = frame.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.BooleanDtype):
+            out[column] = out[column].astype(object).where(out[column].notna(), None)
+        elif out[column].dtype == object:
+            out[column] = out[column].map(lambda v: None if v is None or v is pd.NA else str(v))
+    return out
+
+
+def write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str) -> Path:
+    """Write one GeoPackage layer atomically (a fresh file replaces any old one)."""
+    with atomic_path(path) as tmp:
+        # the driver wants a .gpkg name and creates the file itself
+        staged = tmp.with_suffix(".gpkg")
+        try:
+            frame.to_file(staged, driver="GPKG", layer=layer, engine="pyogrio")
+            staged.replace(tmp)
+        finally:
+            staged.unlink(missing_ok=True)
+    return Path(path)
+
+
+def write_frame(frame: pd.DataFrame, path: Path, fmt: str | None = None) -> Path:
+    """Write a plain table atomically as CSV, JSON (records) or Parquet."""
+    chosen = format_for(path, fmt, ["csv", "json", "parquet"])
+    if chosen == "csv":
+        return write_text(path, csv_text(frame))
+    if chosen == "json":
+        text = json.dumps(records(frame), indent=2, ensure_ascii=False, allow_nan=False)
+        return write_text(path, text + "\n")
+    with atomic_path(path) as tmp:
+        frame.to_parquet(tmp, index=False)
+    return Path(path)
+
+
+# --- terminal tables ----------------------------------------------------------------------
+
+
+def _table(title: str) -> Table:
+    from rich.table import Table
+
+    return Table(title=title, title_justify="left")
+
+
+def _esc(value: object) -> str:
+    from rich.markup import escape
+
+    return escape("" if value is None or value is pd.NA else str(value))
+
+
+def _range(row: pd.Series | dict, measure: str, fmt: str) -> str:
+    return span(row[f"{measure}_low"], row[f"{measure}_base"], row[f"{measure}_high"], fmt)
+
+
+def query_table(answer: QueryResult) -> Table:
+    """The answer as a rich table: one line per site, or per group."""
+    title = f"{answer.label}: " + (f"totals by {answer.group_by}" if answer.group_by else "sites")
+    table = _table(title)
+    if answer.groups is None:
+        heads = ("Store", "City", "ST", "Owner group", "Decision", "Host", "Miles",
+                 "Jobs lost", "Revenue lost")  # fmt: skip
+        for head in heads:
+            table.add_column(head, justify="right" if head in ("Miles",) else "left")
+        for _, row in answer.sites.iterrows():
+            table.add_row(
+                *(_esc(row[c]) for c in (NAME, CITY, STATE, OWNER_GROUP, "decision")),
+                _esc(row["host_name"]),
+                miles(row["distance_miles"]) if row["decision"] == "absorb" else "",
+                _range(row, "jobs_lost", "count"),
+                _range(row, "revenue_lost", "money"),
+            )
+        return table
+    from dealernet.planning.query import GROUP_COLUMNS
+
+    by = str(answer.group_by)
+    key = GROUP_COLUMNS[by]
+    label = next((c for c in ("state_name", "county", "host_name") if c in answer.groups), None)
+    table.add_column("Owner group" if by == "owner" else by.capitalize())
+    for head in ("Stores", "Keep", "Absorb", "Close", "Unaffected"):
+        table.add_column(head, justify="right")
+    for head in ("Jobs lost", "Revenue lost", "Pushed >50 mi"):
+        table.add_column(head, justify="right")
+    for _, row in answer.groups.iterrows():
+        name = row[label] if label and row[label] else row[key]
+        table.add_row(
+            _esc(name),
+            *(
+                count(row[c])
+                for c in (
+                    "stores",
+                    "stores_keep",
+                    "stores_absorb",
+                    "stores_close",
+                    "stores_unaffected",
+                )
+            ),  # fmt: skip
+            _range(row, "jobs_lost", "count"),
+            _range(row, "revenue_lost", "money"),
+            count(row["population_pushed_beyond_50"]),
+        )
+    return table
+
+
+def totals_line(totals: pd.Series, source_brand: str) -> str:
+    """One sentence of totals: stores by decision, jobs, revenue and people pushed away."""
+    stores = ", ".join(
+        f"{count(totals[f'stores_{d}'])} {d}" for d in ("keep", "absorb", "close", "unaffected")
+    )
+    return (
+        f"{count(totals['stores'])} {source_brand} stores ({stores}); jobs lost "
+        f"{_range(totals, 'jobs_lost', 'count')}; revenue lost "
+        f"{_range(totals, 'revenue_lost', 'money')}; "
+        f"{count(totals['population_pushed_beyond_50'])} people pushed beyond 50 miles"
+    )
+
+
+def frame_table(
+    frame: pd.DataFrame,
+    title: str,
+    formats: dict[str, Callable[[object], str]] | None = None,
+    limit: int | None = None,
+) -> Table:
+    """Any table as a rich table (numbers right-aligned), at most ``limit`` rows."""
+    formats = formats or {}
+    table = _table(title)
+    numeric = {c: pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns}
+    for column in frame.columns:
+        table.add_column(_esc(column), justify="right" if numeric[column] else "left")
+    shown = frame if limit is None else frame.head(limit)
+    for row in shown.itertuples(index=False):
+        cells = []
+        for column, value in zip(frame.columns, row, strict=True):
+            fmt = formats.get(column)
+            cells.append(fmt(value) if fmt else _cell(value, numeric[column]))
+        table.add_row(*cells)
+    if limit is not None and len(frame) > limit:
+        table.caption = f"first {limit:,} of {len(frame):,} rows; --output FILE writes them all"
+    return table
+
+
+def _cell(value: object, numeric: bool) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if numeric and isinstance(value, (float, np.floating)):
+        number = float(value)
+        return f"{number:,.6g}" if abs(number) < 1e6 else f"{number:,.0f}"
+    return _esc(value)

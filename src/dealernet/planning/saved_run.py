@@ -1,0 +1,371 @@
+"""Reading a finished run back from ``OUT/data/``, so queries need not recompute it.
+
+``dealernet run`` writes tables, not Monte Carlo draws, yet a group's low / base / high
+must be the percentiles of its *summed* draws (:mod:`dealernet.analysis.rollups`). So
+:func:`load_results` rebuilds the draws from what the run recorded: the dealer files, the
+assumptions file, draws and seed in ``summary.json``, and each store's decision and host in
+``decisions.csv``. The impact model is deterministic for a given seed, so the draws come out
+the same; they are trusted only after the rebuilt low / base / high of every store match
+``impacts.csv`` to the precision it was written with. Then group ranges are exact.
+
+When they cannot be rebuilt (dealer or assumptions files moved, or the run used
+``--set`` on an assumption, which ``summary.json`` does not record), the loaded result says
+so (``ranges_exact`` is false) and group ranges are the sums of the stores' own low, base
+and high. That is exact if every store's loss rises and falls with the same drawn
+assumptions (a comonotone sum) and otherwise somewhat wider than the true range; counts,
+baselines and people are always exact sums.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from dealernet._errors import DealernetError, InputFileError
+from dealernet.analysis.impact import MEASURES, Impacts
+from dealernet.analysis.pipeline import Result
+from dealernet.outputs.tables import DATA_DIR, rounded
+from dealernet.schema import (
+    ADDRESS,
+    BRAND,
+    CITY,
+    DEALER_ID,
+    LATITUDE,
+    LOCATION_QUALITY,
+    LONGITUDE,
+    NAME,
+    OWNER_GROUP,
+    STATE,
+    ZIP,
+)
+from dealernet.settings import find_default
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+
+    from dealernet.analysis.assumptions import Assumptions
+    from dealernet.engine.scenario import Scenario
+
+#: Files a run folder must hold.
+REQUIRED = ("decisions.csv", "impacts.csv", "owners.csv", "regions.csv", "access.csv",
+            "summary.json")  # fmt: skip
+#: Columns read as text whatever they look like (ids, ZIP-like FIPS codes, names).
+_TEXT = frozenset({
+    DEALER_ID, NAME, BRAND, OWNER_GROUP, ADDRESS, CITY, STATE, ZIP, "status",
+    "decision", "rule_id", "reason", "host_dealer_id", "host_name", "host_owner_group",
+    "revenue_source", "employees_source", LOCATION_QUALITY, "customers_main_nearest_after_id",
+    "level", "region", "region_name", "nearest_before_id", "nearest_after_id",
+})  # fmt: skip
+_BOOLEAN = {"true": True, "false": False, "True": True, "False": False}
+
+
+@dataclass
+class LoadedResult(Result):
+    """A :class:`~dealernet.analysis.pipeline.Result` read back from a run's files.
+
+    Attributes
+    ----------
+    folder
+        The run's output folder (the one holding ``data/``).
+    ranges_exact
+        Whether ``impacts.draws`` are the run's own draws (rebuilt and checked), so group
+        ranges are exact; if false they are comonotone stand-ins (see the module notes).
+    notes
+        What could not be rebuilt and why, to tell the user.
+    """
+
+    folder: Path = field(default_factory=Path)
+    ranges_exact: bool = True
+    notes: tuple[str, ...] = ()
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV written by :mod:`dealernet.outputs.tables`, with ids as text and flags as booleans.
+
+    Every cell is read as text first, so an owner called ``"NA"`` or a FIPS code
+    ``"01047"`` survives; then columns not known to be text become numbers or booleans.
+    """
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except FileNotFoundError:
+        msg = f"{path} is missing; is this the --out folder of `dealernet run`?"
+        raise InputFileError(msg) from None
+    for column in frame.columns:
+        if column in _TEXT:
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+            continue
+        values = frame[column].dropna()
+        if len(values) and values.isin(list(_BOOLEAN)).all():
+            frame[column] = frame[column].map(_BOOLEAN).astype("boolean")
+            continue
+        numbers = pd.to_numeric(frame[column], errors="coerce")
+        if numbers.notna().sum() == frame[column].notna().sum():
+            frame[column] = numbers
+    return frame
+
+
+def load_results(
+    folder: str | Path, *, dealers: list[Path] | None = None, draws: bool = True
+) -> LoadedResult:
+    """Read the tables ``dealernet run --out FOLDER`` wrote, as a result to query.
+
+    Parameters
+    ----------
+    folder
+        The run's ``--out`` folder (or its ``data/`` subfolder).
+    dealers
+        Dealer files to use instead of those recorded in ``summary.json`` (for a run made
+        in another folder or on another machine).
+    draws
+        Rebuild the Monte Carlo draws (needed for group ranges; ``sql`` does not need them).
+
+    Raises
+    ------
+    InputFileError
+        When the folder lacks the run's files.
+    """
+    base = Path(folder)
+    data = base if (base / "summary.json").exists() else base / DATA_DIR
+    if missing := [n for n in REQUIRED if not (data / n).exists()]:
+        msg = (
+            f"{base} is not a finished run: {', '.join(missing)} missing from {data}. "
+            "Write one with `dealernet run --out FOLDER`."
+        )
+        raise InputFileError(msg)
+    summary = json.loads((data / "summary.json").read_text(encoding="utf-8"))
+    notes: list[str] = []
+    decisions_table = read_table(data / "decisions.csv")
+    source_brand = summary["scenario"]["source_brand"]
+    network = _network(summary, dealers, decisions_table, source_brand, notes)
+    scenario = _scenario(summary, notes)
+    assumptions = _assumptions(summary, notes)
+    table = read_table(data / "impacts.csv")
+    exact = False
+    if draws:
+        rebuilt = _rebuild_draws(network, decisions_table, table, assumptions, summary, notes)
+        exact = rebuilt is not None
+        draw_arrays = rebuilt if rebuilt is not None else comonotone_draws(table)
+    else:
+        draw_arrays = {}
+    from dealernet.analysis.access import Access
+    from dealernet.engine.rules import Decisions
+
+    access_summary = {k: (np.inf if v is None else v) for k, v in summary["access"].items()}
+    thresholds = tuple(
+        float(k[len("beyond_") : -len("_before")])
+        for k in access_summary
+        if k.startswith("beyond_") and k.endswith("_before")
+    )
+    return LoadedResult(
+        network=network,
+        scenario=scenario,
+        assumptions=assumptions,
+        decisions=Decisions(table=decisions_table, trace={}, scenario=scenario),
+        impacts=Impacts(table=table, draws=draw_arrays, assumptions=assumptions),
+        owners=read_table(data / "owners.csv"),
+        regions=read_table(data / "regions.csv"),
+        national=pd.Series(summary["national"], dtype=object),
+        access=Access(
+            places=read_table(data / "access.csv"), summary=access_summary, thresholds=thresholds
+        ),
+        folder=data.parent,
+        ranges_exact=exact,
+        notes=tuple(notes),
+    )
+
+
+def comonotone_draws(table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Stand-in draws whose summed percentiles are the sums of each store's low/base/high.
+
+    Eleven draws per store, rising from draw 0 to draw 10, with draw 1 = low, draw 5 = base
+    and draw 9 = high: NumPy's 10th, 50th and 90th percentiles of 11 values are exactly
+    values 1, 5 and 9. Every store's draws rise together, so any group's summed draws rise
+    too, and :func:`dealernet.analysis.rollups.rollup` gets the comonotone sums without changes.
+    """
+    out = {}
+    for measure in MEASURES:
+        low, base, high = (
+            table[f"{measure}_{x}"].to_numpy(dtype="float64") for x in ("low", "base", "high")
+        )
+        grid = np.empty((11, len(table)))
+        grid[0] = grid[1] = low
+        for k in range(2, 5):
+            grid[k] = low + (base - low) * (k - 1) / 4
+        grid[5] = base
+        for k in range(6, 9):
+            grid[k] = base + (high - base) * (k - 5) / 4
+        grid[9] = grid[10] = high
+        out[measure] = grid
+    return out
+
+
+def _rebuild_draws(
+    network: gpd.GeoDataFrame,
+    decisions: pd.DataFrame,
+    table: pd.DataFrame,
+    assumptions: Assumptions,
+    summary: dict[str, Any],
+    notes: list[str],
+) -> dict[str, np.ndarray] | None:
+    """The run's own draws, recomputed and checked against ``impacts.csv``, or None."""
+    if network.attrs.get("stand_in"):
+        return None
+    from dealernet.analysis.impact import estimate_impacts
+    from dealernet.geo.distance import geodesic_miles
+
+    decided = decisions.copy()
+    hosts = network.set_index(network[DEALER_ID].astype(str))
+    has_host = decided["host_dealer_id"].notna() & decided["host_dealer_id"].isin(hosts.index)
+    if has_host.any():  # decisions.csv keeps miles to 3 decimals; the model wants them exact
+        h = hosts.loc[decided.loc[has_host, "host_dealer_id"]]
+        exact = geodesic_miles(
+            decided.loc[has_host, LATITUDE].to_numpy(dtype="float64"),
+            decided.loc[has_host, LONGITUDE].to_numpy(dtype="float64"),
+            h[LATITUDE].to_numpy(dtype="float64"),
+            h[LONGITUDE].to_numpy(dtype="float64"),
+        )
+        close = np.abs(exact - decided.loc[has_host, "distance_miles"].to_numpy()) <= 6e-4
+        decided.loc[has_host, "distance_miles"] = np.where(
+            close, exact, decided.loc[has_host, "distance_miles"]
+        )
+    decided[LATITUDE] = _site_coords(network, decided, LATITUDE)
+    decided[LONGITUDE] = _site_coords(network, decided, LONGITUDE)
+    try:
+        rebuilt = estimate_impacts(
+            network,
+            decided,
+            assumptions,
+            summary["scenario"]["source_brand"],
+            summary["scenario"]["host_brand"],
+        )
+    except (DealernetError, KeyError, ValueError) as exc:
+        notes.append(f"could not rebuild the run's Monte Carlo draws ({exc})")
+        return None
+    mine_table = rounded(rebuilt.table)
+    for measure in MEASURES:
+        unit = 0.1 if measure.startswith("jobs_") else 1.0  # what outputs.rounded keeps
+        for x in ("low", "base", "high"):
+            column = f"{measure}_{x}"
+            mine = mine_table[column].to_numpy(dtype="float64")
+            theirs = table[column].to_numpy(dtype="float64")
+            if not np.allclose(mine, theirs, rtol=1e-9, atol=unit, equal_nan=True):
+                notes.append(
+                    f"the rebuilt impacts differ from impacts.csv ({column}); the run was "
+                    "probably made with other dealer files or assumption overrides (--set)"
+                )
+                return None
+    return rebuilt.draws
+
+
+def _site_coords(network: pd.DataFrame, decided: pd.DataFrame, column: str) -> np.ndarray:
+    """The sites' own coordinates (decisions.csv keeps 6 decimals) where the network has them."""
+    lookup = network.drop_duplicates(DEALER_ID).set_index(network[DEALER_ID].astype(str))
+    values = decided[DEALER_ID].astype(str).map(lookup[column].astype("float64"))
+    return values.fillna(decided[column]).to_numpy(dtype="float64")
+
+
+def _network(
+    summary: dict[str, Any],
+    dealers: list[Path] | None,
+    decisions: pd.DataFrame,
+    source_brand: str,
+    notes: list[str],
+) -> gpd.GeoDataFrame:
+    """The run's network from its dealer files, or the source sites of decisions.csv."""
+    from dealernet.io.loader import load_network
+
+    paths = [Path(p) for p in dealers] if dealers else [
+        find_default(Path(p)) for p in summary.get("dealer_files", [])
+    ]  # fmt: skip
+    missing = [p for p in paths if not p.exists()]
+    if paths and not missing:
+        try:
+            network = load_network(paths, skip_invalid=True)
+        except DealernetError as exc:
+            notes.append(f"could not read the run's dealer files ({exc})")
+        else:
+            brand = network[BRAND].astype(str).str.casefold() == source_brand.casefold()
+            ids = network.loc[brand.to_numpy(), DEALER_ID].astype(str).tolist()
+            if ids == decisions[DEALER_ID].astype(str).tolist():
+                return network
+            notes.append("the dealer files no longer match decisions.csv")
+    elif missing:
+        shown = ", ".join(str(p) for p in missing[:3])
+        notes.append(f"the run's dealer files are not here ({shown}); give them with --dealers")
+    return _stand_in_network(decisions, source_brand)
+
+
+def _stand_in_network(decisions: pd.DataFrame, source_brand: str) -> gpd.GeoDataFrame:
+    """Source-brand sites only, rebuilt from decisions.csv (host sites are then unknown)."""
+    import geopandas as gpd
+
+    cols = [DEALER_ID, NAME, OWNER_GROUP, CITY, STATE, LATITUDE, LONGITUDE]
+    frame = decisions[cols].copy()
+    frame.insert(2, BRAND, source_brand)
+    geometry = gpd.points_from_xy(frame[LONGITUDE], frame[LATITUDE], crs="EPSG:4326")
+    network = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+    network.attrs["stand_in"] = True
+    return network
+
+
+def _scenario(summary: dict[str, Any], notes: list[str]) -> Scenario:
+    """The run's scenario file with its overrides, or a stand-in naming the brands."""
+    from dealernet.engine.scenario import load_scenario, parse_scenario
+
+    recorded = summary["scenario"]
+    source = str(recorded.get("source", ""))
+    path, _, overrides = source.partition(" with ")
+    try:
+        scenario = load_scenario(find_default(Path(path)))
+        if overrides:
+            scenario = scenario.with_overrides(_parse_recorded_overrides(overrides))
+        if scenario.name == recorded["name"]:
+            return scenario
+    except (DealernetError, ValueError, SyntaxError):
+        pass
+    notes.append(f"scenario file {path!r} not found as run; rules are not available")
+    return parse_scenario(
+        {
+            "scenario": {
+                "name": recorded["name"],
+                "source_brand": recorded["source_brand"],
+                "host_brand": recorded["host_brand"],
+            },
+            "rules": [{"id": "as-recorded", "action": "keep"}],
+        },
+        source or "summary.json",
+    )
+
+
+def _parse_recorded_overrides(text: str) -> dict[str, object]:
+    """``"a.b=25, c.d='optimal'"`` (as ``Scenario.with_overrides`` records them) to a dict."""
+    out: dict[str, object] = {}
+    for part in text.split(", "):
+        key, _, value = part.partition("=")
+        out[key.strip()] = ast.literal_eval(value.strip())
+    return out
+
+
+def _assumptions(summary: dict[str, Any], notes: list[str]) -> Assumptions:
+    """The run's assumptions file with its draws and seed; the shipped one if it is gone.
+
+    The stand-in is only trusted if the draws rebuilt with it match ``impacts.csv``.
+    """
+    from dealernet.analysis.assumptions import load_assumptions
+    from dealernet.analysis.pipeline import default_assumptions
+
+    recorded = summary["assumptions"]
+    path = find_default(Path(str(recorded.get("source", ""))))
+    try:
+        found = load_assumptions(path)
+    except DealernetError:
+        notes.append(f"assumptions file {str(path)!r} not found; trying the shipped one")
+        found = default_assumptions()
+    return dataclasses.replace(found, draws=int(recorded["draws"]), seed=int(recorded["seed"]))

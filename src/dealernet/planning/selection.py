@@ -1,0 +1,267 @@
+"""Which sites a map, report or query is about: states, owner groups, a radius around a place.
+
+A planner asks about "Texas" or "within 60 miles of Denver"; an owner about their own
+group. :func:`select` turns such filters into boolean masks over the decisions table (the
+source-brand sites) and over the host-brand sites, plus a label to print and a file-name
+slug, so every consumer (maps, queries, reports) filters the same way and says so in the
+same words. Filters combine with AND; a filter that can match nothing as typed (an unknown
+state, an owner no one has, a place we cannot find) is a :class:`QueryError` with
+suggestions, never an empty answer that looks like "no stores affected".
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from dealernet._errors import QueryError
+from dealernet.schema import BRAND, LATITUDE, LONGITUDE, OWNER_GROUP, STATE, normalise_state
+from dealernet.slugs import slug as make_slug
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+
+    from dealernet.analysis.pipeline import Result
+    from dealernet.geo.places import ResolvedPlace
+
+#: Radius used when a place is given without one: the distance beyond which the access
+#: figures count customers as cut off, so "near Denver" means "within their reach".
+DEFAULT_RADIUS_MILES = 50.0
+#: Label and slug of the selection without filters.
+NATIONWIDE = "Nationwide"
+#: Owner groups listed as suggestions in an error message.
+MAX_SUGGESTIONS = 6
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The sites a map or query is about.
+
+    Attributes
+    ----------
+    mask
+        One flag per row of ``result.decisions.table`` (the source-brand sites).
+    host_mask
+        One flag per host-brand site, in the order of :func:`host_sites`.
+    label
+        How to name the selection to a reader: ``"Texas"``, ``"within 60 miles of
+        Denver, CO"``, ``"Lone Star Auto Group · Texas"``.
+    slug
+        A safe, stable file stem for ``OUT/regions/<slug>.html``.
+    centre, radius_miles
+        The point and radius of a ``near`` filter (None without one), so a map can draw it.
+    """
+
+    mask: np.ndarray
+    host_mask: np.ndarray
+    label: str
+    slug: str
+    centre: ResolvedPlace | None = None
+    radius_miles: float | None = None
+
+    @property
+    def is_everything(self) -> bool:
+        """Whether every site of both brands is selected, and no radius: the national picture.
+
+        Judged from the masks, not the label, so a selection narrowed later with
+        :func:`dataclasses.replace` (as queries do) or an owner called "Nationwide" is
+        still told apart correctly.
+        """
+        return self.centre is None and bool(self.mask.all() and self.host_mask.all())
+
+    @property
+    def empty(self) -> bool:
+        """Whether no site of either brand is selected."""
+        return not (self.mask.any() or self.host_mask.any())
+
+
+def host_sites(result: Result) -> gpd.GeoDataFrame:
+    """The host-brand sites of ``result.network``, in network order (``host_mask``'s rows)."""
+    network = result.network
+    brand = network[BRAND].astype(str).str.casefold()
+    return network.loc[(brand == result.host_brand.casefold()).to_numpy()]
+
+
+def select(
+    result: Result,
+    *,
+    states: Sequence[str] = (),
+    owners: Sequence[str] = (),
+    near: str | None = None,
+    radius_miles: float | None = None,
+) -> Selection:
+    """Select sites by state, owner group and distance from a place; filters combine with AND.
+
+    Parameters
+    ----------
+    result
+        A finished run (:func:`dealernet.run`).
+    states
+        Postal codes or names (``"TX"``, ``"texas"``); a site in any of them matches.
+    owners
+        Owner-group names, matched without regard to case and spacing; a name that is part
+        of exactly one owner group's name also matches it. A site of any of them matches.
+    near
+        A place (``"Denver, CO"``) or coordinates (``"39.74,-104.99"``), resolved offline by
+        :func:`dealernet.geo.places.resolve_place`.
+    radius_miles
+        WGS84 geodesic miles around ``near`` (default :data:`DEFAULT_RADIUS_MILES`); a site
+        exactly on the circle is inside.
+
+    Raises
+    ------
+    QueryError
+        For an unknown state, an owner group that matches none or several, a place that
+        cannot be resolved, a radius without a place, or a radius that is not a positive
+        number; the message suggests what the user may have meant.
+    """
+    table = result.decisions.table
+    hosts = host_sites(result)
+    mask = np.ones(len(table), dtype=bool)
+    host_mask = np.ones(len(hosts), dtype=bool)
+    parts: list[str] = []
+    if owners:
+        names = _match_owners(owners, _owner_names(table, hosts))
+        wanted = {_key(n) for n in names}
+        mask &= _keys(table[OWNER_GROUP]).isin(wanted).to_numpy()
+        host_mask &= _keys(hosts[OWNER_GROUP]).isin(wanted).to_numpy()
+        parts.append(_join(names))
+    if states:
+        codes = _match_states(states)
+        mask &= table[STATE].astype(str).isin(codes).to_numpy()
+        host_mask &= hosts[STATE].astype(str).isin(codes).to_numpy()
+        parts.append(_join([_state_name(c) for c in codes]))
+    centre = None
+    if near is not None:
+        from dealernet.geo.places import resolve_place
+
+        radius = _radius(DEFAULT_RADIUS_MILES if radius_miles is None else radius_miles)
+        centre = resolve_place(near)
+        mask &= _within(table, centre, radius)
+        host_mask &= _within(hosts, centre, radius)
+        parts.append(f"within {radius:g} miles of {centre.label}")
+        radius_miles = radius
+    elif radius_miles is not None:
+        msg = "a radius needs a place to measure from: give near, e.g. --near 'Dallas, TX'"
+        raise QueryError(msg)
+    label = " · ".join(parts) or NATIONWIDE
+    return Selection(
+        mask=mask,
+        host_mask=host_mask,
+        label=label,
+        slug=make_slug(label, prefix="region") if parts else NATIONWIDE.casefold(),
+        centre=centre,
+        radius_miles=radius_miles if centre is not None else None,
+    )
+
+
+def _radius(value: float) -> float:
+    try:
+        radius = float(value)
+    except (TypeError, ValueError):
+        radius = math.nan
+    if not (math.isfinite(radius) and radius > 0):
+        msg = f"the radius must be a positive number of miles, not {value!r}"
+        raise QueryError(msg)
+    return radius
+
+
+def _within(sites: gpd.GeoDataFrame, centre: ResolvedPlace, radius: float) -> np.ndarray:
+    """Which sites lie within ``radius`` geodesic miles of ``centre`` (exact, WGS84)."""
+    from dealernet.geo.distance import SiteIndex
+
+    index = SiteIndex.build(sites[LATITUDE].to_numpy(), sites[LONGITUDE].to_numpy())
+    inside = np.zeros(len(sites), dtype=bool)
+    found, _ = index.within(centre.latitude, centre.longitude, radius)
+    inside[found] = True
+    return inside
+
+
+def _key(name: object) -> str:
+    return " ".join(str(name).split()).casefold()
+
+
+def _keys(column: pd.Series) -> pd.Series:
+    return column.map(lambda v: _key(v) if isinstance(v, str) else "")
+
+
+def _owner_names(table: pd.DataFrame, hosts: pd.DataFrame) -> dict[str, str]:
+    """Matching key -> owner group as written, for both brands."""
+    names: dict[str, str] = {}
+    for column in (table[OWNER_GROUP], hosts[OWNER_GROUP]):
+        for name in column:
+            if isinstance(name, str) and name.strip():
+                names.setdefault(_key(name), name)
+    return names
+
+
+def _match_owners(queries: Sequence[str], names: dict[str, str]) -> list[str]:
+    """The owner group each query names: exactly, else as the only group containing it."""
+    found: list[str] = []
+    for query in queries:
+        key = _key(query)
+        if key in names:
+            found.append(names[key])
+            continue
+        partial = sorted(k for k in names if key and key in k)
+        if len(partial) == 1:
+            found.append(names[partial[0]])
+            continue
+        if partial:
+            listed = ", ".join(repr(names[k]) for k in partial[:MAX_SUGGESTIONS])
+            more = (
+                f" and {len(partial) - MAX_SUGGESTIONS} more"
+                if len(partial) > MAX_SUGGESTIONS
+                else ""
+            )
+            msg = (
+                f"owner {query!r} matches {len(partial)} owner groups: {listed}{more}. "
+                "Give more of the name."
+            )
+            raise QueryError(msg)
+        close = difflib.get_close_matches(key, list(names), n=MAX_SUGGESTIONS, cutoff=0.6)
+        hint = " Did you mean " + ", ".join(repr(names[k]) for k in close) + "?" if close else ""
+        msg = f"no owner group called {query!r} in these dealer files.{hint}"
+        raise QueryError(msg)
+    return list(dict.fromkeys(found))
+
+
+def _match_states(queries: Sequence[str]) -> list[str]:
+    """Postal codes for what the user typed, or a QueryError naming the closest states."""
+    import us
+
+    codes: list[str] = []
+    for query in queries:
+        code = normalise_state(query)
+        if code is None:
+            spellings = {s.abbr.casefold(): s.abbr for s in (*us.states.STATES_AND_TERRITORIES,
+                                                             us.states.DC)}  # fmt: skip
+            spellings.update({s.name.casefold(): s.abbr for s in us.states.STATES_AND_TERRITORIES})
+            close = difflib.get_close_matches(str(query).casefold(), list(spellings), 3, 0.6)
+            hint = " Did you mean " + ", ".join(spellings[c] for c in close) + "?" if close else ""
+            msg = f"unknown state {query!r}: use a postal code such as TX or a name.{hint}"
+            raise QueryError(msg)
+        codes.append(code)
+    return list(dict.fromkeys(codes))
+
+
+def _state_name(code: str) -> str:
+    import us
+
+    found = us.states.lookup(code)
+    return found.name if found is not None else code
+
+
+def _join(names: Sequence[str]) -> str:
+    """``"A"``, ``"A and B"``, ``"A, B and C"``; long lists are counted, not spelled out."""
+    if len(names) > 4:
+        return f"{names[0]}, {names[1]} and {len(names) - 2} more"
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]

@@ -1,0 +1,202 @@
+"""Parameter sweeps: "what if the limit were 10, 20, 30, 40 or 60 miles?" in one call.
+
+A sweep reruns one scenario with one setting at several values and lines up the same
+totals as :mod:`dealernet.planning.compare` for each, so a planner sees where closures stop
+falling or jobs lost level off. The setting can be any scenario path
+(``rules.nearest.max_distance_miles``) or assumption (``retention.sales.base``); every run
+shares the network, the places and the Monte Carlo seed, so the curve moves only because the
+setting does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from dealernet._errors import QueryError
+from dealernet.planning.compare import as_scenario, default_network, scenario_totals
+from dealernet.settings import SCENARIO_SECTIONS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
+    import geopandas as gpd
+
+    from dealernet.analysis.assumptions import Assumptions
+    from dealernet.analysis.pipeline import Result
+    from dealernet.engine.scenario import Scenario
+
+#: Most values one sweep may take (each is a full run).
+MAX_VALUES = 50
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One setting swept over several values.
+
+    Attributes
+    ----------
+    setting
+        The path swept, e.g. ``rules.nearest.max_distance_miles``.
+    values
+        The values, in the order given.
+    totals
+        One row per value: ``value`` then the columns of
+        :data:`dealernet.planning.compare.TOTAL_COLUMNS`.
+    results
+        Each run's full result.
+    scenario
+        The scenario before the sweep's changes (its name heads the page).
+    """
+
+    setting: str
+    values: tuple[Any, ...]
+    totals: pd.DataFrame
+    results: tuple[Result, ...]
+    scenario: Scenario
+
+    @property
+    def numeric(self) -> bool:
+        """Whether every value is a finite number (the chart then has a true scale)."""
+        return all(_finite_number(v) for v in self.values)
+
+
+def _finite_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def is_scenario_setting(path: str) -> bool:
+    """Whether a ``--set`` path changes the scenario (else it changes an assumption)."""
+    return path.split(".", 1)[0].strip() in SCENARIO_SECTIONS
+
+
+def parse_values(text: str) -> tuple[str, list[Any]]:
+    """``"rules.nearest.max_distance_miles=10,20,30"`` -> the path and its typed values.
+
+    Each value is read as TOML (``30`` a number, ``"optimal"`` or ``optimal`` text, ``inf``
+    no limit), like ``--set``.
+    """
+    from dealernet.engine.scenario import parse_override
+
+    path, sep, raw = text.partition("=")
+    items = [v.strip() for v in raw.split(",")]
+    if not sep or not path.strip() or not any(items):
+        msg = f"--set {text!r}: expected KEY=V1,V2,..., e.g. rules.nearest.max_distance_miles=10,20"
+        raise QueryError(msg)
+    if not all(items):
+        msg = f"--set {text!r} has an empty value between commas"
+        raise QueryError(msg)
+    return path.strip(), [parse_override(f"{path}={v}")[1] for v in items]
+
+
+def _is_list(value: str) -> bool:
+    """Whether a ``--set`` value lists several values: commas, and not one TOML value.
+
+    ``10,20,30`` is a list; ``"a, b"`` (quoted) and ``[1, 2]`` are one value each.
+    """
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    if "," not in value:
+        return False
+    try:
+        tomllib.loads(f"v = {value.strip()}")
+    except tomllib.TOMLDecodeError:
+        return True
+    return False
+
+
+def split_overrides(texts: Sequence[str]) -> tuple[str, list[Any], list[str]]:
+    """The one ``--set`` with several values (the sweep) and the fixed ones.
+
+    Raises
+    ------
+    QueryError
+        Unless exactly one ``--set`` lists several values.
+    """
+    swept = [t for t in texts if _is_list(t.partition("=")[2])]
+    if len(swept) != 1:
+        msg = (
+            "a sweep takes exactly one --set with several values, e.g. "
+            "--set rules.nearest.max_distance_miles=10,20,30,40,60"
+            + (f"; got {len(swept)}" if swept else "")
+        )
+        raise QueryError(msg)
+    path, values = parse_values(swept[0])
+    return path, values, [t for t in texts if t != swept[0]]
+
+
+def sweep(
+    setting: str,
+    values: Sequence[Any],
+    *,
+    scenario: Scenario | str | Path | None = None,
+    assumptions: Assumptions | None = None,
+    network: gpd.GeoDataFrame | None = None,
+    places: pd.DataFrame | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Sweep:
+    """Run a scenario once per value of one setting and collect the totals.
+
+    Parameters
+    ----------
+    setting
+        A scenario path (``rules.<rule id>.max_distance_miles``, ``rules.*.capacity``,
+        ``distance.circuity_factor``) or an assumption (``retention.sales.base``).
+    values
+        The values to try, in the order to show them.
+    scenario, assumptions
+        What every run starts from (defaults: the shipped scenario and assumptions).
+    network
+        Default: the dealer files a bare ``dealernet run`` reads.
+    places
+        Population points for customer access (default: the shipped US places).
+    progress
+        Called with ``"setting=value"`` as each run starts.
+
+    Raises
+    ------
+    QueryError
+        With no values, too many, or the same value twice; a value the scenario or
+        assumptions reject raises their own error naming the setting.
+    """
+    from dealernet.analysis.pipeline import default_assumptions, default_scenario, run
+    from dealernet.geo.places import load_places
+
+    values = list(values)
+    if not values or len(values) > MAX_VALUES:
+        msg = f"a sweep needs 1 to {MAX_VALUES} values, not {len(values)}"
+        raise QueryError(msg)
+    if len({repr(v) for v in values}) != len(values):
+        msg = f"{setting}: each value once, please ({', '.join(map(str, values))})"
+        raise QueryError(msg)
+    base = as_scenario(scenario) if scenario is not None else default_scenario()
+    assumptions = assumptions or default_assumptions()
+    network = default_network() if network is None else network
+    places = load_places() if places is None else places
+    # validate every value before the first (slow) run, so a typo fails at once
+    variants = [_variant(base, assumptions, setting, v) for v in values]
+    results = []
+    for value, (the_scenario, the_assumptions) in zip(values, variants, strict=True):
+        if progress:
+            progress(f"{setting}={value}")
+        results.append(run(network, the_scenario, the_assumptions, places=places))
+    totals = pd.DataFrame(
+        [{"value": v, **scenario_totals(r)} for v, r in zip(values, results, strict=True)]
+    )
+    return Sweep(setting, tuple(values), totals, tuple(results), base)
+
+
+def _variant(
+    scenario: Scenario, assumptions: Assumptions, setting: str, value: Any
+) -> tuple[Scenario, Assumptions]:
+    if is_scenario_setting(setting):
+        return scenario.with_overrides({setting: value}), assumptions
+    return scenario, assumptions.with_overrides({setting: value})
