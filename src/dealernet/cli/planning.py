@@ -1,9 +1,10 @@
 """The planning commands of ``dealernet``: ``query``, ``sql``, ``compare`` and ``sweep``.
 
-They live beside :mod:`dealernet.cli.main` (which registers them on the ``dealernet`` group) to
-keep that module short; like it they only parse arguments, call the library and print. They
-reuse its shared options (``--dealers``, ``--scenario``, ``--assumptions``, ``--set``,
-``--out``) and its error handling, so every command reads inputs and fails the same way.
+:mod:`dealernet.cli.main` registers them on the ``dealernet`` group. Like the commands there
+they only parse arguments, call the library and print, and they take the shared options
+(``--dealers``, ``--scenario``, ``--assumptions``, ``--set``, ``--out``) and the error
+handling from :mod:`dealernet.cli._common`, so every command reads inputs and fails the
+same way.
 Heavy imports happen inside the commands, so ``dealernet --help`` stays fast.
 """
 
@@ -15,12 +16,18 @@ from typing import Any
 import click
 
 from dealernet import settings
-from dealernet.cli.main import (
+from dealernet.cli._common import (
+    analyse,
     analysis_options,
     cdn_option,
     dealers_option,
+    escape,
     handle_errors,
+    load_dealers,
+    load_settings,
+    make_console,
     out_option,
+    progress_bar,
 )
 from dealernet.schema import DECISIONS
 
@@ -64,7 +71,6 @@ def _result(
     draws: bool = True,
 ) -> Any:
     """A fresh run of the inputs, or a finished run read back with ``--results``."""
-    from dealernet.cli import main as cli
 
     if results is not None:
         from dealernet.planning.saved_run import load_results
@@ -72,20 +78,19 @@ def _result(
         if clash := _given(ctx, "scenario", "assumptions", "overrides"):
             msg = f"--results reads a finished run; {', '.join(clash)} cannot change it"
             raise click.UsageError(msg)
-        with cli._progress_bar() as progress:
+        with progress_bar() as progress:
             progress("Reading the run's tables", 0, 1)
             return load_results(results, dealers=list(dealers) or None, draws=draws)
-    loaded = cli._load_settings(scenario, assumptions, overrides)
-    with cli._progress_bar() as progress:
-        return cli._analyse(progress, dealers, skip_invalid, loaded)
+    loaded = load_settings(scenario, assumptions, overrides)
+    with progress_bar() as progress:
+        return analyse(progress, dealers, skip_invalid, loaded)
 
 
 def _notes(notes: tuple[str, ...] | list[str]) -> None:
-    from dealernet.cli import main as cli
 
-    console = cli._console(stderr=True)
+    console = make_console(stderr=True)
     for note in notes:
-        console.print(f"[yellow]Note:[/] {cli._escape(note)}")
+        console.print(f"[yellow]Note:[/] {escape(note)}")
 
 
 @click.command(
@@ -197,7 +202,6 @@ def query(
     Filters combine with AND (several values of one filter match either). Group ranges are
     percentiles of the summed Monte Carlo draws.
     """
-    from dealernet.cli import main as cli
     from dealernet.outputs.formats import format_for, query_table, query_text, totals_line
     from dealernet.planning.query import query as run_query
 
@@ -217,13 +221,13 @@ def query(
         group_by=group_by,
         regions_file=regions_file,
     )
-    console = cli._console()
+    console = make_console()
     if output is not None:
         answer.write(output, chosen)
-        cli._console(stderr=True).print(f"Wrote {cli._escape(str(output))}")
+        make_console(stderr=True).print(f"Wrote {escape(str(output))}")
     elif chosen == "table":
         console.print(query_table(answer))
-        console.print(cli._escape(totals_line(answer.totals, result.source_brand)))
+        console.print(escape(totals_line(answer.totals, result.source_brand)))
     elif chosen == "gpkg":
         msg = "a GeoPackage cannot go to the terminal: add --output FILE.gpkg"
         raise click.UsageError(msg)
@@ -235,7 +239,7 @@ def query(
         # queries/, not regions/: a query may use other settings than the run in OUT
         target = Path(map_path) if map_path else out / QUERY_MAPS / f"{answer.selection.slug}.html"
         write_map(result, target, selection=answer.selection, cdn=cdn, out=out)
-        cli._console(stderr=True).print(f"Wrote map to {cli._escape(str(target))}")
+        make_console(stderr=True).print(f"Wrote map to {escape(str(target))}")
     _notes(answer.notes)
 
 
@@ -293,7 +297,6 @@ def sql(
     timeout: float,
 ) -> None:
     """Answer one read-only SQL query (DuckDB) over the result tables."""
-    from dealernet.cli import main as cli
     from dealernet.outputs.formats import frame_table, write_frame
     from dealernet.planning.sql import check_statement, run_sql
 
@@ -304,9 +307,9 @@ def sql(
     frame = run_sql(result, statement, timeout_seconds=timeout)
     if output is not None:
         write_frame(frame, output)
-        cli._console(stderr=True).print(f"Wrote {len(frame):,} rows to {cli._escape(str(output))}")
+        make_console(stderr=True).print(f"Wrote {len(frame):,} rows to {escape(str(output))}")
         return
-    cli._console().print(frame_table(frame, f"{len(frame):,} rows", limit=max_rows))
+    make_console().print(frame_table(frame, f"{len(frame):,} rows", limit=max_rows))
 
 
 @click.command(
@@ -352,7 +355,6 @@ def compare(
     output: Path | None,
 ) -> None:
     """Run scenarios side by side and list the stores whose decision differs."""
-    from dealernet.cli import main as cli
     from dealernet.planning.compare import compare as run_compare
     from dealernet.render.planning_pages import (
         comparison_table,
@@ -364,9 +366,9 @@ def compare(
         from dealernet.outputs.formats import format_for
 
         format_for(output, None, ["csv", "html"])
-    loaded = [cli._load_settings(s, assumptions, overrides) for s in scenarios]
-    with cli._progress_bar() as progress:
-        network = cli._load_dealers(progress, dealers, skip_invalid, steps=len(loaded))
+    loaded = [load_settings(s, assumptions, overrides) for s in scenarios]
+    with progress_bar() as progress:
+        network = load_dealers(progress, dealers, skip_invalid, steps=len(loaded))
         labels: list[str] = []
 
         def step(label: str) -> None:
@@ -376,12 +378,12 @@ def compare(
         comparison = run_compare(
             [s for s, _ in loaded], network=network, assumptions=loaded[0][1], progress=step
         )
-    console = cli._console()
+    console = make_console()
     console.print(comparison_table(comparison))
     console.print(differences_table(comparison))
     if output is not None:
         for path in write_comparison(comparison, output):
-            cli._console(stderr=True).print(f"Wrote {cli._escape(str(path))}")
+            make_console(stderr=True).print(f"Wrote {escape(str(path))}")
 
 
 @click.command(
@@ -417,7 +419,6 @@ def sweep(
     out: Path,
 ) -> None:
     """Rerun a scenario for several values of one setting and chart the totals."""
-    from dealernet.cli import main as cli
     from dealernet.outputs.formats import format_for
     from dealernet.planning.sweep import split_overrides
     from dealernet.planning.sweep import sweep as run_sweep
@@ -427,9 +428,9 @@ def sweep(
     setting, values, fixed = split_overrides(overrides)
     target = output or out / "sweeps" / f"{slug(setting, prefix='sweep')}.html"
     format_for(target, None, ["csv", "html"])
-    the_scenario, the_assumptions = cli._load_settings(scenario, assumptions, tuple(fixed))
-    with cli._progress_bar() as progress:
-        network = cli._load_dealers(progress, dealers, skip_invalid, steps=len(values))
+    the_scenario, the_assumptions = load_settings(scenario, assumptions, tuple(fixed))
+    with progress_bar() as progress:
+        network = load_dealers(progress, dealers, skip_invalid, steps=len(values))
         done: list[str] = []
 
         def step(label: str) -> None:
@@ -444,9 +445,9 @@ def sweep(
             network=network,
             progress=step,
         )
-    cli._console().print(sweep_table(result))
+    make_console().print(sweep_table(result))
     write_sweep(result, target)
-    cli._console(stderr=True).print(f"Wrote {cli._escape(str(target))}")
+    make_console(stderr=True).print(f"Wrote {escape(str(target))}")
 
 
 #: The commands :mod:`dealernet.cli.main` adds to the ``dealernet`` group.

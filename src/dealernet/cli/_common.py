@@ -1,0 +1,276 @@
+"""What every command shares: the common options, error handling, progress and loading.
+
+Both :mod:`dealernet.cli.main` and :mod:`dealernet.cli.planning` build on this module, so
+neither imports the other's internals. Library imports happen inside the functions:
+``dealernet --help`` imports only click, and starts fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from dealernet import settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+EXIT_INVALID = 1
+
+
+def make_console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def handle_errors(func: F) -> F:
+    """Turn dealernet's errors into a message and exit status 1, not a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from dealernet._errors import DealernetError, InvalidInputError
+
+        try:
+            return func(*args, **kwargs)
+        except InvalidInputError as exc:
+            if exc.report is not None:
+                print_report(exc.report, limit=settings.MAX_PROBLEMS_SHOWN)
+            make_console(stderr=True).print(f"[bold red]Error:[/] {escape(str(exc))}")
+            sys.exit(EXIT_INVALID)
+        except DealernetError as exc:
+            make_console(stderr=True).print(f"[bold red]Error:[/] {escape(str(exc))}")
+            sys.exit(EXIT_INVALID)
+        except KeyboardInterrupt:
+            make_console(stderr=True).print("Interrupted; finished outputs are intact.")
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def dealers_option(func: F) -> F:
+    """``--dealers`` and ``--skip-invalid``, the same on every command that reads dealers."""
+    func = click.option(
+        "--skip-invalid",
+        is_flag=True,
+        help="Drop rows with errors (and list them) instead of refusing the input.",
+    )(func)
+    return click.option(
+        "--dealers",
+        "-d",
+        type=click.Path(path_type=Path),
+        multiple=True,
+        help=f"Dealer file or folder; repeatable. [default: {settings.DEFAULT_DEALERS}]",
+    )(func)
+
+
+def out_option(func: F) -> F:
+    """``--out``: the folder every output goes into."""
+    return click.option(
+        "--out",
+        "-o",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=settings.DEFAULT_OUT,
+        show_default=True,
+        help="Folder for maps, reports and tables.",
+    )(func)
+
+
+def analysis_options(func: F) -> F:
+    """``--scenario``, ``--assumptions`` and ``--set``: what a run is made with."""
+    func = click.option(
+        "--set",
+        "overrides",
+        metavar="KEY=VALUE",
+        multiple=True,
+        help="Change one setting; repeatable. Assumptions: retention.sales.base=0.5; "
+        "scenario: rules.nearest.max_distance_miles=25.",
+    )(func)
+    func = click.option(
+        "--assumptions",
+        "-a",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=settings.DEFAULT_ASSUMPTIONS,
+        show_default=True,
+        help="Impact assumptions file (TOML).",
+    )(func)
+    return click.option(
+        "--scenario",
+        "-s",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=settings.DEFAULT_SCENARIO,
+        show_default=True,
+        help="Scenario file (TOML) with the rules to apply.",
+    )(func)
+
+
+def cdn_option(func: F) -> F:
+    """``--cdn``: link Leaflet from a CDN instead of inlining it (smaller, needs internet)."""
+    return click.option(
+        "--cdn",
+        is_flag=True,
+        help="Load Leaflet from a CDN instead of inlining it: smaller maps that need internet.",
+    )(func)
+
+
+def population_options(func: F) -> F:
+    """``--population``, ``--engine`` and ``--scheduler``: where customers live, and how to
+    compute their access."""
+    func = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler for --engine dask, e.g. tcp://10.0.0.5:8786. "
+        "[default: a local cluster on this machine]",
+    )(func)
+    func = click.option(
+        "--engine",
+        type=click.Choice(["memory", "dask"]),
+        default="memory",
+        show_default=True,
+        help="Compute customer access in this process, or with Dask for population data "
+        "too big for one machine (pip install 'dealernet[dask]').",
+    )(func)
+    return click.option(
+        "--population",
+        type=click.Path(path_type=Path),
+        help="Population points: a (Geo)Parquet file or a folder of them, with point "
+        "geometry or latitude/longitude and a population column. [default: US places]",
+    )(func)
+
+
+def dealer_paths(dealers: tuple[Path, ...]) -> list[Path]:
+    return list(dealers) if dealers else [settings.find_default(settings.DEFAULT_DEALERS)]
+
+
+def print_report(report: Any, limit: int | None) -> None:
+    """Every problem (up to ``limit``) on standard error, then a one-line summary."""
+    console = make_console(stderr=True)
+    for line in report.lines(limit=limit):
+        style = "red" if line.startswith("error") else "yellow"
+        console.print(escape(line), style=style)
+    colour = "green" if report.ok else "red"
+    console.print(f"[{colour}]{escape(report.summary())}[/]")
+
+
+@contextlib.contextmanager
+def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar on standard error, fed by ``(description, done, total)`` calls."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=make_console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task("Starting", total=1)
+
+    def update(description: str, done: int, total: int) -> None:
+        bar.update(task, description=description, completed=done, total=total)
+
+    with bar:
+        yield update
+
+
+def load_dealers(
+    progress: Callable[[str, int, int], None],
+    dealers: tuple[Path, ...],
+    skip_invalid: bool,
+    steps: int = 1,
+) -> Any:
+    """Load the dealer files (step 0 of ``steps`` on the bar) and list any rows skipped."""
+    from dealernet.io.loader import load_network
+
+    network = load_network(
+        dealer_paths(dealers),
+        skip_invalid=skip_invalid,
+        progress=lambda label, _done, _total: progress(label, 0, steps),
+    )
+    print_dropped(network.attrs.get("validation"))
+    return network
+
+
+#: Stages of the analysis, as ``pipeline.run`` reports them.
+ANALYSIS_STAGES = ("rules", "customer access", "impacts", "roll-ups")
+
+
+def analyse(
+    progress: Callable[[str, int, int], None],
+    dealers: tuple[Path, ...],
+    skip_invalid: bool,
+    settings_: tuple[Any, Any],
+    *,
+    stages: tuple[str, ...] = ANALYSIS_STAGES,
+    **run_options: Any,
+) -> Any:
+    """Load the dealer files and run the analysis, feeding one progress bar.
+
+    ``stages`` lists every step the command will report, the analysis's first, so the bar
+    can show the later steps (tables, maps, reports) on the same scale.
+    """
+    from dealernet.analysis import pipeline
+
+    network = load_dealers(progress, dealers, skip_invalid, steps=len(stages))
+    scenario, assumptions = settings_
+    return pipeline.run(
+        network,
+        scenario,
+        assumptions,
+        progress=lambda name: progress(f"Running: {name}", stages.index(name), len(stages)),
+        **run_options,
+    )
+
+
+def load_settings(scenario: Path, assumptions: Path, overrides: tuple[str, ...]) -> tuple[Any, Any]:
+    """The scenario and assumptions, with ``--set`` overrides routed to the right one."""
+    from dealernet.analysis.assumptions import load_assumptions, parse_overrides
+    from dealernet.engine.scenario import load_scenario, parse_override
+    from dealernet.settings import SCENARIO_SECTIONS
+
+    the_scenario = load_scenario(settings.find_default(scenario))
+    the_assumptions = load_assumptions(settings.find_default(assumptions))
+    to_scenario = [o for o in overrides if o.split(".", 1)[0].strip() in SCENARIO_SECTIONS]
+    to_assumptions = [o for o in overrides if o not in to_scenario]
+    if to_scenario:
+        the_scenario = the_scenario.with_overrides(dict(map(parse_override, to_scenario)))
+    if to_assumptions:
+        the_assumptions = the_assumptions.with_overrides(parse_overrides(to_assumptions))
+    return the_scenario, the_assumptions
+
+
+def print_dropped(report: Any) -> None:
+    if report is None or not report.dropped_rows:
+        return
+    console = make_console(stderr=True)
+    for line in report.lines(limit=settings.MAX_PROBLEMS_SHOWN):
+        if line.startswith("error"):
+            console.print(escape(line), style="yellow")
+    rows = "; ".join(f"{f} {r}" for f, r in report.dropped_rows[:20])
+    more = " ..." if len(report.dropped_rows) > 20 else ""
+    console.print(
+        f"[yellow]Skipped {len(report.dropped_rows):,} invalid rows ({escape(rows)}{more}).[/]"
+    )
+
+
+def stop_on_sigterm() -> None:
+    """Treat SIGTERM like Ctrl-C, so an interrupted write deletes its temporary file."""
+    import signal
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not in the main thread
+        signal.signal(signal.SIGTERM, interrupt)
