@@ -105,8 +105,15 @@ def stages(
         rows.append(Row.of(sec, "classify (co-located / stand-alone)", label, m))
         decisions, m = measure(lambda: apply_rules(net, scenario))
         counts = decisions.table["decision"].value_counts()
-        rows.append(Row.of(sec, "rules (default scenario)", label, m,
-                           figure=", ".join(f"{v} {k}" for k, v in counts.items())))  # fmt: skip
+        rows.append(
+            Row.of(
+                sec,
+                "rules (default scenario)",
+                label,
+                m,
+                figure=", ".join(f"{v} {k}" for k, v in counts.items()),
+            )
+        )
         _, m = measure(lambda: estimate_impacts(net, decisions.table, assumptions, src, dst))
         rows.append(Row.of(sec, f"impact Monte Carlo ({assumptions.draws:,} draws)", label, m))
         _, m = measure(lambda: access_for_decisions(places, net, decisions.table, src, dst))
@@ -127,15 +134,19 @@ def stages(
 
         owners = _affected_owners(result)
         if not outputs:
-            rows += [Row(sec, "maps (write_map)", label, figure="skipped (--quick)"),
-                     Row(sec, "owner reports", label, figure="skipped (--quick)")]  # fmt: skip
+            rows += [
+                Row(sec, "maps (write_map)", label, figure="skipped (--quick)"),
+                Row(sec, "owner reports", label, figure="skipped (--quick)"),
+            ]
             return rows
         rows.append(_guarded(sec, "maps (write_map)", label, maps))
         row = _guarded(sec, "owner reports (write_reports)", label, reports)
         timed = min(report_owners, len(owners))
         if row.seconds is not None and timed:
-            row.figure = (f"timed on {timed} of {len(owners):,} owner groups "
-                          f"({row.seconds:.1f} s), scaled to all")  # fmt: skip
+            row.figure = (
+                f"timed on {timed} of {len(owners):,} owner groups "
+                f"({row.seconds:.1f} s), scaled to all"
+            )
             row.seconds *= len(owners) / timed
             row.cpu_seconds = (row.cpu_seconds or 0) * len(owners) / timed
         rows.append(row)
@@ -161,8 +172,16 @@ def commands(help_runs: int = 5, full_run: bool = True) -> list[Row]:
     cmd = _command()
     rows = []
     m = best_of(help_runs, lambda: run_child([*cmd, "--help"])[1])
-    rows.append(Row.of("commands", f"dealernet --help (best of {help_runs})", "-", m,
-                       target="< 0.5 s", ok=m.seconds < 0.5))  # fmt: skip
+    rows.append(
+        Row.of(
+            "commands",
+            f"dealernet --help (best of {help_runs})",
+            "-",
+            m,
+            target="< 0.5 s",
+            ok=m.seconds < 0.5,
+        )
+    )
     if not full_run:
         rows.append(Row("commands", "dealernet run", "sample", figure="skipped (--quick)"))
         return rows
@@ -184,9 +203,17 @@ def commands(help_runs: int = 5, full_run: bool = True) -> list[Row]:
         what = ", ".join(f"{files.count(s)} {s}" for s in dict.fromkeys(files)) or "nothing"
         ok = all(d.returncode == 0 for _, d, _ in parts)
         whole = total(*(m for _, _, m in parts))
-        rows.append(Row.of("commands", "whole run: " + " + ".join(n for n, _, _ in parts), size,
-                           whole, figure=f"wrote {what}", target="< 10 s",
-                           ok=ok and whole.seconds < 10))  # fmt: skip
+        rows.append(
+            Row.of(
+                "commands",
+                "whole run: " + " + ".join(n for n, _, _ in parts),
+                size,
+                whole,
+                figure=f"wrote {what}",
+                target="< 10 s",
+                ok=ok and whole.seconds < 10,
+            )
+        )
     finally:
         shutil.rmtree(out, ignore_errors=True)
     return rows
@@ -220,8 +247,12 @@ def _verified_truth(index: Any, lat: np.ndarray, lon: np.ndarray, miles: np.ndar
     return truth
 
 
-def _sjoin_picks(lat: np.ndarray, lon: np.ndarray, h_lat: np.ndarray, h_lon: np.ndarray,
-                 ) -> Callable[[], np.ndarray]:  # fmt: skip
+def _sjoin_picks(
+    lat: np.ndarray,
+    lon: np.ndarray,
+    h_lat: np.ndarray,
+    h_lon: np.ndarray,
+) -> Callable[[], np.ndarray]:
     """A timed callable: ``sjoin_nearest`` in EPSG:5070 (projection included)."""
     import geopandas as gpd
 
@@ -278,22 +309,45 @@ def nearest(n_points: int, n_hosts: int, brute_sample: int, repeat: int = 3) -> 
     ratio_sj, ratio_brute = m_sj.seconds / m_pick.seconds, brute_s / m_pick.seconds
     big = n_points >= 1_000_000
     rows = [
-        Row.of(sec, "ours: exact pick (ECEF KD-tree + near-tie re-rank)", size, m_pick,
-               figure=f"{wrong_ours} wrong of {n_points:,} verified; {b_wrong_ours} of {checked}"
-               f"; {ratio_sj:.1f}x faster than sjoin_nearest, {ratio_brute:,.0f}x than brute",
-               target="< 1 s, 0 wrong, >= 5x sjoin" if big else "0 wrong",
-               ok=(m_pick.seconds < 1 and ratio_sj >= 5 if big else True)
-               and wrong_ours == 0 and b_wrong_ours == 0),
-        Row.of(sec, "ours: pick + geodesic miles (_nearest.nearest_sites)", size, m_miles,
-               figure=f"{m_sj.seconds / m_miles.seconds:.1f}x faster than sjoin_nearest"),
+        Row.of(
+            sec,
+            "ours: exact pick (ECEF KD-tree + near-tie re-rank)",
+            size,
+            m_pick,
+            figure=f"{wrong_ours} wrong of {n_points:,} verified; {b_wrong_ours} of {checked}"
+            f"; {ratio_sj:.1f}x faster than sjoin_nearest, {ratio_brute:,.0f}x than brute",
+            target="< 1 s, 0 wrong, >= 5x sjoin" if big else "0 wrong",
+            ok=(m_pick.seconds < 1 and ratio_sj >= 5 if big else True)
+            and wrong_ours == 0
+            and b_wrong_ours == 0,
+        ),
+        Row.of(
+            sec,
+            "ours: pick + geodesic miles (_nearest.nearest_sites)",
+            size,
+            m_miles,
+            figure=f"{m_sj.seconds / m_miles.seconds:.1f}x faster than sjoin_nearest",
+        ),
         Row.of(sec, "SiteIndex.nearest (geo.py, same answer)", size, m_geo),
-        Row.of(sec, "geopandas.sjoin_nearest, EPSG:5070", size, m_sj,
-               figure=f"{wrong_sj:,} wrong ({100 * wrong_sj / n_points:.2f} %) of all; "
-               f"{b_wrong_sj} of {checked}"),
-        Row(sec, "brute force: pyproj Geod to every host", size, brute_s, m_brute.peak_mb,
+        Row.of(
+            sec,
+            "geopandas.sjoin_nearest, EPSG:5070",
+            size,
+            m_sj,
+            figure=f"{wrong_sj:,} wrong ({100 * wrong_sj / n_points:.2f} %) of all; "
+            f"{b_wrong_sj} of {checked}",
+        ),
+        Row(
+            sec,
+            "brute force: pyproj Geod to every host",
+            size,
+            brute_s,
+            m_brute.peak_mb,
             figure=f"timed on {k:,} points ({m_brute.seconds:.1f} s), scaled to {n_points:,}"
-            if k < n_points else f"all {k:,} points"),
-    ]  # fmt: skip
+            if k < n_points
+            else f"all {k:,} points",
+        ),
+    ]
     return rows
 
 
@@ -318,21 +372,38 @@ def rules(sources: int, hosts: int) -> list[Row]:
     net = _network(Size(sources, hosts))
     rows = []
     for limit in (30, None):
-        rule: dict[str, object] = {"id": "optimal", "action": "absorb", "capacity": 1,
-                                   "assignment": "optimal"}  # fmt: skip
+        rule: dict[str, object] = {
+            "id": "optimal",
+            "action": "absorb",
+            "capacity": 1,
+            "assignment": "optimal",
+        }
         if limit is not None:
             rule["max_distance_miles"] = limit
-        scenario = parse_scenario({
-            "scenario": {"name": "benchmark", "source_brand": "Infiniti", "host_brand": "Nissan"},
-            "rules": [rule],
-        })  # fmt: skip
+        scenario = parse_scenario(
+            {
+                "scenario": {
+                    "name": "benchmark",
+                    "source_brand": "Infiniti",
+                    "host_brand": "Nissan",
+                },
+                "rules": [rule],
+            }
+        )
         decisions, m = measure(partial(apply_rules, net, scenario))
         counts = decisions.table["decision"].value_counts()
         what = ", ".join(f"{v:,} {k}" for k, v in counts.items())
-        rows.append(Row.of(
-            "rule engine", f"optimal, capacity 1, {'30-mile limit' if limit else 'no limit'}",
-            f"{sources:,} x {hosts:,}", m, figure=what, target="< 5 s", ok=m.seconds < 5,
-        ))  # fmt: skip
+        rows.append(
+            Row.of(
+                "rule engine",
+                f"optimal, capacity 1, {'30-mile limit' if limit else 'no limit'}",
+                f"{sources:,} x {hosts:,}",
+                m,
+                figure=what,
+                target="< 5 s",
+                ok=m.seconds < 5,
+            )
+        )
     return rows
 
 
@@ -352,12 +423,18 @@ def access(n_points: int, n_sites: int, dask_points: int = 0) -> list[Row]:
     result, m = measure(lambda: compute_access(pop, *sites))
     s = result.summary
     big = n_points >= 10_000_000
-    rows = [Row.of(
-        "access", "compute_access (in memory)", f"{n_points:,} x {n_sites:,}", m,
-        figure=f"mean {s['mean_miles_before']:.2f} -> {s['mean_miles_after']:.2f} miles; "
-        f"{len(a_ids):,} sites after", target="< 30 s, < 4 GB" if big else "",
-        ok=(m.seconds < 30 and (m.peak_mb or 0) < 4096) if big else None,
-    )]  # fmt: skip
+    rows = [
+        Row.of(
+            "access",
+            "compute_access (in memory)",
+            f"{n_points:,} x {n_sites:,}",
+            m,
+            figure=f"mean {s['mean_miles_before']:.2f} -> {s['mean_miles_after']:.2f} miles; "
+            f"{len(a_ids):,} sites after",
+            target="< 30 s, < 4 GB" if big else "",
+            ok=(m.seconds < 30 and (m.peak_mb or 0) < 4096) if big else None,
+        )
+    ]
     del result
     if dask_points:
         rows.append(_access_dask(pop.iloc[:dask_points].reset_index(drop=True), sites))
@@ -381,10 +458,16 @@ def _access_dask(pop: Any, sites: tuple[np.ndarray, ...]) -> Row:
             return Row("access", "compute_access_dask", size, figure=f"not measured: {exc}")
         same = compute_access(load_population(work), *sites)
         equal = result.summary == same.summary and result.places.equals(same.places)
-        return Row.of("access", "compute_access_dask (LocalCluster, 2 workers)", size, m,
-                      figure=f"identical to in-memory: {'yes' if equal else 'NO'}; "
-                      "cluster start-up included; peak is the client's",
-                      target="same as in-memory", ok=equal)  # fmt: skip
+        return Row.of(
+            "access",
+            "compute_access_dask (LocalCluster, 2 workers)",
+            size,
+            m,
+            figure=f"identical to in-memory: {'yes' if equal else 'NO'}; "
+            "cluster start-up included; peak is the client's",
+            target="same as in-memory",
+            ok=equal,
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -399,13 +482,24 @@ def monte_carlo(sites: int, draws: int) -> list[Row]:
     scenario = default_scenario()
     assumptions = default_assumptions().with_overrides({"monte_carlo.draws": draws})
     table = apply_rules(net, scenario).table
-    _, m = measure(lambda: estimate_impacts(net, table, assumptions, scenario.source_brand,
-                                            scenario.host_brand))  # fmt: skip
+    _, m = measure(
+        lambda: estimate_impacts(
+            net, table, assumptions, scenario.source_brand, scenario.host_brand
+        )
+    )
     big = draws >= 2000 and sites >= 2000
     affected = int(table["decision"].isin(["absorb", "close"]).sum())
-    return [Row.of("impact", "estimate_impacts (Monte Carlo)", f"{draws:,} draws x {sites:,} sites",
-                   m, figure=f"{affected:,} sites absorbed or closed",
-                   target="< 2 s" if big else "", ok=m.seconds < 2 if big else None)]  # fmt: skip
+    return [
+        Row.of(
+            "impact",
+            "estimate_impacts (Monte Carlo)",
+            f"{draws:,} draws x {sites:,} sites",
+            m,
+            figure=f"{affected:,} sites absorbed or closed",
+            target="< 2 s" if big else "",
+            ok=m.seconds < 2 if big else None,
+        )
+    ]
 
 
 def browser_map() -> list[Row]:
@@ -420,16 +514,34 @@ def browser_map() -> list[Row]:
         with tempfile.TemporaryDirectory() as tmp:
             shot = take(Path(tmp) / "map.png")
     except Exception as exc:  # noqa: BLE001 - no browser here: report, do not stop the run
-        return [Row("maps", "national map in headless Chromium", "sample",
-                    figure=f"not measured: {type(exc).__name__}: {exc}"[:150])]  # fmt: skip
+        return [
+            Row(
+                "maps",
+                "national map in headless Chromium",
+                "sample",
+                figure=f"not measured: {type(exc).__name__}: {exc}"[:150],
+            )
+        ]
     mb = shot.map_bytes / 1e6
     return [
-        Row("maps", "national map: file size", "sample", figure=f"{mb:.2f} MB",
-            target="< 5 MB", ok=mb < 5),
-        Row("maps", "national map: every marker drawn (Chromium, offline)", "sample",
-            seconds=shot.render_seconds, target="< 3 s", ok=shot.render_seconds < 3,
-            figure=f"{shot.wall_seconds:.2f} s to ready, measured from Python"),
-    ]  # fmt: skip
+        Row(
+            "maps",
+            "national map: file size",
+            "sample",
+            figure=f"{mb:.2f} MB",
+            target="< 5 MB",
+            ok=mb < 5,
+        ),
+        Row(
+            "maps",
+            "national map: every marker drawn (Chromium, offline)",
+            "sample",
+            seconds=shot.render_seconds,
+            target="< 3 s",
+            ok=shot.render_seconds < 3,
+            figure=f"{shot.wall_seconds:.2f} s to ready, measured from Python",
+        ),
+    ]
 
 
 #: Case name -> function, for the runner and child processes.

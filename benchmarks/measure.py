@@ -111,13 +111,16 @@ def run_child(
 ) -> tuple[Done, Measured]:
     """Run a command; its wall time and its own peak RSS (``wait4``'s ``ru_maxrss``)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(list(args), cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        list(args), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     if hasattr(os, "wait4"):
         # Read the pipes in threads so a chatty child never blocks on a full pipe.
         out: dict[str, str] = {}
-        readers = [threading.Thread(target=lambda k=k, f=f: out.__setitem__(k, f.read()))
-                   for k, f in (("out", proc.stdout), ("err", proc.stderr))]  # fmt: skip
+        readers = [
+            threading.Thread(target=lambda k=k, f=f: out.__setitem__(k, f.read()))
+            for k, f in (("out", proc.stdout), ("err", proc.stderr))
+        ]
         for reader in readers:
             reader.start()
         _, status, usage = os.wait4(proc.pid, 0)

@@ -88,8 +88,9 @@ def _run_case(
     if not isolate:
         return _profiled(name, kwargs, profile)
     extra = ["--profile", profile] if profile else []
-    done, _ = run_child([sys.executable, "-m", "benchmarks", "--case", name,
-                         "--kwargs", json.dumps(kwargs), *extra])  # fmt: skip
+    done, _ = run_child(
+        [sys.executable, "-m", "benchmarks", "--case", name, "--kwargs", json.dumps(kwargs), *extra]
+    )
     if done.returncode:
         tail = done.stderr.strip().splitlines()[-1:] or ["no message"]
         return [Row(name, f"{name} failed", json.dumps(kwargs), figure=tail[0][:150])]
@@ -120,10 +121,18 @@ def format_table(rows: Sequence[Row]) -> str:
         by_section.setdefault(row.section, []).append(row)
     for section, group in by_section.items():
         cells = [
-            (r.name, r.size, _seconds(r.seconds), _seconds(r.cpu_seconds), _cell(r.peak_mb, 0),
-             r.target, _result(r.ok), r.figure)
+            (
+                r.name,
+                r.size,
+                _seconds(r.seconds),
+                _seconds(r.cpu_seconds),
+                _cell(r.peak_mb, 0),
+                r.target,
+                _result(r.ok),
+                r.figure,
+            )
             for r in group
-        ]  # fmt: skip
+        ]
         widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(HEADERS)]
         lines.append(f"\n### {section}\n")
         lines.append(_line(HEADERS, widths))
@@ -136,11 +145,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmarks; print the table. Returns the exit status (0 unless a case broke)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, in-process, seconds")
-    parser.add_argument("--only", action="append", choices=sorted(CASES),
-                        help="run only these cases (repeatable)")  # fmt: skip
+    parser.add_argument(
+        "--only", action="append", choices=sorted(CASES), help="run only these cases (repeatable)"
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON here")
-    parser.add_argument("--profile", metavar="DIR",
-                        help="profile each case with pyinstrument; HTML goes here")  # fmt: skip
+    parser.add_argument(
+        "--profile", metavar="DIR", help="profile each case with pyinstrument; HTML goes here"
+    )
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--kwargs", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -152,18 +163,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     machine = describe_machine()
     started = time.perf_counter()
     print(f"# dealernet benchmarks{' (--quick)' if args.quick else ''}")
-    print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {platform.platform()}; "
-          + "; ".join(f"{k} {v}" for k, v in machine.items())
-          + f"; load average at start {load_average()}", flush=True)  # fmt: skip
+    print(
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {platform.platform()}; "
+        + "; ".join(f"{k} {v}" for k, v in machine.items())
+        + f"; load average at start {load_average()}",
+        flush=True,
+    )
     rows: list[Row] = []
     for name, kwargs in plan:
         t0 = time.perf_counter()
         rows += _run_case(name, kwargs, isolate=not args.quick, profile=args.profile)
-        print(f"  {name} {kwargs} done in {time.perf_counter() - t0:.1f} s "
-              f"(load {load_average()})", file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"  {name} {kwargs} done in {time.perf_counter() - t0:.1f} s (load {load_average()})",
+            file=sys.stderr,
+            flush=True,
+        )
     print(format_table(rows))
-    print(f"\nWhole benchmark: {time.perf_counter() - started:.0f} s "
-          f"(target < 600 s); load average at end {load_average()}.")  # fmt: skip
+    print(
+        f"\nWhole benchmark: {time.perf_counter() - started:.0f} s "
+        f"(target < 600 s); load average at end {load_average()}."
+    )
     if args.profile:
         print(f"\nProfiles (pyinstrument HTML): {args.profile}")
     print("\nNotes:")

@@ -59,9 +59,11 @@ def _places() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     from dealernet.geo.places import load_places
 
     places = load_places(min_population=1)
-    return (places[LATITUDE].to_numpy(dtype="float64"),
-            places[LONGITUDE].to_numpy(dtype="float64"),
-            places["population"].to_numpy(dtype="float64"))  # fmt: skip
+    return (
+        places[LATITUDE].to_numpy(dtype="float64"),
+        places[LONGITUDE].to_numpy(dtype="float64"),
+        places["population"].to_numpy(dtype="float64"),
+    )
 
 
 def _jitter(
@@ -166,27 +168,37 @@ def network(size: Size, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
         near[pick] = np.where(choice >= 0, choice, close[:, 0])
     s_owner[dual] = h_owner[near[dual]]
 
-    def frame(prefix: str, brand: str, lat: np.ndarray, lon: np.ndarray, owner: np.ndarray,
-              mean_new: float) -> pd.DataFrame:  # fmt: skip
+    def frame(
+        prefix: str,
+        brand: str,
+        lat: np.ndarray,
+        lon: np.ndarray,
+        owner: np.ndarray,
+        mean_new: float,
+    ) -> pd.DataFrame:
         n = lat.size
         new = np.maximum(rng.lognormal(np.log(mean_new), 0.5, n).round(), 1)
-        return pd.DataFrame({
-            DEALER_ID: [f"BENCH-{prefix}-{i:06d}" for i in range(1, n + 1)],
-            NAME: [f"Benchmark {brand} {i}" for i in range(1, n + 1)],
-            BRAND: brand,
-            OWNER_GROUP: owner,
-            ADDRESS: "",
-            CITY: "",
-            STATE: state_at(lat, lon),
-            ZIP: "",
-            LATITUDE: lat.round(6),
-            LONGITUDE: lon.round(6),
-            ANNUAL_NEW_UNITS: new.astype("int64"),
-            ANNUAL_USED_UNITS: (new * rng.uniform(0.6, 1.1, n)).round().astype("int64"),
-        })  # fmt: skip
+        return pd.DataFrame(
+            {
+                DEALER_ID: [f"BENCH-{prefix}-{i:06d}" for i in range(1, n + 1)],
+                NAME: [f"Benchmark {brand} {i}" for i in range(1, n + 1)],
+                BRAND: brand,
+                OWNER_GROUP: owner,
+                ADDRESS: "",
+                CITY: "",
+                STATE: state_at(lat, lon),
+                ZIP: "",
+                LATITUDE: lat.round(6),
+                LONGITUDE: lon.round(6),
+                ANNUAL_NEW_UNITS: new.astype("int64"),
+                ANNUAL_USED_UNITS: (new * rng.uniform(0.6, 1.1, n)).round().astype("int64"),
+            }
+        )
 
-    return (frame("SRC", SOURCE_BRAND, s_lat, s_lon, s_owner, SOURCE_MEAN_NEW),
-            frame("HST", HOST_BRAND, h_lat, h_lon, h_owner, HOST_MEAN_NEW))  # fmt: skip
+    return (
+        frame("SRC", SOURCE_BRAND, s_lat, s_lon, s_owner, SOURCE_MEAN_NEW),
+        frame("HST", HOST_BRAND, h_lat, h_lon, h_owner, HOST_MEAN_NEW),
+    )
 
 
 def write_network(size: Size, folder: Path, seed: int = SEED) -> list[Path]:

@@ -42,8 +42,11 @@ def places() -> pd.DataFrame:
 
 def sites(ids: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     chosen = [s for s in SITES if s[0] in ids]
-    return (np.array([s[1] for s in chosen]), np.array([s[2] for s in chosen]),
-            np.array([s[0] for s in chosen], dtype=object))  # fmt: skip
+    return (
+        np.array([s[1] for s in chosen]),
+        np.array([s[2] for s in chosen]),
+        np.array([s[0] for s in chosen], dtype=object),
+    )
 
 
 def brute_force(places: pd.DataFrame, ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -53,8 +56,9 @@ def brute_force(places: pd.DataFrame, ids: list[str]) -> tuple[np.ndarray, np.nd
         return np.full(len(places), None, dtype=object), np.full(len(places), np.inf)
     plat = np.repeat(places["latitude"].to_numpy(), len(sid))
     plon = np.repeat(places["longitude"].to_numpy(), len(sid))
-    _, _, metres = Geod(ellps="WGS84").inv(plon, plat, np.tile(lon, len(places)),
-                                           np.tile(lat, len(places)))  # fmt: skip
+    _, _, metres = Geod(ellps="WGS84").inv(
+        plon, plat, np.tile(lon, len(places)), np.tile(lat, len(places))
+    )
     miles = np.asarray(metres).reshape(len(places), len(sid)) / METRES_PER_MILE
     best = miles.argmin(axis=1)
     return sid[best], miles[np.arange(len(places)), best]
@@ -109,8 +113,13 @@ def test_closed_store_sends_its_customers_to_the_next_nearest(places: pd.DataFra
     served = frame["nearest_before_id"] == "I-DAL"
     assert served.sum() > 50
     assert (frame.loc[~served, "added_miles"] == 0).all()  # nobody else is affected
-    assert set(frame.loc[served, "nearest_after_id"]) <= {"I-FTW", "I-OKC", "I-TUL", "I-HOU",
-                                                          "I-AUS"}  # fmt: skip
+    assert set(frame.loc[served, "nearest_after_id"]) <= {
+        "I-FTW",
+        "I-OKC",
+        "I-TUL",
+        "I-HOU",
+        "I-AUS",
+    }
     _, next_miles = brute_force(places[served.to_numpy()], after)
     np.testing.assert_allclose(frame.loc[served, "miles_after"], next_miles, rtol=1e-12)
     assert (frame.loc[served, "added_miles"] >= 0).all()
@@ -125,9 +134,13 @@ def test_closed_store_sends_its_customers_to_the_next_nearest(places: pd.DataFra
     assert dal["mean_added_miles"] == pytest.approx((pop * added).sum() / pop.sum())
     assert dal["max_added_miles"] == pytest.approx(added[pop > 0].max())
     assert dal["main_nearest_after_id"] == "I-FTW"  # Fort Worth is 30 miles west
-    assert dal["pushed_beyond_25"] == pop[(frame.loc[served, "miles_before"] <= 25).to_numpy()
-                                          & (frame.loc[served, "miles_after"] > 25).to_numpy()
-                                          ].sum()  # fmt: skip
+    assert (
+        dal["pushed_beyond_25"]
+        == pop[
+            (frame.loc[served, "miles_before"] <= 25).to_numpy()
+            & (frame.loc[served, "miles_after"] > 25).to_numpy()
+        ].sum()
+    )
     elp = table.iloc[1]  # El Paso stays open in this run: it lost nobody
     assert elp["population"] > 0 and elp["mean_added_miles"] == 0
 
@@ -215,8 +228,15 @@ def test_points_of_sale_after_are_kept_stores_and_hosts_that_absorbed() -> None:
 def test_access_for_decisions_matches_compute_access(places: pd.DataFrame) -> None:
     got = access_for_decisions(places, NETWORK, DECISIONS, "INFINITI", "nissan")
     before, after = NETWORK.iloc[:4], NETWORK.iloc[[1, 3, 4]]
-    want = compute_access(places, before["latitude"], before["longitude"], before["dealer_id"],
-                          after["latitude"], after["longitude"], after["dealer_id"])  # fmt: skip
+    want = compute_access(
+        places,
+        before["latitude"],
+        before["longitude"],
+        before["dealer_id"],
+        after["latitude"],
+        after["longitude"],
+        after["dealer_id"],
+    )
     pd.testing.assert_frame_equal(got.places, want.places)
     assert got.summary == want.summary
     moved = got.places[got.places["nearest_before_id"] == "I-DAL"]

@@ -24,10 +24,15 @@ from dealernet.io.population import load_population  # noqa: E402
 
 # Points of sale in Texas and Oklahoma; "after", three of them are gone and one host is new.
 BEFORE = {
-    "I-DAL": (32.90, -96.77), "I-FTW": (32.75, -97.35), "I-HOU": (29.76, -95.37),
-    "I-AUS": (30.27, -97.74), "I-SAT": (29.42, -98.49), "I-OKC": (35.47, -97.52),
-    "I-TUL": (36.15, -95.99), "I-ELP": (31.76, -106.44),
-}  # fmt: skip
+    "I-DAL": (32.90, -96.77),
+    "I-FTW": (32.75, -97.35),
+    "I-HOU": (29.76, -95.37),
+    "I-AUS": (30.27, -97.74),
+    "I-SAT": (29.42, -98.49),
+    "I-OKC": (35.47, -97.52),
+    "I-TUL": (36.15, -95.99),
+    "I-ELP": (31.76, -106.44),
+}
 AFTER = {k: v for k, v in BEFORE.items() if k not in {"I-FTW", "I-TUL", "I-ELP"}}
 AFTER["N-LBB"] = (33.58, -101.86)
 
@@ -57,10 +62,11 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def client() -> Iterator[distributed.Client]:
     """A local cluster of two worker processes, one thread each."""
     with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                 dashboard_address=":0") as cluster,
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
         distributed.Client(cluster) as the_client,
-    ):  # fmt: skip
+    ):
         yield the_client
 
 
@@ -99,11 +105,13 @@ def test_dask_engine_with_no_point_of_sale_after(dataset, client) -> None:
 def test_dask_access_for_decisions_matches(dataset, client) -> None:
     rows = [(k, "Infiniti", *v) for k, v in BEFORE.items()] + [("N-LBB", "Nissan", 33.58, -101.86)]
     network = pd.DataFrame(rows, columns=["dealer_id", "brand", "latitude", "longitude"])
-    decisions = pd.DataFrame({
-        "dealer_id": list(BEFORE),
-        "decision": ["keep", "absorb", "keep", "keep", "keep", "keep", "close", "close"],
-        "host_dealer_id": [None, "N-LBB", None, None, None, None, None, None],
-    })  # fmt: skip
+    decisions = pd.DataFrame(
+        {
+            "dealer_id": list(BEFORE),
+            "decision": ["keep", "absorb", "keep", "keep", "keep", "keep", "close", "close"],
+            "host_dealer_id": [None, "N-LBB", None, None, None, None, None, None],
+        }
+    )
     in_memory = access_for_decisions(load_population(dataset), network, decisions)
     with_dask = access_for_decisions_dask(dataset, network, decisions, scheduler=client)
     assert_same(with_dask, in_memory)

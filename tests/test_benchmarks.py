@@ -15,8 +15,12 @@ def test_quick_benchmark_prints_every_section_with_targets(tmp_path) -> None:
     rows_file = tmp_path / "rows.json"
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--json", str(rows_file)],
-        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = proc.stdout
     header = "| benchmark"
@@ -25,8 +29,14 @@ def test_quick_benchmark_prints_every_section_with_targets(tmp_path) -> None:
         assert f"| {column}" in out.split(header, 1)[1].splitlines()[0]
     for section in SECTIONS:
         assert f"### {section}" in out
-    for row in ("dealernet --help", "load + validate", "rules (default scenario)",
-                "geopandas.sjoin_nearest, EPSG:5070", "brute force", "compute_access"):  # fmt: skip
+    for row in (
+        "dealernet --help",
+        "load + validate",
+        "rules (default scenario)",
+        "geopandas.sjoin_nearest, EPSG:5070",
+        "brute force",
+        "compute_access",
+    ):
         assert row in out
     assert "PASS" in out
     assert "Notes:" in out and "resident set size" in out

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from browser import browser_fixture, page_fixture  # noqa: F401 - fixtures
-from dealernet.analysis.pipeline import Result
+from dealernet.analysis.result import Result
 from dealernet.outputs.tables import write_tables
 from dealernet.planning.compare import compare
 from dealernet.planning.selection import select
@@ -46,8 +46,12 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     written += [
         p for p in write_comparison(comparison, out / "compare.html") if p.suffix == ".html"
     ]
-    curve = sweep("rules.nearest.max_distance_miles", [5, 50], scenario=result.scenario,
-                  network=result.network)  # fmt: skip
+    curve = sweep(
+        "rules.nearest.max_distance_miles",
+        [5, 50],
+        scenario=result.scenario,
+        network=result.network,
+    )
     written.append(write_sweep(curve, out / "sweep.html"))
     return written
 

@@ -8,7 +8,8 @@ import pytest
 
 import dealernet
 from browser import PageLog, browser_fixture, distinct_colours, page_fixture, unavailable
-from dealernet.analysis.pipeline import Result, run
+from dealernet.analysis.pipeline import run
+from dealernet.analysis.result import Result
 from dealernet.planning.selection import select
 from dealernet.render import maps
 from hostile import ESCAPED, IMG, JINJA, QUOTE, SCENARIO_NAME, SVG, hostile_result
@@ -141,11 +142,17 @@ def test_log_ignores_only_failed_tiles() -> None:
             self.type, self.text, self.location = kind, text, {"url": url}
 
     log = PageLog()
-    log.console(Message("error", "Failed to load resource: net::ERR_FAILED",
-                        "https://tile.openstreetmap.org/5/7/12.png"))  # fmt: skip
+    log.console(
+        Message(
+            "error",
+            "Failed to load resource: net::ERR_FAILED",
+            "https://tile.openstreetmap.org/5/7/12.png",
+        )
+    )
     log.console(Message("warning", "something", ""))
     assert log.errors == []
-    log.console(Message("error", "Failed to load resource: net::ERR_FAILED",
-                        "https://unpkg.com/leaflet.js"))  # fmt: skip
+    log.console(
+        Message("error", "Failed to load resource: net::ERR_FAILED", "https://unpkg.com/leaflet.js")
+    )
     log.console(Message("error", "Uncaught ReferenceError: L is not defined", "file:///x.html"))
     assert len(log.errors) == 2

@@ -12,7 +12,8 @@ import pytest
 import dealernet
 from browser import browser_fixture, page_fixture, unavailable
 from dealernet._errors import MissingDependencyError
-from dealernet.analysis.pipeline import Result, run
+from dealernet.analysis.pipeline import run
+from dealernet.analysis.result import Result
 from dealernet.outputs.tables import write_tables
 from dealernet.render.reports import affected_owners, write_pdfs, write_reports
 from dealernet.slugs import slug

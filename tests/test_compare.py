@@ -82,13 +82,28 @@ def _hostile_network() -> pd.DataFrame:
     lat, lon = ORIGIN
     return network_from(
         [
-            site("I<1>", "Infiniti", lat, lon, name=HOSTILE, owner="<img src=x onerror=alert(1)>",
-                 city="<b>Dallas</b>", annual_new_units=250),
+            site(
+                "I<1>",
+                "Infiniti",
+                lat,
+                lon,
+                name=HOSTILE,
+                owner="<img src=x onerror=alert(1)>",
+                city="<b>Dallas</b>",
+                annual_new_units=250,
+            ),
             site("I2", "Infiniti", lat + 30 * MILE, lon, owner="Beta", annual_new_units=250),
-            site("N1", "Nissan", lat, lon + east(12), name=f"{HOSTILE} Nissan", owner="Gamma",
-                 annual_new_units=900),
+            site(
+                "N1",
+                "Nissan",
+                lat,
+                lon + east(12),
+                name=f"{HOSTILE} Nissan",
+                owner="Gamma",
+                annual_new_units=900,
+            ),
         ]
-    )  # fmt: skip
+    )
 
 
 def _scenario(name: str, limit: float) -> object:

@@ -32,8 +32,13 @@ def dealernet(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "400"}
     return subprocess.run(
         [sys.executable, "-m", "dealernet", *map(str, args)],
-        capture_output=True, text=True, cwd=cwd, env=env, timeout=120, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 def in_process(*args: str | Path) -> tuple[int, str]:
@@ -71,6 +76,14 @@ def test_bad_input_gives_a_clear_message_and_nonzero_exit(name: str, tmp_path: P
 def test_injection_in_a_condition_runs_nothing(tmp_path: Path) -> None:
     marker = Path("/tmp/dealernet-pwned")
     marker.unlink(missing_ok=True)
-    dealernet("run", "--dealers", SAMPLE, "--scenario", BAD / "scenario_injection.toml",
-              "--out", tmp_path, cwd=tmp_path)  # fmt: skip
+    dealernet(
+        "run",
+        "--dealers",
+        SAMPLE,
+        "--scenario",
+        BAD / "scenario_injection.toml",
+        "--out",
+        tmp_path,
+        cwd=tmp_path,
+    )
     assert not marker.exists()

@@ -31,14 +31,27 @@ def site(dealer_id: str, lat: float, lon: float, **extra: object) -> dict[str, o
 
 
 def decision(
-    dealer_id: str, lat: float, lon: float, what: str, miles: float = np.nan,
-    host: str | None = None, same_owner: bool = False, owner: str = "G", state: str = "TX",
-) -> dict[str, object]:  # fmt: skip
+    dealer_id: str,
+    lat: float,
+    lon: float,
+    what: str,
+    miles: float = np.nan,
+    host: str | None = None,
+    same_owner: bool = False,
+    owner: str = "G",
+    state: str = "TX",
+) -> dict[str, object]:
     return {
-        "dealer_id": dealer_id, "decision": what, "host_dealer_id": host,
-        "same_owner_host": same_owner, "distance_miles": miles, "owner_group": owner,
-        "state": state, "latitude": lat, "longitude": lon,
-    }  # fmt: skip
+        "dealer_id": dealer_id,
+        "decision": what,
+        "host_dealer_id": host,
+        "same_owner_host": same_owner,
+        "distance_miles": miles,
+        "owner_group": owner,
+        "state": state,
+        "latitude": lat,
+        "longitude": lon,
+    }
 
 
 HOST = site("H", 31.0, -97.0, brand="Nissan")
@@ -57,9 +70,13 @@ def test_calibration_of_sample_baselines() -> None:
     for brand, revenue, staff_band in (("Infiniti", 32e6, (25, 40)), ("Nissan", 52e6, (55, 75))):
         sites = net[net["brand"] == brand]
         decisions = pd.DataFrame(
-            [decision(i, la, lo, "keep") for i, la, lo in
-             zip(sites["dealer_id"], sites["latitude"], sites["longitude"], strict=True)]
-        )  # fmt: skip
+            [
+                decision(i, la, lo, "keep")
+                for i, la, lo in zip(
+                    sites["dealer_id"], sites["latitude"], sites["longitude"], strict=True
+                )
+            ]
+        )
         table = estimate_impacts(net, decisions, ASSUMPTIONS, brand, "Nissan").table
         assert (table["revenue_source"] == "estimated").all()
         mean = table["baseline_revenue_total"].mean()
@@ -90,10 +107,18 @@ def mixed_network() -> tuple[list[dict], list[dict]]:
         what = ["keep", "absorb", "close", "unaffected"][i % 4]
         sites.append(site(f"S{i}", lat, lon, annual_new_units=float(rng.integers(100, 700))))
         decisions.append(
-            decision(f"S{i}", lat, lon, what, miles=float(rng.uniform(1, 60)) if what == "absorb"
-                     else np.nan, host="H" if what == "absorb" else None,
-                     same_owner=bool(i % 3 == 0), owner=f"O{i % 5}", state=["TX", "OK"][i % 2])
-        )  # fmt: skip
+            decision(
+                f"S{i}",
+                lat,
+                lon,
+                what,
+                miles=float(rng.uniform(1, 60)) if what == "absorb" else np.nan,
+                host="H" if what == "absorb" else None,
+                same_owner=bool(i % 3 == 0),
+                owner=f"O{i % 5}",
+                state=["TX", "OK"][i % 2],
+            )
+        )
     return sites, decisions
 
 

@@ -22,8 +22,18 @@ SAMPLE = ROOT / "data" / "dealers"
 
 
 def run_args(out: Path, seed: int) -> list[str]:
-    return [sys.executable, "-m", "dealernet", "run", "--dealers", str(SAMPLE), "--out",
-            str(out), "--set", f"monte_carlo.seed={seed}"]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "dealernet",
+        "run",
+        "--dealers",
+        str(SAMPLE),
+        "--out",
+        str(out),
+        "--set",
+        f"monte_carlo.seed={seed}",
+    ]
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -44,8 +54,13 @@ def versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, dict
 
 #: When to stop the run: while it analyses, while it writes tables and the map, and while it
 #: writes owner reports (a full run on the sample takes 10-20 s here).
-MOMENTS = [(signal.SIGTERM, 1.0), (signal.SIGINT, 3.0), (signal.SIGKILL, 4.0),
-           (signal.SIGTERM, 7.0), (signal.SIGKILL, 9.0)]  # fmt: skip
+MOMENTS = [
+    (signal.SIGTERM, 1.0),
+    (signal.SIGINT, 3.0),
+    (signal.SIGKILL, 4.0),
+    (signal.SIGTERM, 7.0),
+    (signal.SIGKILL, 9.0),
+]
 
 
 @pytest.mark.parametrize(("sig", "after"), MOMENTS)
@@ -55,8 +70,9 @@ def test_stopped_run_leaves_old_or_new_files_never_half_written(
     old, old_files, new_files = versions
     out = tmp_path / "out"
     shutil.copytree(old, out)
-    proc = subprocess.Popen(run_args(out, 2), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, cwd=tmp_path)  # fmt: skip
+    proc = subprocess.Popen(
+        run_args(out, 2), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path
+    )
     time.sleep(after)
     proc.send_signal(sig)
     proc.wait(timeout=60)
@@ -88,10 +104,23 @@ def test_run_never_writes_outside_out_or_modifies_inputs(tmp_path: Path) -> None
     workdir.mkdir()
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "dealernet", "run", "--dealers", str(dealers), "--scenario",
-         str(scenario), "--out", str(out)],
-        capture_output=True, text=True, cwd=workdir, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "dealernet",
+            "run",
+            "--dealers",
+            str(dealers),
+            "--scenario",
+            str(scenario),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+        check=False,
+    )
     dealers.chmod(0o755)
     assert proc.returncode == 0, proc.stderr
     assert {p: p.read_bytes() for p in inputs} == before

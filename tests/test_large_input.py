@@ -57,8 +57,11 @@ for problem in report.errors:
 def test_million_row_file_reports_the_bad_line_with_progress_within_budget(big_csv: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-c", _SCRIPT, str(big_csv)],
-        capture_output=True, text=True, timeout=600, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
     lines = proc.stdout.splitlines()
     steps = [line for line in lines if line.startswith("step ")]
     assert steps[0].startswith("step Reading dealers.csv")

@@ -11,7 +11,8 @@ import pytest
 
 import dealernet
 from dealernet._errors import QueryError
-from dealernet.analysis.pipeline import Result, run
+from dealernet.analysis.pipeline import run
+from dealernet.analysis.result import Result
 from dealernet.planning.selection import host_sites, select
 from dealernet.render import maps
 from dealernet.slugs import slug
@@ -168,9 +169,15 @@ def test_title_and_legend_give_the_scenario_totals_and_every_symbol(result: Resu
     html = national[1]
     assert result.scenario.name in html
     assert "2,884 (2,538-3,227)" in html and "$2.39 B ($1.92 B-$2.90 B)" in html
-    for label in ("Absorbed into a Nissan site", "Closed", "Kept: keeps its own showroom",
-                  "Unaffected: already shares a Nissan site", "Nissan site that takes",
-                  "From an absorbed store to its host", "Jobs lost (base) per state"):  # fmt: skip
+    for label in (
+        "Absorbed into a Nissan site",
+        "Closed",
+        "Kept: keeps its own showroom",
+        "Unaffected: already shares a Nissan site",
+        "Nissan site that takes",
+        "From an absorbed store to its host",
+        "Jobs lost (base) per state",
+    ):
         assert label in html
 
 
@@ -228,8 +235,14 @@ def test_empty_selection_is_an_error(result: Result) -> None:
 
 def test_hostile_names_are_escaped_everywhere(hostile) -> None:
     result, html = hostile
-    assert dict(zip(result.decisions.table["dealer_id"], result.decisions.table["decision"],
-                    strict=True)) == EXPECTED  # fmt: skip
+    assert (
+        dict(
+            zip(
+                result.decisions.table["dealer_id"], result.decisions.table["decision"], strict=True
+            )
+        )
+        == EXPECTED
+    )
     page = Page(html)
     assert page.title.startswith(SCENARIO_NAME)
     for raw in (IMG, SCRIPT, "<svg onload", "<b onmouseover", "<b>Bold Owner</b>"):
@@ -237,17 +250,35 @@ def test_hostile_names_are_escaped_everywhere(hostile) -> None:
     assert "49 Motors" not in html and "42 Nissan" not in html  # not evaluated as Jinja
     scripts = [a for t, a in page.tags if t == "script"]
     assert len(scripts) == 5  # Leaflet, plug-in, folium's two, the data block; none injected
-    assert {t for t, _ in page.tags} <= {"html", "head", "meta", "title", "style", "script",
-                                          "body", "div", "h1", "span", "b", "details",
-                                          "summary", "h2", "ul", "li", "svg", "path", "rect",
-                                          "circle", "p"}  # fmt: skip
+    assert {t for t, _ in page.tags} <= {
+        "html",
+        "head",
+        "meta",
+        "title",
+        "style",
+        "script",
+        "body",
+        "div",
+        "h1",
+        "span",
+        "b",
+        "details",
+        "summary",
+        "h2",
+        "ul",
+        "li",
+        "svg",
+        "path",
+        "rect",
+        "circle",
+        "p",
+    }
     data = page.data
     fragments = [Fragment(t) for s in data["sites"] for t in s[3:5]]
     fragments += [Fragment(t) for card in data["cards"] for t in card]
     fragments += [Fragment(line[4]) for line in data["lines"]]
     for fragment in fragments:
-        assert set(fragment.tags) <= {"strong", "br", "div", "table", "tr", "th", "td", "span",
-                                      "a"}  # fmt: skip
+        assert set(fragment.tags) <= {"strong", "br", "div", "table", "tr", "th", "td", "span", "a"}
         assert all(not k.startswith("on") for k, _ in fragment.attrs)
         assert all(not (v or "").startswith("javascript:") for _, v in fragment.attrs)
     names = {f.name for f in fragments if f.name}

@@ -41,8 +41,14 @@ def test_reads_a_partitioned_geoparquet_folder_in_natural_order(places, tmp_path
     assert names[:3] == ["part.0.parquet", "part.1.parquet", "part.2.parquet"]
     assert names[-1] == "part.11.parquet"
     loaded = load_population(folder)
-    assert list(loaded.columns) == ["geonameid", "name", "state", "latitude", "longitude",
-                                    "population"]  # fmt: skip
+    assert list(loaded.columns) == [
+        "geonameid",
+        "name",
+        "state",
+        "latitude",
+        "longitude",
+        "population",
+    ]
     pd.testing.assert_frame_equal(loaded[places.columns], places, check_exact=False, rtol=1e-12)
 
 

@@ -295,8 +295,20 @@ def test_cli_query_reads_a_run_and_prints_csv(run_folder: Path) -> None:
 
 
 def test_cli_query_groups_near_coordinates_and_writes_a_map(run_folder: Path, tmp_path) -> None:
-    args = ["query", "--results", str(run_folder), "--near", "32.78,-96.80", "--radius-miles",
-            "40", "--group-by", "decision", "--map", "--out", str(tmp_path)]  # fmt: skip
+    args = [
+        "query",
+        "--results",
+        str(run_folder),
+        "--near",
+        "32.78,-96.80",
+        "--radius-miles",
+        "40",
+        "--group-by",
+        "decision",
+        "--map",
+        "--out",
+        str(tmp_path),
+    ]
     out = CliRunner().invoke(cli, args)
     assert out.exit_code == 0, out.output
     assert "within 40 miles of" in out.stdout and "absorb" in out.stdout

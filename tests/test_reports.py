@@ -18,7 +18,8 @@ import dealernet
 from conftest import MILE, ORIGIN, east, network_from, site
 from dealernet import formatting
 from dealernet._errors import MissingDependencyError, QueryError
-from dealernet.analysis.pipeline import Result, run
+from dealernet.analysis.pipeline import run
+from dealernet.analysis.result import Result
 from dealernet.cli.main import cli
 from dealernet.render.charts import BarSpec, bar_chart
 from dealernet.render.reports import (
@@ -53,7 +54,7 @@ def small_network() -> pd.DataFrame:
                 owner="../../etc/passwd",
                 name=SVG,
                 annual_new_units=300,
-            ),  # fmt: skip
+            ),
             site("X-3", "Infiniti", lat + 200 * MILE, lon + east(150), owner="CON", name="Far"),
             site("X-4", "Infiniti", lat - 10 * MILE, lon, owner="A/B", annual_new_units=900),
             site("X-5", "Infiniti", lat - 30 * MILE, lon, owner="Gamma"),
@@ -65,7 +66,7 @@ def small_network() -> pd.DataFrame:
                 lon,
                 owner="../../etc/passwd",
                 annual_new_units=900,
-            ),  # fmt: skip
+            ),
             site("N-3", "Nissan", lat - 30 * MILE, lon + east(0.05), owner="Gamma"),
         ]
     )
@@ -73,8 +74,17 @@ def small_network() -> pd.DataFrame:
 
 def write_dealers(folder: Path) -> Path:
     """The small network as a dealer file a user would write."""
-    columns = ["dealer_id", "name", "brand", "owner_group", "city", "state", "latitude",
-               "longitude", "annual_new_units"]  # fmt: skip
+    columns = [
+        "dealer_id",
+        "name",
+        "brand",
+        "owner_group",
+        "city",
+        "state",
+        "latitude",
+        "longitude",
+        "annual_new_units",
+    ]
     path = folder / "dealers.csv"
     pd.DataFrame(small_network())[columns].to_csv(path, index=False)
     return path
@@ -120,8 +130,21 @@ def sample_out(sample: Result, sample_owners: list[str], tmp_path_factory) -> Pa
 
 # --- parsing -------------------------------------------------------------------------------
 
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-        "track", "wbr"}  # fmt: skip
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
 SCOPES = ("data-dealer-id", "data-owner", "data-scope")
 
 
@@ -275,8 +298,9 @@ def test_every_figure_in_a_report_equals_the_impacts_table(sample, sample_owners
     checked = 0
     for owner in sample_owners:
         page = parse(sample_out / "owners" / f"{slug(owner)}.html")
-        checked += check_figures(page, {"data-dealer-id": sites, "data-scope": owners.loc[owner],
-                                        "data-owner": owners})  # fmt: skip
+        checked += check_figures(
+            page, {"data-dealer-id": sites, "data-scope": owners.loc[owner], "data-owner": owners}
+        )
         stores = sample.decisions.table.query("owner_group == @owner")
         sections = {k for (kind, k), *_ in page.figures if kind == "data-dealer-id"}
         assert sections == set(stores["dealer_id"])
@@ -284,8 +308,10 @@ def test_every_figure_in_a_report_equals_the_impacts_table(sample, sample_owners
 
 
 def test_no_number_in_a_report_or_the_index_is_left_untagged(sample_owners, sample_out):
-    for path in [sample_out / "index.html",
-                 *(sample_out / "owners" / f"{slug(o)}.html" for o in sample_owners)]:  # fmt: skip
+    for path in [
+        sample_out / "index.html",
+        *(sample_out / "owners" / f"{slug(o)}.html" for o in sample_owners),
+    ]:
         assert parse(path).stray == [], path.name
 
 
@@ -430,13 +456,25 @@ def test_match_owners_explains_a_host_brand_only_owner(small):
 
 def test_bar_chart_draws_bars_and_ranges_to_one_scale():
     data = {"a": 10.0, "b": 5.0, "b_low": 4.0, "b_high": 6.0, "nan": math.nan}
-    chart = bar_chart("t", data, [("g", [BarSpec("x", [("a", "a", "c")], "a"),
-                                         BarSpec("y", [("b", "b", "c")], "b", "b_low", "b_high"),
-                                         BarSpec("z", [("n", "nan", "c")], "nan")])])  # fmt: skip
+    chart = bar_chart(
+        "t",
+        data,
+        [
+            (
+                "g",
+                [
+                    BarSpec("x", [("a", "a", "c")], "a"),
+                    BarSpec("y", [("b", "b", "c")], "b", "b_low", "b_high"),
+                    BarSpec("z", [("n", "nan", "c")], "nan"),
+                ],
+            )
+        ],
+    )
     a, b, z = chart.groups[0].bars
     assert a.segments[0].width == pytest.approx(2 * b.segments[0].width)
-    assert b.whisker == pytest.approx((chart.plot_x + 0.4 * chart.plot_width,
-                                       chart.plot_x + 0.6 * chart.plot_width))  # fmt: skip
+    assert b.whisker == pytest.approx(
+        (chart.plot_x + 0.4 * chart.plot_width, chart.plot_x + 0.6 * chart.plot_width)
+    )
     assert z.segments[0].width == 0 and chart.height > 0
 
 

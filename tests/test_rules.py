@@ -106,8 +106,10 @@ def test_absorbs_into_same_owner_store_first(toy_network: gpd.GeoDataFrame) -> N
     )
     i1 = row(decisions, "I1")  # N2 (other owner) is 2 miles away, N1 (own group) 5 miles
     assert (i1["host_dealer_id"], i1["rule_id"], bool(i1["same_owner_host"])) == (
-        "N1", "same-owner", True,
-    )  # fmt: skip
+        "N1",
+        "same-owner",
+        True,
+    )
     assert i1["reason"].startswith("Absorbed into N1 Nissan (same owner group), 5.0 miles away")
     assert i1["reason"].endswith("(rule same-owner)")
 
@@ -188,11 +190,15 @@ def test_keep_rule_uses_its_reason_and_condition(toy_network: gpd.GeoDataFrame) 
     decisions = apply_rules(
         toy_network,
         scenario(
-            {"id": "keep-strong", "action": "keep", "when": "annual_new_units >= 600",
-             "reason": "Sells enough to keep its own showroom"},
+            {
+                "id": "keep-strong",
+                "action": "keep",
+                "when": "annual_new_units >= 600",
+                "reason": "Sells enough to keep its own showroom",
+            },
             {"id": "close-rest", "action": "close"},
         ),
-    )  # fmt: skip
+    )
     assert row(decisions, "I2")["reason"] == (
         "Kept: sells enough to keep its own showroom (rule keep-strong)"
     )
@@ -206,10 +212,13 @@ def test_conditions_see_derived_fields(toy_network: gpd.GeoDataFrame) -> None:
         scenario(
             {"id": "far", "action": "close", "when": "distance_to_nearest_host > 50"},
             {"id": "own-nearest", "action": "keep", "when": "nearest_host_same_owner"},
-            {"id": "groups", "action": "keep",
-             "when": "owner_host_count >= 1 and owner_store_count == 1"},
+            {
+                "id": "groups",
+                "action": "keep",
+                "when": "owner_host_count >= 1 and owner_store_count == 1",
+            },
         ),
-    )  # fmt: skip
+    )
     assert row(decisions, "I4")["rule_id"] == "far"
     assert row(decisions, "I2")["rule_id"] == "own-nearest"  # Beta Motors owns N2, its nearest
     assert row(decisions, "I1")["rule_id"] == "groups"  # Alpha holds N1 ("alpha  group")
@@ -285,16 +294,27 @@ def _random_network(data: st.DataObject) -> gpd.GeoDataFrame:
     n_host = data.draw(st.integers(1, 6), label="hosts")
     offset = st.floats(-25, 25, allow_nan=False)
     rows = [
-        site(f"I{i}", "Infiniti", LAT0 + data.draw(offset) * MILE, LON0 + east(data.draw(offset)),
-             owner=data.draw(st.sampled_from(["A", "B", None])))
+        site(
+            f"I{i}",
+            "Infiniti",
+            LAT0 + data.draw(offset) * MILE,
+            LON0 + east(data.draw(offset)),
+            owner=data.draw(st.sampled_from(["A", "B", None])),
+        )
         for i in range(n_src)
-    ]  # fmt: skip
+    ]
     for j in range(n_host):
         cap = data.draw(st.sampled_from([np.nan, np.nan, 0.0, 1.0, 2.0]), label="host_capacity")
         rows.append(
-            site(f"N{j}", "Nissan", LAT0 + data.draw(offset) * MILE, LON0 + east(data.draw(offset)),
-                 owner=data.draw(st.sampled_from(["A", "B", None])), host_capacity=cap)
-        )  # fmt: skip
+            site(
+                f"N{j}",
+                "Nissan",
+                LAT0 + data.draw(offset) * MILE,
+                LON0 + east(data.draw(offset)),
+                owner=data.draw(st.sampled_from(["A", "B", None])),
+                host_capacity=cap,
+            )
+        )
     return network_from(rows)
 
 
@@ -338,8 +358,12 @@ def test_optimal_absorbs_at_least_as_many_as_nearest_with_no_longer_drive(
     data: st.DataObject,
 ) -> None:
     net = _random_network(data)
-    rule = {"id": "r", "action": "absorb", "capacity": data.draw(st.integers(1, 2)),
-            "max_distance_miles": data.draw(st.sampled_from([10, 20, 40]))}  # fmt: skip
+    rule = {
+        "id": "r",
+        "action": "absorb",
+        "capacity": data.draw(st.integers(1, 2)),
+        "max_distance_miles": data.draw(st.sampled_from([10, 20, 40])),
+    }
     results = {}
     for mode in ("nearest", "optimal"):
         table = apply_rules(net, scenario({**rule, "assignment": mode})).table
@@ -363,8 +387,11 @@ def _brute_force(n_rows, row, host, miles, preferred, remaining):  # noqa: ANN00
                 used[h] += 1
         if (used > remaining).any():
             continue
-        score = (sum(h >= 0 for h, _, _ in combo), sum(p for _, _, p in combo),
-                 -sum(d for _, d, _ in combo))  # fmt: skip
+        score = (
+            sum(h >= 0 for h, _, _ in combo),
+            sum(p for _, _, p in combo),
+            -sum(d for _, d, _ in combo),
+        )
         best = score if best is None or score > best else best
     return best
 
@@ -374,9 +401,12 @@ def _brute_force(n_rows, row, host, miles, preferred, remaining):  # noqa: ANN00
 def test_optimal_assignment_matches_brute_force(data: st.DataObject) -> None:
     n_rows, n_hosts = data.draw(st.integers(1, 5)), data.draw(st.integers(1, 4))
     pairs = data.draw(
-        st.lists(st.tuples(st.integers(0, n_rows - 1), st.integers(0, n_hosts - 1)), max_size=12,
-                 unique=True)
-    )  # fmt: skip
+        st.lists(
+            st.tuples(st.integers(0, n_rows - 1), st.integers(0, n_hosts - 1)),
+            max_size=12,
+            unique=True,
+        )
+    )
     row = np.array([p[0] for p in pairs], dtype="int64")
     host = np.array([p[1] for p in pairs], dtype="int64")
     miles = np.array([data.draw(st.integers(0, 50)) for _ in pairs], dtype="float64")
@@ -444,8 +474,11 @@ def test_trace_keeps_rules_tried_and_three_nearest_hosts(
     decisions = apply_rules(toy_network, load_scenario(scenarios_dir / "default.toml"))
     trace = decisions.trace["I4"]
     assert [(s.rule_id, s.decided) for s in trace.steps] == [
-        ("keep-strong", False), ("same-owner", False), ("nearest", False), ("close-rest", True),
-    ]  # fmt: skip
+        ("keep-strong", False),
+        ("same-owner", False),
+        ("nearest", False),
+        ("close-rest", True),
+    ]
     assert len(trace.nearest_hosts) == 3
     i4 = toy_network[toy_network[DEALER_ID] == "I4"].iloc[0]
     for near in trace.nearest_hosts:

@@ -118,8 +118,16 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_defused(tmp_path: Path) -> N
     nissan = tmp_path / "nissan.csv"
     nissan.write_bytes((DEALERS / "nissan.csv").read_bytes())
     out = tmp_path / "out"
-    args = ["run", "--dealers", str(dealers), "--dealers", str(nissan), "--out", str(out),
-            "--no-reports"]  # fmt: skip
+    args = [
+        "run",
+        "--dealers",
+        str(dealers),
+        "--dealers",
+        str(nissan),
+        "--out",
+        str(out),
+        "--no-reports",
+    ]
     assert CliRunner().invoke(cli, args).exit_code == 0
     decisions = pd.read_csv(out / "data" / "decisions.csv", dtype=str)
     assert decisions.loc[0, "name"] == "'" + frame.loc[0, "name"]

@@ -63,8 +63,11 @@ def test_default_scenario_is_the_plan_in_the_issue(scenarios_dir: Path) -> None:
     assert keep.action == KEEP and keep.when is not None
     assert keep.when.text == "annual_new_units >= 600"
     assert (same.action, same.same_owner, same.capacity, same.max_distance_miles) == (
-        ABSORB, REQUIRE, 2, 40.0,
-    )  # fmt: skip
+        ABSORB,
+        REQUIRE,
+        2,
+        40.0,
+    )
     assert (nearest.max_distance_miles, nearest.capacity, nearest.assignment) == (30.0, 1, OPTIMAL)
     assert nearest.exclude_hosts is not None
     assert close.action == CLOSE and close.when is None
@@ -310,15 +313,44 @@ def test_parse_override_needs_an_equals_sign() -> None:
 # --- no input may raise anything but ScenarioError -----------------------------------------
 
 _scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-5, 1000), st.floats(allow_nan=True),
-    st.text(max_size=30), st.sampled_from(["absorb", "keep", "close", "Infiniti", "Nissan",
-                                           "annual_new_units >= 600", "require", "optimal"]),
-)  # fmt: skip
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 1000),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "absorb",
+            "keep",
+            "close",
+            "Infiniti",
+            "Nissan",
+            "annual_new_units >= 600",
+            "require",
+            "optimal",
+        ]
+    ),
+)
 _keys = st.sampled_from(
-    ["id", "action", "when", "reason", "max_distance_miles", "same_owner", "capacity",
-     "exclude_hosts", "assignment", "name", "source_brand", "host_brand",
-     "colocation_radius_miles", "metric", "circuity_factor", "bogus"]
-)  # fmt: skip
+    [
+        "id",
+        "action",
+        "when",
+        "reason",
+        "max_distance_miles",
+        "same_owner",
+        "capacity",
+        "exclude_hosts",
+        "assignment",
+        "name",
+        "source_brand",
+        "host_brand",
+        "colocation_radius_miles",
+        "metric",
+        "circuity_factor",
+        "bogus",
+    ]
+)
 _tables = st.dictionaries(_keys, _scalars, max_size=8)
 
 

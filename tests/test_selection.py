@@ -11,7 +11,8 @@ from pyproj import Geod
 
 import dealernet
 from dealernet._errors import QueryError
-from dealernet.analysis.pipeline import Result, run
+from dealernet.analysis.pipeline import run
+from dealernet.analysis.result import Result
 from dealernet.planning.selection import DEFAULT_RADIUS_MILES, host_sites, select
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,11 +35,13 @@ def test_near_a_place_selects_exactly_the_sites_within_the_geodesic_radius(resul
     selection = select(result, near="Denver, CO", radius_miles=60)
     centre = (selection.centre.latitude, selection.centre.longitude)
     table, hosts = result.decisions.table, host_sites(result)
-    expected = geodesic_within(table["latitude"].to_numpy(), table["longitude"].to_numpy(),
-                               centre, 60)  # fmt: skip
+    expected = geodesic_within(
+        table["latitude"].to_numpy(), table["longitude"].to_numpy(), centre, 60
+    )
     assert np.array_equal(selection.mask, expected) and expected.any()
-    expected_hosts = geodesic_within(hosts["latitude"].to_numpy(), hosts["longitude"].to_numpy(),
-                                     centre, 60)  # fmt: skip
+    expected_hosts = geodesic_within(
+        hosts["latitude"].to_numpy(), hosts["longitude"].to_numpy(), centre, 60
+    )
     assert np.array_equal(selection.host_mask, expected_hosts) and expected_hosts.any()
     assert selection.label == "within 60 miles of Denver, CO"
 

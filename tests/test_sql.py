@@ -38,8 +38,9 @@ def test_sql_answers_a_join_of_decisions_and_impacts(result) -> None:
     merged = result.decisions.table.merge(
         result.impacts.table.drop(columns="decision"), on="dealer_id"
     )
-    expected = merged.groupby("decision").agg(stores=("dealer_id", "size"),
-                                              jobs=("jobs_lost_base", "sum"))  # fmt: skip
+    expected = merged.groupby("decision").agg(
+        stores=("dealer_id", "size"), jobs=("jobs_lost_base", "sum")
+    )
     assert list(answer["decision"]) == list(expected.index)
     assert list(answer["stores"]) == list(expected["stores"])
     pd.testing.assert_series_equal(

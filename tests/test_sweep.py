@@ -46,8 +46,9 @@ def test_each_value_is_a_run_with_that_setting(distance_sweep) -> None:
         assert result.scenario.rule("nearest").max_distance_miles == value
         far = result.decisions.table.query("rule_id == 'nearest'")["distance_miles"]
         assert (far <= value).all()
-    stores = distance_sweep.totals[["stores_keep", "stores_absorb", "stores_close",
-                                    "stores_unaffected"]].sum(axis=1)  # fmt: skip
+    stores = distance_sweep.totals[
+        ["stores_keep", "stores_absorb", "stores_close", "stores_unaffected"]
+    ].sum(axis=1)
     assert set(stores) == {197}
 
 
@@ -72,10 +73,9 @@ def _toy_network() -> object:
             site("I1", "Infiniti", lat, lon, owner="A", annual_new_units=300),
             site("I2", "Infiniti", lat + 40 * MILE, lon, owner="B", annual_new_units=300),
             site("N1", "Nissan", lat, lon + east(6), owner="C", annual_new_units=900),
-            site("N2", "Nissan", lat + 40 * MILE, lon + east(25), owner="D",
-                 annual_new_units=900),
+            site("N2", "Nissan", lat + 40 * MILE, lon + east(25), owner="D", annual_new_units=900),
         ]
-    )  # fmt: skip
+    )
 
 
 def test_an_assumption_can_be_swept_too() -> None:
@@ -90,15 +90,21 @@ def test_a_hostile_scenario_name_is_escaped_on_the_page() -> None:
 
     scenario = parse_scenario(
         {
-            "scenario": {"name": "<script>x()</script>", "source_brand": "Infiniti",
-                         "host_brand": "Nissan"},
-            "rules": [{"id": "near", "action": "absorb", "max_distance_miles": 10},
-                      {"id": "rest", "action": "close"}],
+            "scenario": {
+                "name": "<script>x()</script>",
+                "source_brand": "Infiniti",
+                "host_brand": "Nissan",
+            },
+            "rules": [
+                {"id": "near", "action": "absorb", "max_distance_miles": 10},
+                {"id": "rest", "action": "close"},
+            ],
         },
         "<img src=x>",
-    )  # fmt: skip
-    page = sweep_html(sweep("rules.near.max_distance_miles", [5, 30], scenario=scenario,
-                            network=_toy_network()))  # fmt: skip
+    )
+    page = sweep_html(
+        sweep("rules.near.max_distance_miles", [5, 30], scenario=scenario, network=_toy_network())
+    )
     assert "<script" not in page and "<img" not in page
     assert "&lt;script&gt;x()&lt;/script&gt;" in page
 
@@ -106,14 +112,26 @@ def test_a_hostile_scenario_name_is_escaped_on_the_page() -> None:
 @pytest.mark.parametrize(
     ("texts", "setting", "values", "fixed"),
     [
-        (["rules.nearest.max_distance_miles=10,20,30"], "rules.nearest.max_distance_miles",
-         [10, 20, 30], []),
-        (["retention.sales.base=0.5", "rules.*.capacity=1, 2"], "rules.*.capacity", [1, 2],
-         ["retention.sales.base=0.5"]),
-        (["rules.nearest.assignment=nearest,optimal", 'scenario.name="a, b"'],
-         "rules.nearest.assignment", ["nearest", "optimal"], ['scenario.name="a, b"']),
+        (
+            ["rules.nearest.max_distance_miles=10,20,30"],
+            "rules.nearest.max_distance_miles",
+            [10, 20, 30],
+            [],
+        ),
+        (
+            ["retention.sales.base=0.5", "rules.*.capacity=1, 2"],
+            "rules.*.capacity",
+            [1, 2],
+            ["retention.sales.base=0.5"],
+        ),
+        (
+            ["rules.nearest.assignment=nearest,optimal", 'scenario.name="a, b"'],
+            "rules.nearest.assignment",
+            ["nearest", "optimal"],
+            ['scenario.name="a, b"'],
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_swept_set_is_the_one_with_several_values(texts, setting, values, fixed) -> None:
     assert split_overrides(texts) == (setting, values, fixed)
 
@@ -134,8 +152,12 @@ def test_a_bad_value_fails_before_any_run() -> None:
 
 
 def test_line_chart_starts_at_zero_on_round_ticks() -> None:
-    chart = line_chart("t", [10, 20, 60], [LineSpec("a", "keep", [3, 7, 11], [2, 6, 9],
-                                                    [4, 8, 13])], numeric_x=True)  # fmt: skip
+    chart = line_chart(
+        "t",
+        [10, 20, 60],
+        [LineSpec("a", "keep", [3, 7, 11], [2, 6, 9], [4, 8, 13])],
+        numeric_x=True,
+    )
     values = [t.value for t in chart.y_ticks]
     assert values[0] == 0 and values[-1] >= 13 and nice_step(13) in (2, 5)
     left, _top, right, bottom = chart.plot
@@ -149,8 +171,15 @@ def test_cli_sweep_prints_the_table_and_writes_the_page(tmp_path: Path) -> None:
     dealers = tmp_path / "dealers.csv"
     _toy_network().drop(columns="geometry").to_csv(dealers, index=False)
     page = tmp_path / "sweep.html"
-    args = ["sweep", "--dealers", str(dealers), "--set",
-            "rules.nearest.max_distance_miles=5,30", "--output", str(page)]  # fmt: skip
+    args = [
+        "sweep",
+        "--dealers",
+        str(dealers),
+        "--set",
+        "rules.nearest.max_distance_miles=5,30",
+        "--output",
+        str(page),
+    ]
     out = CliRunner().invoke(cli, args)
     assert out.exit_code == 0, out.output
     assert "Sweep of rules.nearest.max_distance_miles" in out.stdout

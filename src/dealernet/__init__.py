@@ -24,7 +24,7 @@ _API: dict[str, str] = {
     "Problem": "dealernet.io.validate",
     "classify": "dealernet.engine.colocation",
     "run": "dealernet.analysis.pipeline",
-    "Result": "dealernet.analysis.pipeline",
+    "Result": "dealernet.analysis.result",
     "load_scenario": "dealernet.engine.scenario",
     "parse_scenario": "dealernet.engine.scenario",
     "Scenario": "dealernet.engine.scenario",
@@ -81,7 +81,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from dealernet.analysis.access_dask import compute_access_dask
     from dealernet.analysis.assumptions import Assumptions, load_assumptions
     from dealernet.analysis.impact import Impacts, estimate_impacts
-    from dealernet.analysis.pipeline import Result, run
+    from dealernet.analysis.pipeline import run
+    from dealernet.analysis.result import Result
     from dealernet.engine.colocation import classify
     from dealernet.engine.conditions import Condition, parse_condition
     from dealernet.engine.rules import Decisions, apply_rules

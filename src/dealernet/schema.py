@@ -166,12 +166,42 @@ def accepted_spellings(column: str) -> str:
 
 #: Brands sold through US franchised dealers, as dealernet spells them.
 BRANDS: tuple[str, ...] = (
-    "Acura", "Alfa Romeo", "Audi", "BMW", "Buick", "Cadillac", "Chevrolet", "Chrysler",
-    "Dodge", "Fiat", "Ford", "Genesis", "GMC", "Honda", "Hyundai", "Infiniti", "Jaguar",
-    "Jeep", "Kia", "Land Rover", "Lexus", "Lincoln", "Maserati", "Mazda", "Mercedes-Benz",
-    "Mini", "Mitsubishi", "Nissan", "Polestar", "Porsche", "Ram", "Subaru", "Toyota",
-    "Volkswagen", "Volvo",
-)  # fmt: skip
+    "Acura",
+    "Alfa Romeo",
+    "Audi",
+    "BMW",
+    "Buick",
+    "Cadillac",
+    "Chevrolet",
+    "Chrysler",
+    "Dodge",
+    "Fiat",
+    "Ford",
+    "Genesis",
+    "GMC",
+    "Honda",
+    "Hyundai",
+    "Infiniti",
+    "Jaguar",
+    "Jeep",
+    "Kia",
+    "Land Rover",
+    "Lexus",
+    "Lincoln",
+    "Maserati",
+    "Mazda",
+    "Mercedes-Benz",
+    "Mini",
+    "Mitsubishi",
+    "Nissan",
+    "Polestar",
+    "Porsche",
+    "Ram",
+    "Subaru",
+    "Toyota",
+    "Volkswagen",
+    "Volvo",
+)
 
 _BRAND_EXTRA: dict[str, str] = {
     "vw": "Volkswagen",
@@ -230,3 +260,8 @@ def ordered(columns: Iterable[str]) -> list[str]:
     cols = list(columns)
     known = [c for c in SITE_COLUMNS if c in cols]
     return known + [c for c in cols if c not in SITE_COLUMNS]
+
+
+#: Dealer ids of the bundled synthetic sample start with this; a run with any such id says
+#: on every page and table that its figures come from made-up stores.
+SAMPLE_ID_PREFIX = "SAMPLE-"

@@ -22,6 +22,21 @@ def find_default(path: Path) -> Path:
     return REPO_DATA.parent / path
 
 
+# --- the run folder (``--out``): one name for each thing a run writes -----------------------
+#: Tables (CSV, JSON) of a run.
+DATA_DIR = "data"
+#: One HTML report (and CSV, PDF) per owner group.
+OWNERS_DIR = "owners"
+#: Maps of a state, an owner or an area (``dealernet map``).
+REGIONS_DIR = "regions"
+#: Maps drawn by ``dealernet query --map``.
+QUERIES_DIR = "queries"
+#: Charts written by ``dealernet sweep``.
+SWEEPS_DIR = "sweeps"
+#: The national map and the index page at the top of the run folder.
+NETWORK_MAP = "network.html"
+INDEX_PAGE = "index.html"
+
 #: Folder of reference data shipped inside the package (boundaries, places).
 PACKAGE_DATA = Path(__file__).parent / "_data"
 STATES_GEOJSON = PACKAGE_DATA / "boundaries" / "us-states.geojson"

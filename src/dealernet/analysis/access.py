@@ -324,9 +324,16 @@ def access_by_site(access: Access, affected_ids: Sequence[object]) -> pd.DataFra
         for t in access.thresholds:
             row[f"pushed_beyond_{_label(t)}"] = int(pop[(before <= t) & (after > t)].sum())
         rows.append(row)
-    columns = [DEALER_ID, "places", POPULATION, "mean_added_miles", "max_added_miles",
-               "mean_miles_after", "main_nearest_after_id",
-               *(f"pushed_beyond_{_label(t)}" for t in access.thresholds)]  # fmt: skip
+    columns = [
+        DEALER_ID,
+        "places",
+        POPULATION,
+        "mean_added_miles",
+        "max_added_miles",
+        "mean_miles_after",
+        "main_nearest_after_id",
+        *(f"pushed_beyond_{_label(t)}" for t in access.thresholds),
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -373,8 +380,11 @@ def points_of_sale(
     bad = sorted(set(decided[DECISION].astype(str)) - set(DECISIONS))
     unknown = sorted(set(decided.index) - set(sources[DEALER_ID].astype(str)))
     undecided = sorted(set(sources[DEALER_ID].astype(str)) - set(decided.index))
-    for problem, items in (("unknown decisions", bad), (f"not {src_brand} sites", unknown),
-                           (f"{src_brand} sites without a decision", undecided)):  # fmt: skip
+    for problem, items in (
+        ("unknown decisions", bad),
+        (f"not {src_brand} sites", unknown),
+        (f"{src_brand} sites without a decision", undecided),
+    ):
         if items:
             msg = f"decisions: {problem}: {items[:5]}" + (" ..." if len(items) > 5 else "")
             raise InvalidInputError(msg)

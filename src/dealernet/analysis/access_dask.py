@@ -99,10 +99,15 @@ def connect(
         workers = n_workers or max(1, min(os.cpu_count() or 1, 4))
         # Dashboard on a free port: the usual 8787 may belong to another cluster.
         with (
-            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                         dashboard_address=":0", silence_logs=logging.ERROR) as cluster,
+            LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            ) as cluster,
             Client(cluster) as client,
-        ):  # fmt: skip
+        ):
             yield client
         return
     try:
@@ -196,17 +201,24 @@ def compute_access_dask(
     dataset = open_population(population_path)
     pieces = dataset.pieces()
     if not pieces:
-        return compute_access(dataset.empty(), b_lat, b_lon, b_ids, a_lat, a_lon, a_ids,
-                                thresholds=thresholds)  # fmt: skip
+        return compute_access(
+            dataset.empty(), b_lat, b_lon, b_ids, a_lat, a_lon, a_ids, thresholds=thresholds
+        )
     # Keep the columns' own types: Dask would turn text into its pyarrow string type.
     with (
         dask.config.set({"dataframe.convert-string": False}),
         connect(scheduler, n_workers=n_workers, timeout=timeout) as client,
     ):
-        places = dd.from_map(dataset.read_piece, pieces, meta=dataset.empty(),
-                             enforce_metadata=False)  # fmt: skip
-        found = places.map_partitions(_partition_access, (b_lat, b_lon), (a_lat, a_lon),
-                                      meta=_meta(dataset), enforce_metadata=False)  # fmt: skip
+        places = dd.from_map(
+            dataset.read_piece, pieces, meta=dataset.empty(), enforce_metadata=False
+        )
+        found = places.map_partitions(
+            _partition_access,
+            (b_lat, b_lon),
+            (a_lat, a_lon),
+            meta=_meta(dataset),
+            enforce_metadata=False,
+        )
         frame = client.compute(found, sync=True)
     frame = frame.reset_index(drop=True)
     arrays = [frame.pop(name).to_numpy() for name in _FOUND]

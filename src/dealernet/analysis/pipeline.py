@@ -1,20 +1,21 @@
 """``run()``: the whole analysis, stage by stage, as one call.
 
 Each stage is a plain function over (Geo)DataFrames in its own module; this module only
-ties them together and keeps what they return in a :class:`Result`. Nothing here formats
+ties them together and keeps what they return in a
+:class:`~dealernet.analysis.result.Result`. Nothing here formats
 output: :mod:`dealernet.outputs.tables` writes files, :mod:`dealernet.outputs.terminal` prints.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from dealernet.analysis import rollups
+from dealernet.analysis.result import Result
 from dealernet.settings import DEFAULT_ASSUMPTIONS, DEFAULT_SCENARIO, find_default
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -22,60 +23,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from dealernet.analysis.access import Access
     from dealernet.analysis.assumptions import Assumptions
-    from dealernet.analysis.impact import Impacts
-    from dealernet.engine.rules import Decisions
     from dealernet.engine.scenario import Scenario
-    from dealernet.planning.query import QueryResult
 
 #: Called with the name of each stage as it starts, for progress displays.
 Progress = Callable[[str], None]
-
-
-@dataclass
-class Result:
-    """Everything one run produced.
-
-    Attributes
-    ----------
-    network
-        All sites as loaded (EPSG:4326).
-    scenario, assumptions
-        What the run was made with.
-    decisions
-        The rule engine's outcome: ``decisions.table`` has one row per source-brand site.
-    impacts
-        Baselines and losses per source-brand site (``impacts.table``) and the draws.
-    owners, regions
-        Roll-ups per owner group, and per state and county.
-    national
-        National totals.
-    access
-        Customer distances before and after, per place (``access.places``) and in sum.
-    """
-
-    network: gpd.GeoDataFrame
-    scenario: Scenario
-    assumptions: Assumptions
-    decisions: Decisions
-    impacts: Impacts
-    owners: pd.DataFrame
-    regions: pd.DataFrame
-    national: pd.Series
-    access: Access
-
-    @property
-    def source_brand(self) -> str:
-        return self.scenario.source_brand
-
-    @property
-    def host_brand(self) -> str:
-        return self.scenario.host_brand
-
-    def query(self, **filters: Any) -> QueryResult:
-        """Sites or group totals matching filters; see :func:`dealernet.planning.query.query`."""
-        from dealernet.planning.query import query
-
-        return query(self, **filters)
 
 
 def default_scenario() -> Scenario:
@@ -190,8 +141,7 @@ def _access(
             raise InvalidInputError(msg)
         from dealernet.analysis.access_dask import access_for_decisions_dask
 
-        return access_for_decisions_dask(population, network, table, *brands,
-                                         scheduler=scheduler)  # fmt: skip
+        return access_for_decisions_dask(population, network, table, *brands, scheduler=scheduler)
     from dealernet.analysis.access import access_for_decisions
 
     if places is None:

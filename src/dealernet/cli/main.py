@@ -87,41 +87,39 @@ def run(
     """Decide every Infiniti store, estimate the losses, and write tables, maps and reports."""
     from dealernet._atomic import remove_stale_temporaries
     from dealernet.outputs import terminal
-    from dealernet.outputs.tables import write_tables
-    from dealernet.render.maps import map_path, write_map
-    from dealernet.render.reports import OWNERS_DIR, write_reports
+    from dealernet.render.run_folder import STAGES, write_run
 
     console = make_console()
     loaded = load_settings(scenario, assumptions, overrides)
-    stages = (*ANALYSIS_STAGES, "tables", "map", *(("owner reports",) if reports else ()))
+    writing = STAGES if reports else STAGES[:-1]
+    stages = (*ANALYSIS_STAGES, *writing)
     with progress_bar() as progress:
         remove_stale_temporaries(out)
-        result = analyse(progress, dealers, skip_invalid, loaded, stages=stages,
-                          population=population, engine=engine, scheduler=scheduler)  # fmt: skip
+        result = analyse(
+            progress,
+            dealers,
+            skip_invalid,
+            loaded,
+            stages=stages,
+            population=population,
+            engine=engine,
+            scheduler=scheduler,
+        )
+        first = len(ANALYSIS_STAGES)
 
-        def stage(name: str) -> None:
-            progress(f"Writing: {name}", stages.index(name), len(stages))
+        def step(label: str, done: int, _total: int) -> None:
+            shown = f"Writing: {label}" if label in writing else label
+            progress(shown, first + done, len(stages))
 
-        stage("tables")
-        written = write_tables(result, out)
-        stage("map")
-        national_map = write_map(result, map_path(out), cdn=cdn, out=out)
-        pages: list[Path] = []
-        if reports:
-            stage("owner reports")
-            pages = write_reports(
-                result,
-                out,
-                progress=lambda label, _d, _t: progress(label, len(stages) - 1, len(stages)),
-            )
+        files = write_run(result, out, reports=reports, cdn=cdn, progress=step)
     terminal.print_run_summary(console, result)
-    console.print(f"Wrote {len(written)} tables to {escape(str(out / 'data'))}")
-    console.print(f"Map: {escape(str(national_map))}")
+    console.print(f"Wrote {len(files.tables)} tables to {escape(str(out / settings.DATA_DIR))}")
+    console.print(f"Map: {escape(str(files.national_map))}")
     if reports:
-        owner_pages = [p for p in pages if p.suffix == ".html" and p.parent.name == OWNERS_DIR]
         console.print(
-            f"Owner reports: {len(owner_pages)} in {escape(str(out / OWNERS_DIR))}; "
-            f"start at {escape(str(out / 'index.html'))}"
+            f"Owner reports: {len(files.owner_reports)} in "
+            f"{escape(str(out / settings.OWNERS_DIR))}; "
+            f"start at {escape(str(out / settings.INDEX_PAGE))}"
         )
 
 
@@ -171,8 +169,13 @@ Examples:
   dealernet sample
   dealernet sample --seed 7 --out /tmp/other_sample"""
 )
-@click.option("--seed", type=int, default=settings.SAMPLE_SEED, show_default=True,
-              help="Random seed; the same seed gives the same bytes.")  # fmt: skip
+@click.option(
+    "--seed",
+    type=int,
+    default=settings.SAMPLE_SEED,
+    show_default=True,
+    help="Random seed; the same seed gives the same bytes.",
+)
 @click.option(
     "--out",
     "-o",
@@ -199,15 +202,21 @@ Examples:
   dealernet map --near 32.78,-96.80 --radius-miles 40 --output dallas.html
   dealernet map --owner "Lone Star Auto Group" --state TX --state OK""",
 )
-@click.option("--state", "states", metavar="ST", multiple=True,
-              help="State code or name; repeatable.")  # fmt: skip
-@click.option("--owner", "owners", metavar="NAME", multiple=True,
-              help="Owner group; repeatable.")  # fmt: skip
+@click.option(
+    "--state", "states", metavar="ST", multiple=True, help="State code or name; repeatable."
+)
+@click.option("--owner", "owners", metavar="NAME", multiple=True, help="Owner group; repeatable.")
 @click.option("--near", metavar="PLACE", help='A place ("Dallas, TX") or "LAT,LON".')
-@click.option("--radius-miles", type=click.FloatRange(min=0, min_open=True),
-              help="Radius around --near, geodesic miles. [default: 50]")  # fmt: skip
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the map here instead of OUT/regions/<name>.html.")  # fmt: skip
+@click.option(
+    "--radius-miles",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Radius around --near, geodesic miles. [default: 50]",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the map here instead of OUT/regions/<name>.html.",
+)
 @dealers_option
 @analysis_options
 @out_option
@@ -237,8 +246,9 @@ def map_command(
     stages = (*ANALYSIS_STAGES, "map")
     with progress_bar() as progress:
         result = analyse(progress, dealers, skip_invalid, loaded, stages=stages)
-        selection = select(result, states=states, owners=owners, near=near,
-                           radius_miles=radius_miles)  # fmt: skip
+        selection = select(
+            result, states=states, owners=owners, near=near, radius_miles=radius_miles
+        )
         progress("Drawing the map", stages.index("map"), len(stages))
         path = write_map(result, output or map_path(out, selection), selection, cdn=cdn, out=out)
     click.echo(str(path))
@@ -252,15 +262,30 @@ Examples:
   dealernet report --all --out results
   dealernet report --all --pdf --paper a4"""
 )
-@click.option("--owner", "owners", metavar="NAME", multiple=True,
-              help="Owner group to report on; repeatable. Case and spacing do not matter; "
-              "part of the name or a close spelling is enough.")  # fmt: skip
-@click.option("--all", "all_owners", is_flag=True,
-              help="Report on every owner group with a store absorbed or closed.")  # fmt: skip
-@click.option("--pdf", is_flag=True,
-              help="Also print each report to PDF (headless Chromium, or WeasyPrint).")  # fmt: skip
-@click.option("--paper", type=click.Choice(["letter", "a4"], case_sensitive=False),
-              default="letter", show_default=True, help="Paper size of the PDFs.")  # fmt: skip
+@click.option(
+    "--owner",
+    "owners",
+    metavar="NAME",
+    multiple=True,
+    help="Owner group to report on; repeatable. Case and spacing do not matter; "
+    "part of the name or a close spelling is enough.",
+)
+@click.option(
+    "--all",
+    "all_owners",
+    is_flag=True,
+    help="Report on every owner group with a store absorbed or closed.",
+)
+@click.option(
+    "--pdf", is_flag=True, help="Also print each report to PDF (headless Chromium, or WeasyPrint)."
+)
+@click.option(
+    "--paper",
+    type=click.Choice(["letter", "a4"], case_sensitive=False),
+    default="letter",
+    show_default=True,
+    help="Paper size of the PDFs.",
+)
 @dealers_option
 @analysis_options
 @out_option
@@ -284,7 +309,7 @@ def report(
     """
     if bool(owners) == all_owners:
         raise click.UsageError("give --owner NAME (repeatable) or --all")
-    from dealernet.render.reports import OWNERS_DIR, match_owners, write_reports
+    from dealernet.render.reports import match_owners, write_reports
 
     loaded = load_settings(scenario, assumptions, overrides)
     with progress_bar() as progress:
@@ -292,7 +317,9 @@ def report(
         names = None if all_owners else match_owners(result, owners)
         written = write_reports(result, out, names, pdf=pdf, paper=paper, progress=progress)
     console = make_console()
-    reports = [p for p in written if p.suffix in (".html", ".pdf") and p.parent.name == OWNERS_DIR]
+    reports = [
+        p for p in written if p.suffix in (".html", ".pdf") and p.parent.name == settings.OWNERS_DIR
+    ]
     for path in reports[:20]:
         console.print(f"Wrote {escape(str(path))}")
     if len(reports) > 20:

@@ -36,7 +36,6 @@ from dealernet.schema import DECISIONS
 GROUP_BY = ("state", "county", "region", "division", "owner", "host", "decision")
 QUERY_FORMATS = ("table", "csv", "json", "geojson", "gpkg")
 #: Folder of ``--out`` that ``query --map`` writes maps into.
-QUERY_MAPS = "queries"
 
 
 def _results_option(func: Any) -> Any:
@@ -237,7 +236,11 @@ def query(
         from dealernet.render.maps import write_map
 
         # queries/, not regions/: a query may use other settings than the run in OUT
-        target = Path(map_path) if map_path else out / QUERY_MAPS / f"{answer.selection.slug}.html"
+        target = (
+            Path(map_path)
+            if map_path
+            else out / settings.QUERIES_DIR / f"{answer.selection.slug}.html"
+        )
         write_map(result, target, selection=answer.selection, cdn=cdn, out=out)
         make_console(stderr=True).print(f"Wrote map to {escape(str(target))}")
     _notes(answer.notes)
@@ -426,7 +429,7 @@ def sweep(
     from dealernet.slugs import slug
 
     setting, values, fixed = split_overrides(overrides)
-    target = output or out / "sweeps" / f"{slug(setting, prefix='sweep')}.html"
+    target = output or out / settings.SWEEPS_DIR / f"{slug(setting, prefix='sweep')}.html"
     format_for(target, None, ["csv", "html"])
     the_scenario, the_assumptions = load_settings(scenario, assumptions, tuple(fixed))
     with progress_bar() as progress:

@@ -26,10 +26,24 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Columns of the decisions table and ``decisions.csv``, in order.
 DECISION_COLUMNS: tuple[str, ...] = (
-    DEALER_ID, NAME, OWNER_GROUP, CITY, STATE, LATITUDE, LONGITUDE, "status",
-    "decision", "rule_id", "reason", "host_dealer_id", "host_name", "host_owner_group",
-    "same_owner_host", "distance_miles", "road_miles_est",
-)  # fmt: skip
+    DEALER_ID,
+    NAME,
+    OWNER_GROUP,
+    CITY,
+    STATE,
+    LATITUDE,
+    LONGITUDE,
+    "status",
+    "decision",
+    "rule_id",
+    "reason",
+    "host_dealer_id",
+    "host_name",
+    "host_owner_group",
+    "same_owner_host",
+    "distance_miles",
+    "road_miles_est",
+)
 
 #: Decisions in reporting order.
 
@@ -163,7 +177,7 @@ def decisions_text(table: pd.DataFrame) -> str:
             ]
         else:
             out[column] = [_cell(v) for v in values]
-    from dealernet.outputs.tables import spreadsheet_safe
+    from dealernet._csv import spreadsheet_safe
 
     frame = pd.DataFrame(out, columns=list(DECISION_COLUMNS), dtype=object)
     return spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n")

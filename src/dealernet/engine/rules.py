@@ -71,9 +71,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from dealernet.engine.scenario import Rule, Scenario
 
 __all__ = [
-    "DECISION_COLUMNS", "Decisions", "NearbyHost", "RuleStep", "SiteTrace", "apply_rules",
+    "DECISION_COLUMNS",
+    "Decisions",
+    "NearbyHost",
+    "RuleStep",
+    "SiteTrace",
+    "apply_rules",
     "write_decisions_csv",
-]  # fmt: skip
+]
 
 UNAFFECTED = "unaffected"
 #: Rule id column value when no rule decided (co-located, or no rule applied).
@@ -394,9 +399,17 @@ class _Engine:
             parts.append((prow, phost, pmiles))
         if rule.same_owner in (REQUIRE, PREFER):
             parts.append(
-                owner_pairs(lat, lon, self.s_owner[rows], self.owner_hosts, usable,
-                            self.hlat, self.hlon, reach)
-            )  # fmt: skip
+                owner_pairs(
+                    lat,
+                    lon,
+                    self.s_owner[rows],
+                    self.owner_hosts,
+                    usable,
+                    self.hlat,
+                    self.hlon,
+                    reach,
+                )
+            )
         return (*merge_pairs(parts, self.m), cut)
 
     def _why_no_host(

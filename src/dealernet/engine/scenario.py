@@ -65,9 +65,15 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 __all__ = [
-    "HOST_FIELDS", "SITE_FIELDS", "DistanceSettings", "Rule", "Scenario", "load_scenario",
-    "parse_override", "parse_scenario",
-]  # fmt: skip
+    "HOST_FIELDS",
+    "SITE_FIELDS",
+    "DistanceSettings",
+    "Rule",
+    "Scenario",
+    "load_scenario",
+    "parse_override",
+    "parse_scenario",
+]
 
 # --- vocabulary ---------------------------------------------------------------------------
 

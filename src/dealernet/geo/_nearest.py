@@ -103,8 +103,7 @@ def _settle(
         miles[same] = r_mi[same]
         todo &= ~same
     rows = np.flatnonzero(todo)
-    miles[rows] = geodesic_miles(lat[rows], lon[rows], index.lat[pick[rows]],
-                                 index.lon[pick[rows]])  # fmt: skip
+    miles[rows] = geodesic_miles(lat[rows], lon[rows], index.lat[pick[rows]], index.lon[pick[rows]])
     tie = np.flatnonzero(~certain)
     if tie.size:
         pick[tie], miles[tie] = index.nearest(lat[tie], lon[tie])

@@ -129,8 +129,17 @@ class SiteIndex:
             done = ~unresolved
             rows = todo[done]
             if rows.size:
-                self._rerank(lat[rows], lon[rows], cand[done], chord[done], limit[done], k,
-                             out_idx, out_mi, rows)  # fmt: skip
+                self._rerank(
+                    lat[rows],
+                    lon[rows],
+                    cand[done],
+                    chord[done],
+                    limit[done],
+                    k,
+                    out_idx,
+                    out_mi,
+                    rows,
+                )
             todo = todo[unresolved]
             extra *= 4
         return out_idx, out_mi

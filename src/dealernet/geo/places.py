@@ -76,8 +76,14 @@ def zip_centroids(zips: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 # ``dealernet.geo.places_build``): 21,783 places in the 50 states and DC and 301 in the
 # territories, loaded in about 25 ms and 25 MB instead of the package's 2 s and 390 MB.
 
-_PLACE_DTYPES = {"geonameid": "int64", "name": "str", "state": "str", "latitude": "float64",
-                 "longitude": "float64", "population": "int64"}  # fmt: skip
+_PLACE_DTYPES = {
+    "geonameid": "int64",
+    "name": "str",
+    "state": "str",
+    "latitude": "float64",
+    "longitude": "float64",
+    "population": "int64",
+}
 #: Columns of :func:`load_places`, in order.
 PLACE_COLUMNS: tuple[str, ...] = tuple(_PLACE_DTYPES)
 

@@ -170,8 +170,15 @@ def _canonical(table: RawTable, report: ValidationReport) -> pd.DataFrame | None
         report.extend([_file_problem(where, "has no header row", "Add a header row.")])
         return None
     if len(table.frame) == 0:
-        report.extend([_file_problem(where, "has a header but no data rows",
-                                     "Export the dealer list again with its rows.")])  # fmt: skip
+        report.extend(
+            [
+                _file_problem(
+                    where,
+                    "has a header but no data rows",
+                    "Export the dealer list again with its rows.",
+                )
+            ]
+        )
         return None
     headers: dict[str, str] = {}
     for header in table.frame.columns:
@@ -259,9 +266,7 @@ def _check_rows(
     for column in TEXT_COLUMNS:
         frame[column] = frame[column].astype(str).str.strip()
     bad = np.zeros(len(frame), dtype=bool)
-    checks = (
-        text_length_problems, required_text_problems, brand_problems, coordinate_problems
-    )  # fmt: skip
+    checks = (text_length_problems, required_text_problems, brand_problems, coordinate_problems)
     for check in checks:
         problems, mask = check(frame)
         report.extend(problems)
@@ -295,14 +300,27 @@ def _place_by_zip(frame: pd.DataFrame, bad: np.ndarray, report: ValidationReport
     frame.loc[found, LATITUDE] = lat[~np.isnan(lat)]
     frame.loc[found, LONGITUDE] = lon[~np.isnan(lon)]
     frame.loc[found, LOCATION_QUALITY] = ZIP_CENTROID
-    report.extend(problems_at(
-        frame, found, ZIP, "no coordinates; placed at the ZIP code's centroid (approximate)",
-        "Add latitude and longitude for an exact position", severity=WARNING, values=zips,
-    ))  # fmt: skip
-    report.extend(problems_at(
-        frame, unplaced, ZIP, "no coordinates and no usable ZIP code",
-        "Add latitude and longitude, or a valid 5-digit US ZIP code", values=frame[ZIP],
-    ))  # fmt: skip
+    report.extend(
+        problems_at(
+            frame,
+            found,
+            ZIP,
+            "no coordinates; placed at the ZIP code's centroid (approximate)",
+            "Add latitude and longitude for an exact position",
+            severity=WARNING,
+            values=zips,
+        )
+    )
+    report.extend(
+        problems_at(
+            frame,
+            unplaced,
+            ZIP,
+            "no coordinates and no usable ZIP code",
+            "Add latitude and longitude, or a valid 5-digit US ZIP code",
+            values=frame[ZIP],
+        )
+    )
     return unplaced
 
 
@@ -326,16 +344,28 @@ def _fill_states(frame: pd.DataFrame, bad: np.ndarray, report: ValidationReport)
     values = pd.Series("", index=frame.index, dtype=object)
     values[abroad] = [f"{a:.5f}, {o:.5f}" for a, o in zip(lat[abroad], lon[abroad], strict=True)]
     west = abroad & (lon > 0)
-    report.extend(problems_at(
-        frame, abroad & ~west, LATITUDE, "the site is outside the 50 states and DC",
-        "Check the coordinates; sites abroad or in territories are kept but flagged",
-        severity=WARNING, values=values,
-    ))  # fmt: skip
-    report.extend(problems_at(
-        frame, west, LONGITUDE,
-        "the site is outside the 50 states and DC (longitude is positive, east of Greenwich)",
-        "US longitudes are negative: write -96.8, not 96.8", severity=WARNING, values=values,
-    ))  # fmt: skip
+    report.extend(
+        problems_at(
+            frame,
+            abroad & ~west,
+            LATITUDE,
+            "the site is outside the 50 states and DC",
+            "Check the coordinates; sites abroad or in territories are kept but flagged",
+            severity=WARNING,
+            values=values,
+        )
+    )
+    report.extend(
+        problems_at(
+            frame,
+            west,
+            LONGITUDE,
+            "the site is outside the 50 states and DC (longitude is positive, east of Greenwich)",
+            "US longitudes are negative: write -96.8, not 96.8",
+            severity=WARNING,
+            values=values,
+        )
+    )
 
 
 def _to_geodataframe(frame: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -216,9 +216,15 @@ def _read_csv_fast(path: Path, text: str, delimiter: str) -> RawTable | None:
     physical = text.count("\n") + (0 if text.endswith("\n") else 1)
     try:
         raw = pd.read_csv(
-            _io.StringIO(text), sep=delimiter, header=None, dtype=str, keep_default_na=False,
-            skip_blank_lines=False, engine="c", quoting=csv.QUOTE_MINIMAL,
-        )  # fmt: skip
+            _io.StringIO(text),
+            sep=delimiter,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            engine="c",
+            quoting=csv.QUOTE_MINIMAL,
+        )
     except (pd.errors.ParserError, ValueError):
         return None
     if len(raw) != physical or len(raw) == 0:
@@ -344,10 +350,16 @@ def _read_vector(path: Path) -> RawTable:
     if len(gdf) and geom.notna().any():
         if gdf.crs is None:
             problems.append(
-                Problem("warning", str(path), None, None, None,
-                        "the layer has no coordinate reference system; assumed EPSG:4326",
-                        "Save it with a CRS so coordinates are read correctly.")
-            )  # fmt: skip
+                Problem(
+                    "warning",
+                    str(path),
+                    None,
+                    None,
+                    None,
+                    "the layer has no coordinate reference system; assumed EPSG:4326",
+                    "Save it with a CRS so coordinates are read correctly.",
+                )
+            )
         elif not gdf.crs.equals("EPSG:4326"):
             geom = geom.to_crs("EPSG:4326")
         kinds = set(geom.dropna().geom_type)
@@ -373,10 +385,14 @@ def _pick_layer(path: Path) -> tuple[str | None, list[Problem]]:
         return None, []
     name = str(layers[0][0])
     note = Problem(
-        "warning", str(path), None, None, None,
+        "warning",
+        str(path),
+        None,
+        None,
+        None,
         f"has {len(layers)} layers; read the first, {name!r}",
         "Keep one dealer layer per file, or split the layers into files.",
-    )  # fmt: skip
+    )
     return name, [note]
 
 

@@ -36,6 +36,7 @@ from dealernet.schema import (
     LONGITUDE,
     NAME,
     OWNER_GROUP,
+    SAMPLE_ID_PREFIX,
     STATE,
     STATES_50_DC,
     TEXT_COLUMNS,
@@ -97,15 +98,36 @@ _WORDS_B = (
     "Bend Bluff Bridge Brook Canyon Creek Crest Falls Field Grove Hill Hollow Lake Meadow "
     "Oak Peak Pine Point Ridge River Rock Springs Trail Valley"
 ).split()  # noqa: SIM905
-_SURNAME_TEMPLATES = ("{} Automotive Group", "{} Auto Group", "{} Family Dealerships",
-                      "{} Motor Company", "{} Motorcars")  # fmt: skip
+_SURNAME_TEMPLATES = (
+    "{} Automotive Group",
+    "{} Auto Group",
+    "{} Family Dealerships",
+    "{} Motor Company",
+    "{} Motorcars",
+)
 _WORD_TEMPLATES = ("{} Motors", "{} Automotive", "{} Auto Partners")
 _STREETS = (
-    "Auto Mall Dr", "Automotive Pkwy", "Motorway Blvd", "Commerce Dr", "Dealer Row",
-    "Gateway Blvd", "Industrial Blvd", "Main St", "Market St", "Frontage Rd", "Parkway Dr",
-    "Interstate Dr", "Crossroads Blvd", "Highland Ave", "Center St", "Mercantile Way",
-    "Showroom Ln", "Expressway Dr", "Capital Blvd", "Park Ave",
-)  # fmt: skip
+    "Auto Mall Dr",
+    "Automotive Pkwy",
+    "Motorway Blvd",
+    "Commerce Dr",
+    "Dealer Row",
+    "Gateway Blvd",
+    "Industrial Blvd",
+    "Main St",
+    "Market St",
+    "Frontage Rd",
+    "Parkway Dr",
+    "Interstate Dr",
+    "Crossroads Blvd",
+    "Highland Ave",
+    "Center St",
+    "Mercantile Way",
+    "Showroom Ln",
+    "Expressway Dr",
+    "Capital Blvd",
+    "Park Ave",
+)
 _COLUMNS = [*TEXT_COLUMNS, LATITUDE, LONGITUDE, ANNUAL_NEW_UNITS, ANNUAL_USED_UNITS]
 
 
@@ -413,7 +435,7 @@ def _finish(
     lat, lon, state = (f[c].to_numpy() for c in ("lat", "lon", "state"))
     out = pd.DataFrame(
         {
-            DEALER_ID: [f"SAMPLE-{prefix}-{i:04d}" for i in range(1, len(f) + 1)],
+            DEALER_ID: [f"{SAMPLE_ID_PREFIX}{prefix}-{i:04d}" for i in range(1, len(f) + 1)],
             NAME: _site_names(f["city"].to_numpy(), f["az"].to_numpy(), pattern),
             BRAND: brand,
             OWNER_GROUP: [owners[g] for g in f["owner"]],

@@ -132,8 +132,9 @@ def map_unique(values: pd.Series, func: Callable[[str], object]) -> pd.Series:
     """``values.map(func)``, calling ``func`` once per distinct value (fast on big files)."""
     uniques = pd.unique(values.to_numpy(dtype=object))
     table = {u: func(u) for u in uniques}
-    return pd.Series([table[v] for v in values.to_numpy(dtype=object)], index=values.index,
-                     dtype=object)  # fmt: skip
+    return pd.Series(
+        [table[v] for v in values.to_numpy(dtype=object)], index=values.index, dtype=object
+    )
 
 
 def problems_at(
@@ -156,9 +157,17 @@ def problems_at(
         picked[FILE], picked[ROW], picked[LABEL], picked[HEADERS], vals, strict=True
     ):
         out.append(
-            Problem(severity, file, int(row), headers.get(column, column), str(value),
-                    message, fix, label)
-        )  # fmt: skip
+            Problem(
+                severity,
+                file,
+                int(row),
+                headers.get(column, column),
+                str(value),
+                message,
+                fix,
+                label,
+            )
+        )
     return out
 
 
@@ -208,24 +217,33 @@ def coordinate_problems(frame: pd.DataFrame) -> tuple[list[Problem], np.ndarray]
             out.append(_with_fix(p, number_hint(p.value or "")))
     one_missing = lat_empty ^ lon_empty
     out += problems_at(
-        frame, one_missing & lat_empty, LATITUDE, "latitude is missing but longitude is given",
+        frame,
+        one_missing & lat_empty,
+        LATITUDE,
+        "latitude is missing but longitude is given",
         "Fill in both coordinates, or neither (the ZIP centroid is then used)",
-    )  # fmt: skip
+    )
     out += problems_at(
-        frame, one_missing & lon_empty, LONGITUDE, "longitude is missing but latitude is given",
+        frame,
+        one_missing & lon_empty,
+        LONGITUDE,
+        "longitude is missing but latitude is given",
         "Fill in both coordinates, or neither (the ZIP centroid is then used)",
-    )  # fmt: skip
+    )
     swapped_range = (lat.abs() > 90) & (lat.abs() <= 180) & (lon.abs() <= 90)
     # US dealers swapped: latitude -180..-60 read as latitude, 17..72 as longitude.
     swapped_us = lat.between(-90, -60) & lon.between(17, 72)
     swapped = (swapped_range | swapped_us).to_numpy()
     pair = frame[LATITUDE].astype(str) + ", " + frame[LONGITUDE].astype(str)
     out += problems_at(
-        frame, swapped, LATITUDE,
+        frame,
+        swapped,
+        LATITUDE,
         "latitude and longitude look swapped",
         "Exchange the latitude and longitude columns (US latitudes are 18 to 72, longitudes "
-        "-180 to -64)", values=pair,
-    )  # fmt: skip
+        "-180 to -64)",
+        values=pair,
+    )
     lat_range = (lat.abs() > 90).to_numpy() & ~swapped
     lon_range = (lon.abs() > 180).to_numpy() & ~swapped
     out += problems_at(
@@ -249,8 +267,16 @@ def coordinate_problems(frame: pd.DataFrame) -> tuple[list[Problem], np.ndarray]
 
 
 def _with_fix(problem: Problem, fix: str) -> Problem:
-    return Problem(problem.severity, problem.file, problem.row, problem.column, problem.value,
-                   problem.message, fix, problem.row_label)  # fmt: skip
+    return Problem(
+        problem.severity,
+        problem.file,
+        problem.row,
+        problem.column,
+        problem.value,
+        problem.message,
+        fix,
+        problem.row_label,
+    )
 
 
 def number_column_problems(frame: pd.DataFrame, column: str) -> tuple[list[Problem], np.ndarray]:
@@ -264,13 +290,23 @@ def number_column_problems(frame: pd.DataFrame, column: str) -> tuple[list[Probl
         for p in problems_at(frame, bad, column, "not a number", "")
     ]
     negative = (values < 0).to_numpy()
-    out += problems_at(frame, negative, column, "must not be negative",
-                       "Correct the figure or leave the cell empty")  # fmt: skip
+    out += problems_at(
+        frame,
+        negative,
+        column,
+        "must not be negative",
+        "Correct the figure or leave the cell empty",
+    )
     bad_mask = bad.to_numpy() | negative
     if column == HOST_CAPACITY:
         fractional = (values.notna() & (values % 1 != 0)).to_numpy()
-        out += problems_at(frame, fractional, column, "must be a whole number of stores",
-                           "Write how many stores this site can take, e.g. 2")  # fmt: skip
+        out += problems_at(
+            frame,
+            fractional,
+            column,
+            "must be a whole number of stores",
+            "Write how many stores this site can take, e.g. 2",
+        )
         bad_mask |= fractional
     frame[column] = values
     return out, bad_mask
@@ -283,8 +319,9 @@ def brand_problems(frame: pd.DataFrame) -> tuple[list[Problem], np.ndarray]:
     missing = (raw.str.strip() == "").to_numpy()
     unknown = normal.isna().to_numpy() & ~missing
     known = ", ".join(BRANDS)
-    out = problems_at(frame, missing, BRAND, "brand is missing",
-                      f"Fill in the brand (one of: {known})")  # fmt: skip
+    out = problems_at(
+        frame, missing, BRAND, "brand is missing", f"Fill in the brand (one of: {known})"
+    )
     for p in problems_at(frame, unknown, BRAND, "unknown brand", ""):
         close = difflib.get_close_matches(str(p.value).strip().title(), BRANDS, n=1)
         hint = f"Did you mean {close[0]!r}? " if close else ""
@@ -308,10 +345,13 @@ def text_length_problems(frame: pd.DataFrame) -> tuple[list[Problem], np.ndarray
             shown = pd.Series("", index=frame.index, dtype=object)
             shown[long] = [f"{n:,} characters" for n in lengths[long]]
             out += problems_at(
-                frame, long, column, f"cell longer than {MAX_TEXT_CHARS:,} characters",
+                frame,
+                long,
+                column,
+                f"cell longer than {MAX_TEXT_CHARS:,} characters",
                 "Check the export: an unclosed quote often swallows the rows after it",
                 values=shown,
-            )  # fmt: skip
+            )
             bad |= long
     return out, bad
 
@@ -322,8 +362,7 @@ def required_text_problems(frame: pd.DataFrame) -> tuple[list[Problem], np.ndarr
     out: list[Problem] = []
     for column, what in ((DEALER_ID, "dealer id"), (NAME, "name")):
         empty = (frame[column].fillna("").astype(str).str.strip() == "").to_numpy()
-        out += problems_at(frame, empty, column, f"{what} is missing",
-                           f"Every site needs a {what}")  # fmt: skip
+        out += problems_at(frame, empty, column, f"{what} is missing", f"Every site needs a {what}")
         bad |= empty
     return out, bad
 
@@ -337,9 +376,13 @@ def duplicate_problems(frame: pd.DataFrame) -> tuple[list[Problem], np.ndarray, 
     content = [c for c in frame.columns if not c.startswith("_")]
     copy = frame.duplicated(subset=content, keep="first").to_numpy()
     out = problems_at(
-        frame, copy, DEALER_ID, "exact duplicate of an earlier row; the copy is ignored",
-        "Delete the repeated row", severity=WARNING,
-    )  # fmt: skip
+        frame,
+        copy,
+        DEALER_ID,
+        "exact duplicate of an earlier row; the copy is ignored",
+        "Delete the repeated row",
+        severity=WARNING,
+    )
     ids = frame[DEALER_ID].astype(str).str.strip()
     distinct = ids[~copy]
     dup_ids = set(distinct[distinct.duplicated(keep=False) & (distinct != "")])
@@ -351,9 +394,16 @@ def duplicate_problems(frame: pd.DataFrame) -> tuple[list[Problem], np.ndarray, 
             where.setdefault(ids.iloc[i], []).append(f"{row[FILE]} {row[LABEL]} {row[ROW]:,}")
         for p in problems_at(frame, dup, DEALER_ID, "duplicate dealer id", ""):
             others = [w for w in where[str(p.value).strip()] if w != _where(p)]
-            p2 = Problem(p.severity, p.file, p.row, p.column, p.value,
-                         f"duplicate dealer id (also at {'; '.join(others[:3])})",
-                         "Give every site its own dealer id", p.row_label)  # fmt: skip
+            p2 = Problem(
+                p.severity,
+                p.file,
+                p.row,
+                p.column,
+                p.value,
+                f"duplicate dealer id (also at {'; '.join(others[:3])})",
+                "Give every site its own dealer id",
+                p.row_label,
+            )
             out.append(p2)
     return out, copy, dup
 

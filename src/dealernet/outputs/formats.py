@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from dealernet._atomic import atomic_path, write_text
+from dealernet._csv import csv_text, rounded
 from dealernet._errors import QueryError
 from dealernet.formatting import count, miles, span
-from dealernet.outputs.tables import csv_text, rounded
 from dealernet.schema import CITY, LATITUDE, LONGITUDE, NAME, OWNER_GROUP, STATE
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -217,8 +217,17 @@ def query_table(answer: QueryResult) -> Table:
     title = f"{answer.label}: " + (f"totals by {answer.group_by}" if answer.group_by else "sites")
     table = _table(title)
     if answer.groups is None:
-        heads = ("Store", "City", "ST", "Owner group", "Decision", "Host", "Miles",
-                 "Jobs lost", "Revenue lost")  # fmt: skip
+        heads = (
+            "Store",
+            "City",
+            "ST",
+            "Owner group",
+            "Decision",
+            "Host",
+            "Miles",
+            "Jobs lost",
+            "Revenue lost",
+        )
         for head in heads:
             table.add_column(head, justify="right" if head in ("Miles",) else "left")
         for _, row in answer.sites.iterrows():
@@ -253,7 +262,7 @@ def query_table(answer: QueryResult) -> Table:
                     "stores_close",
                     "stores_unaffected",
                 )
-            ),  # fmt: skip
+            ),
             _range(row, "jobs_lost", "count"),
             _range(row, "revenue_lost", "money"),
             count(row["population_pushed_beyond_50"]),

@@ -8,20 +8,19 @@ about five feet), so two runs on the same inputs give byte-identical files.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from dealernet._atomic import write_text
-from dealernet.schema import LATITUDE, LONGITUDE, SOURCE_FILE
+from dealernet._csv import csv_text, rounded
+from dealernet.schema import SOURCE_FILE
+from dealernet.settings import DATA_DIR
 
 if TYPE_CHECKING:  # pragma: no cover
-    from dealernet.analysis.pipeline import Result
+    from dealernet.analysis.result import Result
 
-DATA_DIR = "data"
 #: Files of ``OUT/data/`` and what each holds (listed in the index page and the README).
 TABLES: dict[str, str] = {
     "decisions.csv": "one row per Infiniti site: keep / absorb / close / unaffected, host, reason",
@@ -31,10 +30,6 @@ TABLES: dict[str, str] = {
     "access.csv": "one row per US place: miles to the nearest point of sale before and after",
     "summary.json": "the scenario, the assumptions file, national totals and access figures",
 }
-
-_JOBS = 1  # decimals
-_MONEY = 0
-_MILES = 3
 
 
 def write_tables(result: Result, out: Path) -> list[Path]:
@@ -50,64 +45,6 @@ def write_tables(result: Result, out: Path) -> list[Path]:
         written.append(write_text(folder / name, csv_text(table)))
     written.append(write_text(folder / "summary.json", summary_json(result)))
     return written
-
-
-#: A cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-
-
-def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells that a spreadsheet would run as a formula, prefixed with ``'``.
-
-    A dealer named ``=HYPERLINK(...)`` in a CSV that an owner opens in Excel would otherwise
-    run (OWASP "CSV injection"). Numbers are untouched; only text columns are checked.
-    """
-    out = frame.copy()
-    for column in out.columns:
-        if pd.api.types.is_numeric_dtype(out[column]) or pd.api.types.is_bool_dtype(out[column]):
-            continue
-        values = out[column]
-        risky = values.map(_formula_like)
-        if risky.any():
-            out[column] = values.where(~risky, "'" + values.astype(str))
-    return out
-
-
-def _formula_like(value: object) -> bool:
-    """Text a spreadsheet would evaluate: starts with = + - @ and is not a plain number."""
-    return (
-        isinstance(value, str)
-        and value.startswith(_FORMULA_START)
-        and not _PLAIN_NUMBER.match(value)
-    )
-
-
-def csv_text(frame: pd.DataFrame) -> str:
-    """A table as CSV text for people: numbers rounded as in ``OUT/data/``, formulas defused."""
-    return spreadsheet_safe(rounded(frame)).to_csv(index=False, lineterminator="\n")
-
-
-def rounded(frame: pd.DataFrame) -> pd.DataFrame:
-    """Round numeric columns by what they measure (jobs, dollars, miles, coordinates)."""
-    out = frame.copy()
-    for column in out.columns:
-        if not pd.api.types.is_float_dtype(out[column]):
-            continue
-        out[column] = out[column].round(_decimals(column))
-    return out
-
-
-def _decimals(column: str) -> int:
-    if column in (LATITUDE, LONGITUDE):
-        return 6
-    if "miles" in column:
-        return _MILES
-    if column.startswith(("jobs_", "baseline_employees", "employees")):
-        return _JOBS
-    if any(word in column for word in ("revenue", "payroll", "profit")):
-        return _MONEY
-    return 6
 
 
 def summary_json(result: Result) -> str:

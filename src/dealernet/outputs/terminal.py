@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from rich.console import Console
 
-    from dealernet.analysis.pipeline import Result
+    from dealernet.analysis.result import Result
 
 #: States listed by name in the network summary; the rest are summed in one row.
 TOP_STATES = 10
@@ -73,8 +73,12 @@ def decisions_table(result: Result) -> Table:
     for rule_id, row in result.decisions.counts_by_rule().iterrows():
         table.add_row(escape(str(rule_id)), escape(str(row["decision"])), count(row["sites"]))
     counts = result.decisions.counts()
-    table.add_row("Total", ", ".join(f"{count(v)} {k}" for k, v in counts.items()),
-                  count(counts.sum()), style="bold")  # fmt: skip
+    table.add_row(
+        "Total",
+        ", ".join(f"{count(v)} {k}" for k, v in counts.items()),
+        count(counts.sum()),
+        style="bold",
+    )
     return table
 
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
     from dealernet.analysis.assumptions import Assumptions
-    from dealernet.analysis.pipeline import Result
+    from dealernet.analysis.result import Result
     from dealernet.engine.scenario import Scenario
 
 #: Decisions in reporting order.
@@ -178,7 +178,7 @@ def compare(
         [
             {"scenario": n, "name": r.scenario.name, **scenario_totals(r)}
             for n, r in zip(names, results, strict=True)
-        ]  # fmt: skip
+        ]
     )
     differences, host_changes = decision_differences(names, results)
     return Comparison(tuple(names), tuple(results), totals, differences, host_changes)

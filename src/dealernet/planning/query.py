@@ -38,7 +38,7 @@ from dealernet.slugs import slug as make_slug
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
-    from dealernet.analysis.pipeline import Result
+    from dealernet.analysis.result import Result
     from dealernet.planning.selection import Selection
 
 #: What ``group_by`` accepts, and the column each group's key is written to.
@@ -186,8 +186,9 @@ def query(
         msg = f"cannot group by {group_by!r}; choose one of {', '.join(GROUP_BY)}"
         raise QueryError(msg)
     regions = load_regions(regions_file)
-    base = select(result, states=_many(states), owners=_many(owner), near=near,
-                  radius_miles=radius_miles)  # fmt: skip
+    base = select(
+        result, states=_many(states), owners=_many(owner), near=near, radius_miles=radius_miles
+    )
     table = result.decisions.table
     hosts = host_sites(result)
     mask, host_mask = base.mask.copy(), base.host_mask.copy()
@@ -241,10 +242,13 @@ def _answer(
     decisions = result.decisions.table.loc[mask].reset_index(drop=True)
     impacts = subset_impacts(result.impacts, mask)
     sites = pd.concat(
-        [decisions, places.loc[mask].reset_index(drop=True),
-         impacts.table.drop(columns=["dealer_id", "decision"], errors="ignore")],
+        [
+            decisions,
+            places.loc[mask].reset_index(drop=True),
+            impacts.table.drop(columns=["dealer_id", "decision"], errors="ignore"),
+        ],
         axis=1,
-    )  # fmt: skip
+    )
     exact = bool(getattr(result, "ranges_exact", True))
     notes = list(getattr(result, "notes", ()))
     if not exact:
@@ -260,8 +264,9 @@ def _answer(
     totals = whole.astype(object).iloc[0] if len(whole) else pd.Series(0, index=whole.columns)
     groups = None
     if group_by is not None:
-        groups = totals_by(group_keys(sites, group_by, regions), sites, decisions, impacts,
-                           group_by)  # fmt: skip
+        groups = totals_by(
+            group_keys(sites, group_by, regions), sites, decisions, impacts, group_by
+        )
         if group_by == "host":
             groups = _with_host_points(groups, host_sites(result))
     return QueryResult(
@@ -320,8 +325,7 @@ def totals_by(
 def _with_host_points(groups: pd.DataFrame, hosts: pd.DataFrame) -> pd.DataFrame:
     """Host groups with the host site's coordinates, so they can be mapped."""
     points = pd.DataFrame(hosts[[DEALER_ID, LATITUDE, LONGITUDE]]).drop_duplicates(DEALER_ID)
-    names = {DEALER_ID: "host_dealer_id", LATITUDE: "host_latitude",
-             LONGITUDE: "host_longitude"}  # fmt: skip
+    names = {DEALER_ID: "host_dealer_id", LATITUDE: "host_latitude", LONGITUDE: "host_longitude"}
     return groups.merge(points.rename(columns=names), on="host_dealer_id", how="left")
 
 
@@ -351,8 +355,11 @@ def _group_labels(sites: pd.DataFrame, group_by: str) -> pd.Series | None:
         return pd.Series(text.to_numpy(), index=named["county_fips"].to_numpy(), name="county")
     if group_by == "host":
         named = sites.dropna(subset=["host_dealer_id"]).drop_duplicates("host_dealer_id")
-        return pd.Series(named["host_name"].to_numpy(), index=named["host_dealer_id"].to_numpy(),
-                         name="host_name")  # fmt: skip
+        return pd.Series(
+            named["host_name"].to_numpy(),
+            index=named["host_dealer_id"].to_numpy(),
+            name="host_name",
+        )
     return None
 
 
@@ -418,8 +425,10 @@ def match_hosts(
     is a :class:`QueryError` listing them, never a guess.
     """
     names: dict[str, str] = {}
-    for ids, labels in ((hosts[DEALER_ID], hosts[NAME]),
-                        (table["host_dealer_id"], table["host_name"])):  # fmt: skip
+    for ids, labels in (
+        (hosts[DEALER_ID], hosts[NAME]),
+        (table["host_dealer_id"], table["host_name"]),
+    ):
         for i, n in zip(ids, labels, strict=True):
             if isinstance(i, str) and i:
                 names.setdefault(i, str(n) if isinstance(n, str) else i)

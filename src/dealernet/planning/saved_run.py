@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from dealernet._csv import rounded
 from dealernet._errors import DealernetError, InputFileError
 from dealernet.analysis.impact import MEASURES, Impacts
-from dealernet.analysis.pipeline import Result
-from dealernet.outputs.tables import DATA_DIR, rounded
+from dealernet.analysis.result import Result
 from dealernet.schema import (
     ADDRESS,
     BRAND,
@@ -45,7 +45,7 @@ from dealernet.schema import (
     STATE,
     ZIP,
 )
-from dealernet.settings import find_default
+from dealernet.settings import DATA_DIR, find_default
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -54,15 +54,43 @@ if TYPE_CHECKING:  # pragma: no cover
     from dealernet.engine.scenario import Scenario
 
 #: Files a run folder must hold.
-REQUIRED = ("decisions.csv", "impacts.csv", "owners.csv", "regions.csv", "access.csv",
-            "summary.json")  # fmt: skip
+REQUIRED = (
+    "decisions.csv",
+    "impacts.csv",
+    "owners.csv",
+    "regions.csv",
+    "access.csv",
+    "summary.json",
+)
 #: Columns read as text whatever they look like (ids, ZIP-like FIPS codes, names).
-_TEXT = frozenset({
-    DEALER_ID, NAME, BRAND, OWNER_GROUP, ADDRESS, CITY, STATE, ZIP, "status",
-    "decision", "rule_id", "reason", "host_dealer_id", "host_name", "host_owner_group",
-    "revenue_source", "employees_source", LOCATION_QUALITY, "customers_main_nearest_after_id",
-    "level", "region", "region_name", "nearest_before_id", "nearest_after_id",
-})  # fmt: skip
+_TEXT = frozenset(
+    {
+        DEALER_ID,
+        NAME,
+        BRAND,
+        OWNER_GROUP,
+        ADDRESS,
+        CITY,
+        STATE,
+        ZIP,
+        "status",
+        "decision",
+        "rule_id",
+        "reason",
+        "host_dealer_id",
+        "host_name",
+        "host_owner_group",
+        "revenue_source",
+        "employees_source",
+        LOCATION_QUALITY,
+        "customers_main_nearest_after_id",
+        "level",
+        "region",
+        "region_name",
+        "nearest_before_id",
+        "nearest_after_id",
+    }
+)
 _BOOLEAN = {"true": True, "false": False, "True": True, "False": False}
 
 
@@ -281,9 +309,11 @@ def _network(
     """The run's network from its dealer files, or the source sites of decisions.csv."""
     from dealernet.io.loader import load_network
 
-    paths = [Path(p) for p in dealers] if dealers else [
-        find_default(Path(p)) for p in summary.get("dealer_files", [])
-    ]  # fmt: skip
+    paths = (
+        [Path(p) for p in dealers]
+        if dealers
+        else [find_default(Path(p)) for p in summary.get("dealer_files", [])]
+    )
     missing = [p for p in paths if not p.exists()]
     if paths and not missing:
         try:

@@ -27,7 +27,7 @@ from dealernet.slugs import slug as make_slug
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
-    from dealernet.analysis.pipeline import Result
+    from dealernet.analysis.result import Result
     from dealernet.geo.places import ResolvedPlace
 
 #: Radius used when a place is given without one: the distance beyond which the access
@@ -240,8 +240,9 @@ def _match_states(queries: Sequence[str]) -> list[str]:
     for query in queries:
         code = normalise_state(query)
         if code is None:
-            spellings = {s.abbr.casefold(): s.abbr for s in (*us.states.STATES_AND_TERRITORIES,
-                                                             us.states.DC)}  # fmt: skip
+            spellings = {
+                s.abbr.casefold(): s.abbr for s in (*us.states.STATES_AND_TERRITORIES, us.states.DC)
+            }
             spellings.update({s.name.casefold(): s.abbr for s in us.states.STATES_AND_TERRITORIES})
             close = difflib.get_close_matches(str(query).casefold(), list(spellings), 3, 0.6)
             hint = " Did you mean " + ", ".join(spellings[c] for c in close) + "?" if close else ""

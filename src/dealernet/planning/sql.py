@@ -30,7 +30,7 @@ import pandas as pd
 from dealernet._errors import MissingDependencyError, QueryError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from dealernet.analysis.pipeline import Result
+    from dealernet.analysis.result import Result
 
 #: Table name -> what it holds (listed in ``dealernet sql --help`` and the README).
 TABLES: dict[str, str] = {

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
     from dealernet.analysis.assumptions import Assumptions
-    from dealernet.analysis.pipeline import Result
+    from dealernet.analysis.result import Result
     from dealernet.engine.scenario import Scenario
 
 #: Most values one sweep may take (each is a full run).

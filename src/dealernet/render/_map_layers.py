@@ -49,7 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     import geopandas as gpd
 
-    from dealernet.analysis.pipeline import Result
+    from dealernet.analysis.result import Result
     from dealernet.planning.selection import Selection
 
 #: Places shown as "pushed out": nearest source-brand store within this before, beyond after.
@@ -63,14 +63,26 @@ DECISION_STYLE: dict[str, tuple[str, str, str]] = {
     "unaffected": ("diamond", "#0072B2", "Unaffected: already shares a {host} site"),
 }
 #: Short decision names for tooltips and popups.
-DECISION_WORD = {"absorb": "Absorbed", "close": "Closed", "keep": "Kept",
-                 "unaffected": "Unaffected"}  # fmt: skip
+DECISION_WORD = {
+    "absorb": "Absorbed",
+    "close": "Closed",
+    "keep": "Kept",
+    "unaffected": "Unaffected",
+}
 #: Colours of everything that is not a decision.
 STYLE: dict[str, Any] = {
-    "nissan": "#5b6472", "host": "#1f2937", "line": "#c98500", "place": "#b0306e",
-    "radius": "#333333", "land": "#f5f2ea", "landOpacity": 0.35, "landOfflineOpacity": 1.0,
-    "border": "#8f8f8f", "water": "#d4e4ee", "choroplethOpacity": 0.65,
-}  # fmt: skip
+    "nissan": "#5b6472",
+    "host": "#1f2937",
+    "line": "#c98500",
+    "place": "#b0306e",
+    "radius": "#333333",
+    "land": "#f5f2ea",
+    "landOpacity": 0.35,
+    "landOfflineOpacity": 1.0,
+    "border": "#8f8f8f",
+    "water": "#d4e4ee",
+    "choroplethOpacity": 0.65,
+}
 #: Sequential fills for jobs lost (ColorBrewer "Purples"), lightest first.
 PALETTE: tuple[str, ...] = ("#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1", "#54278f")
 #: Fill of regions with stores but no job lost.
@@ -104,8 +116,13 @@ def json_for_html(value: object) -> Markup:
     the line and paragraph separators are escaped for older JavaScript parsers.
     """
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):  # fmt: skip
+    for raw, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(raw, escaped)
     return Markup(text)
 
@@ -192,8 +209,11 @@ def _all_sites(result: Result) -> pd.DataFrame:
     """Every source-brand site, in decisions order, with address, brand and losses."""
     table = result.decisions.table
     extra = result.network[[DEALER_ID, BRAND, ADDRESS, ZIP]].drop_duplicates(DEALER_ID)
-    losses = [c for c in result.impacts.table.columns if c.startswith(("jobs_lost_",
-              "revenue_lost_", "customers_"))]  # fmt: skip
+    losses = [
+        c
+        for c in result.impacts.table.columns
+        if c.startswith(("jobs_lost_", "revenue_lost_", "customers_"))
+    ]
     frame = table.merge(extra, on=DEALER_ID, how="left").merge(
         result.impacts.table[[DEALER_ID, *losses]], on=DEALER_ID, how="left"
     )
@@ -214,8 +234,7 @@ def _host_cards(
     for row in rows:  # one pass over the selection's absorptions, not a groupby per host
         taken.setdefault(row.pop("host_dealer_id"), []).append(row)
     network = result.network.set_index(DEALER_ID, drop=False)
-    sites = network.loc[ids, [DEALER_ID, NAME, BRAND, OWNER_GROUP, ADDRESS, CITY,
-                              STATE, ZIP]]  # fmt: skip
+    sites = network.loc[ids, [DEALER_ID, NAME, BRAND, OWNER_GROUP, ADDRESS, CITY, STATE, ZIP]]
     tips, popups = macros("_map_tooltip.html.j2"), macros("_map_popup.html.j2")
     cards = []
     for row in _records(sites):
@@ -358,8 +377,10 @@ def _bounds(lat: np.ndarray, lon: np.ndarray, selection: Selection) -> list[list
     south, west, north, east = lat.min(), lon.min(), lat.max(), lon.max()
     grow_lat = max(0.0, MIN_SPAN_DEG - (north - south)) / 2
     grow_lon = max(0.0, MIN_SPAN_DEG - (east - west)) / 2
-    return [[float(south - grow_lat), float(west - grow_lon)],
-            [float(north + grow_lat), float(east + grow_lon)]]  # fmt: skip
+    return [
+        [float(south - grow_lat), float(west - grow_lon)],
+        [float(north + grow_lat), float(east + grow_lon)],
+    ]
 
 
 def _per_run(result: Result, key: str, build: Callable[[], T]) -> T:
@@ -397,29 +418,41 @@ def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerDa
     nissan_rows = [[*where[k], card_of[k]] for k in nissan[DEALER_ID].astype(str)]
     host_rows = [[*where[k], card_of[k]] for k in host_ids]
     line_rows = [
-        [*_round([r[LATITUDE], r[LONGITUDE]]), *where[str(r["host_dealer_id"])],
-         str(tips.line(r))]
+        [*_round([r[LATITUDE], r[LONGITUDE]]), *where[str(r["host_dealer_id"])], str(tips.line(r))]
         for r in _records(absorbed)
-    ]  # fmt: skip
+    ]
     places = _places(result, set(sites[DEALER_ID].astype(str)))
 
     regions = result.regions
-    state_fc, state_edges = _per_run(result, "states", lambda: _geojson(
-        states(), "state", regions.loc[regions["level"] == "state"], STATE_TOLERANCE,
-        result.source_brand))  # fmt: skip
+    state_fc, state_edges = _per_run(
+        result,
+        "states",
+        lambda: _geojson(
+            states(),
+            "state",
+            regions.loc[regions["level"] == "state"],
+            STATE_TOLERANCE,
+            result.source_brand,
+        ),
+    )
     ramps = [_ramp("Jobs lost (base) per state", state_edges)]
     county_fc = None
     if not selection.is_everything:
         touched = set(sites[STATE].dropna()) | set(nissan[STATE].dropna())
         shapes = counties()
         shapes = shapes.loc[shapes["state"].isin(touched)]
-        county_fc, county_edges = _geojson(shapes, "geoid",
-                                           regions.loc[regions["level"] == "county"],
-                                           COUNTY_TOLERANCE, result.source_brand)  # fmt: skip
+        county_fc, county_edges = _geojson(
+            shapes,
+            "geoid",
+            regions.loc[regions["level"] == "county"],
+            COUNTY_TOLERANCE,
+            result.source_brand,
+        )
         ramps.append(_ramp("Jobs lost (base) per county", county_edges))
 
-    icons = {d: str(symbols.shape(shape, colour, 18))
-             for d, (shape, colour, _) in DECISION_STYLE.items()}  # fmt: skip
+    icons = {
+        d: str(symbols.shape(shape, colour, 18)) for d, (shape, colour, _) in DECISION_STYLE.items()
+    }
     icons["nissan"] = str(symbols.shape("dot", STYLE["nissan"], 12))
     icons["host"] = str(symbols.shape("ring", STYLE["host"], 22))
     circle = None
@@ -428,8 +461,13 @@ def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerDa
 
         c = selection.centre
         circle = [c.latitude, c.longitude, selection.radius_miles * METRES_PER_MILE]
-    lat = np.concatenate([sites[LATITUDE].to_numpy(float), nissan[LATITUDE].to_numpy(float),
-                          [h[0] for h in host_rows]])  # fmt: skip
+    lat = np.concatenate(
+        [
+            sites[LATITUDE].to_numpy(float),
+            nissan[LATITUDE].to_numpy(float),
+            [h[0] for h in host_rows],
+        ]
+    )
     lon = np.concatenate(
         [
             sites[LONGITUDE].to_numpy(float),
@@ -438,13 +476,23 @@ def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerDa
         ]
     )
     counts = {d: int((sites["decision"] == d).sum()) for d in DECISION_STYLE}
-    counts.update(nissan=len(nissan_rows), hosts=len(host_rows), lines=len(line_rows),
-                  places=len(places))  # fmt: skip
+    counts.update(
+        nissan=len(nissan_rows), hosts=len(host_rows), lines=len(line_rows), places=len(places)
+    )
     data = {
-        "style": STYLE, "icons": icons, "sites": site_rows, "nissan": nissan_rows,
-        "hosts": host_rows, "cards": cards, "lines": line_rows, "places": places,
-        "states": state_fc, "counties": county_fc, "circle": circle, "counts": counts,
-    }  # fmt: skip
+        "style": STYLE,
+        "icons": icons,
+        "sites": site_rows,
+        "nissan": nissan_rows,
+        "hosts": host_rows,
+        "cards": cards,
+        "lines": line_rows,
+        "places": places,
+        "states": state_fc,
+        "counties": county_fc,
+        "circle": circle,
+        "counts": counts,
+    }
     return LayerData(
         data=data,
         counts=counts,
@@ -458,7 +506,12 @@ def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerDa
 def legend_decisions(counts: dict[str, int], host_brand: str) -> list[dict[str, Any]]:
     """One legend entry per decision: its symbol, colour, label and count."""
     return [
-        {"kind": d, "shape": shape, "colour": colour, "label": label.format(host=host_brand),
-         "n": counts.get(d, 0)}
+        {
+            "kind": d,
+            "shape": shape,
+            "colour": colour,
+            "label": label.format(host=host_brand),
+            "n": counts.get(d, 0),
+        }
         for d, (shape, colour, label) in DECISION_STYLE.items()
-    ]  # fmt: skip
+    ]

@@ -23,8 +23,12 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Environment variable naming the Chromium executable to use.
 CHROMIUM_ENV = "DEALERNET_CHROMIUM"
 #: Where Debian and Ubuntu install Chromium, then names to look up on ``PATH``.
-CHROMIUM_CANDIDATES: tuple[str, ...] = ("/usr/bin/chromium", "chromium", "chromium-browser",
-                                        "google-chrome")  # fmt: skip
+CHROMIUM_CANDIDATES: tuple[str, ...] = (
+    "/usr/bin/chromium",
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+)
 #: Quiet, sandbox-free flags for containers and CI: no background traffic, no first-run UI.
 CHROMIUM_ARGS: tuple[str, ...] = (
     "--no-sandbox",

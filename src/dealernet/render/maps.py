@@ -40,25 +40,36 @@ from dealernet.render._map_layers import (
     relative_url,
 )
 from dealernet.render._templates import template
+from dealernet.settings import NETWORK_MAP, OWNERS_DIR, REGIONS_DIR
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
 
-    from dealernet.analysis.pipeline import Result
+    from dealernet.analysis.result import Result
     from dealernet.planning.selection import Selection
 
-#: File of the national map in the output folder, and folder of regional maps.
-NETWORK_MAP = "network.html"
-REGIONS_DIR = "regions"
-#: Folder of owner reports in the output folder (see the owner reports).
-OWNERS_DIR = "owners"
 #: Layer keys, in the layer control's order (panes set the drawing order); ``_map.js``
 #: fills the group of each.
-LAYERS = ("absorb", "close", "keep", "unaffected", "lines", "hosts", "nissan", "places",
-          "counties", "states", "outline")  # fmt: skip
+LAYERS = (
+    "absorb",
+    "close",
+    "keep",
+    "unaffected",
+    "lines",
+    "hosts",
+    "nissan",
+    "places",
+    "counties",
+    "states",
+    "outline",
+)
 #: Marker-cluster options for host-brand sites: tight clusters, every site shown up close.
-CLUSTER_OPTIONS = {"showCoverageOnHover": False, "maxClusterRadius": 45,
-                   "disableClusteringAtZoom": 10, "chunkedLoading": True}  # fmt: skip
+CLUSTER_OPTIONS = {
+    "showCoverageOnHover": False,
+    "maxClusterRadius": 45,
+    "disableClusteringAtZoom": 10,
+    "chunkedLoading": True,
+}
 
 #: Pixels kept free when fitting the view: the title above, the legend at the bottom right.
 FIT_PADDING = ((20, 110), (320, 20))
@@ -168,19 +179,30 @@ def build_map(
         raise QueryError(msg)
     layer = layer_data(result, selection, report_dir)
     (south, west), (north, east) = layer.bounds
-    m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=4,
-                   tiles=None, control_scale=True, zoom_snap=0.25, zoom_delta=0.5)  # fmt: skip
+    m = folium.Map(
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=4,
+        tiles=None,
+        control_scale=True,
+        zoom_snap=0.25,
+        zoom_delta=0.5,
+    )
     # The URL and attribution spelled out: looking the provider up by name costs a search
     # of xyzservices' catalogue on every map, and owner reports draw a map each.
-    folium.TileLayer(OSM_TILES, attr=OSM_ATTRIBUTION, max_zoom=19,
-                     name=_layer_label("OpenStreetMap background (online)")).add_to(m)  # fmt: skip
+    folium.TileLayer(
+        OSM_TILES,
+        attr=OSM_ATTRIBUTION,
+        max_zoom=19,
+        name=_layer_label("OpenStreetMap background (online)"),
+    ).add_to(m)
     groups = _groups(folium, marker_cluster, m, result, layer)
     _strip_default_assets(m, groups["nissan"])
     page = _page(result, selection, layer, groups, m, assets(cdn))
     m.add_child(_PageParts(*page))
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    folium.FitBounds(layer.bounds, padding_top_left=FIT_PADDING[0],
-                     padding_bottom_right=FIT_PADDING[1]).add_to(m)  # fmt: skip
+    folium.FitBounds(
+        layer.bounds, padding_top_left=FIT_PADDING[0], padding_bottom_right=FIT_PADDING[1]
+    ).add_to(m)
     return m
 
 
@@ -210,9 +232,10 @@ def _groups(
         )
     )
     groups["hosts"] = folium.FeatureGroup(
-        name=_layer_label(f"{host} hosts taking stores", n["hosts"],
-                          shape("ring", style["host"], 14))
-    )  # fmt: skip
+        name=_layer_label(
+            f"{host} hosts taking stores", n["hosts"], shape("ring", style["host"], 14)
+        )
+    )
     groups["nissan"] = marker_cluster(
         name=_layer_label(f"{host} sites", n["nissan"], shape("dot", style["nissan"], 14)),
         options=CLUSTER_OPTIONS,
@@ -247,7 +270,7 @@ def _page(
     body = template("_map_body.html.j2").render(
         scenario_name=name,
         label=label,
-        sample=_is_sample(result),
+        sample=result.is_sample,
         totals=layer.totals,
         source_brand=result.source_brand,
         host_brand=result.host_brand,
@@ -263,12 +286,6 @@ def _page(
         data_json=json_for_html(data),
     )
     return head, body, str(assets.builder)
-
-
-def _is_sample(result: Result) -> bool:
-    """Whether the run is on the bundled synthetic sample (its ids start ``SAMPLE-``)."""
-    ids = result.network["dealer_id"].astype(str)
-    return bool(len(ids)) and bool(ids.str.startswith("SAMPLE-").all())
 
 
 def _stable_ids(m: folium.Map, html: str) -> str:

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from dealernet._atomic import write_text
+from dealernet._csv import csv_text
 from dealernet._errors import QueryError
 from dealernet.formatting import count, miles, money
 from dealernet.outputs.formats import format_for
-from dealernet.outputs.tables import csv_text
 from dealernet.render._line_charts import LineChart, LineSpec, line_chart
 from dealernet.schema import CITY, DEALER_ID, NAME, OWNER_GROUP, STATE
 
@@ -37,17 +37,26 @@ MEASURES: tuple[tuple[str, str, str, str, bool], ...] = (
     ("Stores absorbed", "Absorbed", "stores_absorb", "count", False),
     ("Stores closed", "Closed", "stores_close", "count", False),
     ("Co-located (unaffected)", "Co-located", "stores_unaffected", "count", False),
-    ("Absorbed into the owner's own store", "Into own store", "absorbed_into_same_owner",
-     "count", False),
+    (
+        "Absorbed into the owner's own store",
+        "Into own store",
+        "absorbed_into_same_owner",
+        "count",
+        False,
+    ),
     ("Jobs lost", "Jobs lost", "jobs_lost", "count", True),
     ("Revenue lost to the network", "Revenue lost", "revenue_lost", "money", True),
     ("Revenue at risk to owners", "At risk to owners", "revenue_at_risk", "money", True),
-    ("People beyond 50 miles, after", "Beyond 50 mi", "population_beyond_50_after", "count",
-     False),
-    ("People pushed beyond 50 miles", "Pushed >50 mi", "population_pushed_beyond_50", "count",
-     False),
+    ("People beyond 50 miles, after", "Beyond 50 mi", "population_beyond_50_after", "count", False),
+    (
+        "People pushed beyond 50 miles",
+        "Pushed >50 mi",
+        "population_pushed_beyond_50",
+        "count",
+        False,
+    ),
     ("Mean miles to a point of sale, after", "Mean miles", "mean_miles_after", "miles", False),
-)  # fmt: skip
+)
 _FORMATS: dict[str, Callable[[object], str]] = {"count": count, "money": money, "miles": miles}
 
 
@@ -133,8 +142,10 @@ def write_comparison(comparison: Comparison, path: Path, fmt: str | None = None)
     if chosen == "html":
         return [write_text(path, comparison_html(comparison))]
     sites = path.with_name(f"{path.stem}-sites{path.suffix}")
-    return [write_text(path, csv_text(comparison.totals)),
-            write_text(sites, csv_text(comparison.differences))]  # fmt: skip
+    return [
+        write_text(path, csv_text(comparison.totals)),
+        write_text(sites, csv_text(comparison.differences)),
+    ]
 
 
 def comparison_table(comparison: Comparison) -> Table:
@@ -142,8 +153,9 @@ def comparison_table(comparison: Comparison) -> Table:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title="Scenarios side by side (ranges: 10th-90th percentile)",
-                  title_justify="left")  # fmt: skip
+    table = Table(
+        title="Scenarios side by side (ranges: 10th-90th percentile)", title_justify="left"
+    )
     table.add_column("Measure")
     for label in comparison.labels:
         table.add_column(escape(label), justify="right")
@@ -183,10 +195,12 @@ SWEEP_MEASURES = tuple(m for m in MEASURES if m[2] != "stores_unaffected")
 def sweep_rows(sweep: Sweep) -> list[dict[str, Any]]:
     """One row per value, one cell per measure."""
     return [
-        {"value": str(value),
-         "cells": [_cell(row, f, fmt, ranged) for _, _, f, fmt, ranged in SWEEP_MEASURES]}
+        {
+            "value": str(value),
+            "cells": [_cell(row, f, fmt, ranged) for _, _, f, fmt, ranged in SWEEP_MEASURES],
+        }
         for value, (_, row) in zip(sweep.values, sweep.totals.iterrows(), strict=True)
-    ]  # fmt: skip
+    ]
 
 
 def sweep_charts(sweep: Sweep) -> list[LineChart]:
@@ -195,20 +209,35 @@ def sweep_charts(sweep: Sweep) -> list[LineChart]:
     xs = list(sweep.values)
 
     def ranged(field: str, label: str, css: str) -> LineSpec:
-        return LineSpec(label, css, t[f"{field}_base"].tolist(), t[f"{field}_low"].tolist(),
-                        t[f"{field}_high"].tolist())  # fmt: skip
+        return LineSpec(
+            label,
+            css,
+            t[f"{field}_base"].tolist(),
+            t[f"{field}_low"].tolist(),
+            t[f"{field}_high"].tolist(),
+        )
 
     specs = [
-        ("Stores by decision", "count",
-         [LineSpec(lbl, d, t[f"stores_{d}"].tolist())
-          for lbl, d in (("Kept", "keep"), ("Absorbed", "absorb"), ("Closed", "close"))]),
+        (
+            "Stores by decision",
+            "count",
+            [
+                LineSpec(lbl, d, t[f"stores_{d}"].tolist())
+                for lbl, d in (("Kept", "keep"), ("Absorbed", "absorb"), ("Closed", "close"))
+            ],
+        ),
         ("Jobs lost", "count", [ranged("jobs_lost", "Jobs lost", "jobs")]),
-        ("Revenue lost to the network", "money",
-         [ranged("revenue_lost", "Revenue lost", "close")]),
-        ("People beyond 50 miles of a point of sale, after", "count",
-         [LineSpec("People beyond 50 miles", "people",
-                   t["population_beyond_50_after"].tolist())]),
-    ]  # fmt: skip
+        ("Revenue lost to the network", "money", [ranged("revenue_lost", "Revenue lost", "close")]),
+        (
+            "People beyond 50 miles of a point of sale, after",
+            "count",
+            [
+                LineSpec(
+                    "People beyond 50 miles", "people", t["population_beyond_50_after"].tolist()
+                )
+            ],
+        ),
+    ]
     return [
         line_chart(title, xs, lines, numeric_x=sweep.numeric, fmt=fmt, x_label=sweep.setting)
         for title, fmt, lines in specs
@@ -247,8 +276,10 @@ def sweep_table(sweep: Sweep) -> Table:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"Sweep of {escape(sweep.setting)} (ranges: 10th-90th percentile)",
-                  title_justify="left")  # fmt: skip
+    table = Table(
+        title=f"Sweep of {escape(sweep.setting)} (ranges: 10th-90th percentile)",
+        title_justify="left",
+    )
     table.add_column("Value", justify="right")
     for _, short, *_ in SWEEP_MEASURES:
         table.add_column(short, justify="right")

@@ -22,10 +22,8 @@ from dealernet.render.charts import BarSpec, Chart, bar_chart
 from dealernet.schema import BRAND, CITY, DEALER_ID, NAME, OWNER_GROUP, SOURCE_FILE, STATE
 
 if TYPE_CHECKING:  # pragma: no cover
-    from dealernet.analysis.pipeline import Result
+    from dealernet.analysis.result import Result
 
-#: Dealer ids of the bundled synthetic sample start with this.
-SAMPLE_PREFIX = "SAMPLE-"
 #: Stores that lose their own showroom.
 AFFECTED = ("absorb", "close")
 #: How rollups name stores without an owner group.
@@ -99,7 +97,6 @@ def common(result: Result, today: dt.date | None = None) -> dict[str, Any]:
     scenario = result.scenario
     network = result.network
     files = sorted({str(f) for f in network.get(SOURCE_FILE, pd.Series(dtype=str)).dropna()})
-    ids = network[DEALER_ID].astype(str)
     params = [
         {
             "key": p.key,
@@ -123,7 +120,7 @@ def common(result: Result, today: dt.date | None = None) -> dict[str, Any]:
         "today": (today or dt.date.today()).isoformat(),
         "version": __version__,
         "dealer_files": files,
-        "sample": bool(ids.str.startswith(SAMPLE_PREFIX).any()),
+        "sample": result.is_sample,
     }
 
 
@@ -154,11 +151,16 @@ class Shared:
 
 def shared(result: Result) -> Shared:
     """Build the parts every report of ``result`` shares."""
-    from dealernet.outputs.tables import rounded, spreadsheet_safe
+    from dealernet._csv import rounded, spreadsheet_safe
 
     rows = site_rows(result)
-    return Shared(rows, owner_keys(rows), common(result), _names(result.network),
-                  spreadsheet_safe(rounded(rows)))  # fmt: skip
+    return Shared(
+        rows,
+        owner_keys(rows),
+        common(result),
+        _names(result.network),
+        spreadsheet_safe(rounded(rows)),
+    )
 
 
 def owner_context(
@@ -237,8 +239,11 @@ def staff_chart(row: Mapping[str, Any]) -> Chart:
     groups = []
     for dept in (*DEPARTMENTS, "total"):
         label = DEPARTMENT_LABELS.get(dept, "All staff")
-        before = BarSpec("before", [("before", f"baseline_employees_{dept}", "before")],
-                         f"baseline_employees_{dept}")  # fmt: skip
+        before = BarSpec(
+            "before",
+            [("before", f"baseline_employees_{dept}", "before")],
+            f"baseline_employees_{dept}",
+        )
         after = BarSpec(
             "after",
             [("after", f"staff_after_{dept}_base", "after")],

@@ -31,15 +31,15 @@ from dealernet.render.report_context import (
     shared,
 )
 from dealernet.schema import BRAND, DEALER_ID, OWNER_GROUP
+from dealernet.settings import DATA_DIR, INDEX_PAGE, OWNERS_DIR
 from dealernet.slugs import slug
 
 if TYPE_CHECKING:  # pragma: no cover
     import jinja2
 
-    from dealernet.analysis.pipeline import Result
+    from dealernet.analysis.result import Result
 
 __all__ = [
-    "OWNERS_DIR",
     "affected_owners",
     "match_owners",
     "render_index",
@@ -50,8 +50,6 @@ __all__ = [
 
 #: Called with (description, done, total) as reports are written.
 Progress = Callable[[str, int, int], None]
-#: Folder of the owner reports, inside the output folder.
-OWNERS_DIR = "owners"
 #: Close names offered when an owner name matches nothing.
 MAX_SUGGESTIONS = 5
 #: A misspelt name is taken as the closest owner group when it is this similar (0-1) ...
@@ -119,7 +117,7 @@ def write_reports(
     if owners is None:
         _remove_stale(folder, {p.stem for p in reports})
     index = render_index(result, out, page=parts.page, env=env)
-    written.append(write_text(out / "index.html", index))
+    written.append(write_text(out / INDEX_PAGE, index))
     if pdf:
         step(f"Printing {len(reports):,} reports to PDF", len(names), len(names))
         written += write_pdfs(reports, paper=paper)
@@ -316,7 +314,7 @@ def render_index(
         name = str(record[OWNER_GROUP])
         href = f"{OWNERS_DIR}/{slug(name)}.html"
         rows.append({"o": record, "href": href if (out / href).is_file() else None})
-    from dealernet.outputs.tables import DATA_DIR, TABLES
+    from dealernet.outputs.tables import TABLES
     from dealernet.render.maps import NETWORK_MAP
 
     data = [

@@ -92,9 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"wrote {shot.png}")
-    print(f"map: {shot.map_bytes / 1e6:.2f} MB; in Chromium, every marker drawn "
-          f"{shot.render_seconds:.2f} s after navigation ({shot.wall_seconds:.2f} s "
-          "measured from Python)")  # fmt: skip
+    print(
+        f"map: {shot.map_bytes / 1e6:.2f} MB; in Chromium, every marker drawn "
+        f"{shot.render_seconds:.2f} s after navigation ({shot.wall_seconds:.2f} s "
+        "measured from Python)"
+    )
     return 0
 
 

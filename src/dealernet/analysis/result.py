@@ -1,0 +1,168 @@
+"""``Result``: everything one run produced, shaped for a notebook as well as for the writers.
+
+A :class:`Result` is plain data: the network, the scenario and assumptions it was made with,
+the decisions, the impacts, the roll-ups and customer access. The tables are pandas frames a
+geopandas user can take as they are (:attr:`Result.decisions_gdf`, :attr:`Result.impacts_gdf`
+are GeoDataFrames in EPSG:4326), and the object shows itself briefly (``repr``) or as a
+small table of national totals in Jupyter (``_repr_html_``).
+
+Upward doors. :meth:`Result.query`, :meth:`Result.explore` and :meth:`Result.write` reach up
+to the planning and rendering layers. Like ``GeoDataFrame.to_file`` in geopandas they import
+what they need inside the method, so this module imports nothing above the analysis layer
+when it loads; ``tests/test_architecture.py`` lists these doors and allows no others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from dealernet import formatting
+from dealernet.schema import DEALER_ID, LATITUDE, LONGITUDE, SAMPLE_ID_PREFIX
+
+if TYPE_CHECKING:  # pragma: no cover
+    import folium
+    import geopandas as gpd
+
+    from dealernet.analysis.access import Access
+    from dealernet.analysis.assumptions import Assumptions
+    from dealernet.analysis.impact import Impacts
+    from dealernet.engine.decisions import Decisions
+    from dealernet.engine.scenario import Scenario
+    from dealernet.planning.query import QueryResult
+
+#: Coordinate reference system of every GeoDataFrame a result hands out.
+CRS = "EPSG:4326"
+
+
+@dataclass
+class Result:
+    """Everything one run produced.
+
+    Attributes
+    ----------
+    network
+        All sites as loaded (EPSG:4326).
+    scenario, assumptions
+        What the run was made with.
+    decisions
+        The rule engine's outcome: ``decisions.table`` has one row per source-brand site.
+    impacts
+        Baselines and losses per source-brand site (``impacts.table``) and the draws.
+    owners, regions
+        Roll-ups per owner group, and per state and county.
+    national
+        National totals.
+    access
+        Customer distances before and after, per place (``access.places``) and in sum.
+    """
+
+    network: gpd.GeoDataFrame
+    scenario: Scenario
+    assumptions: Assumptions
+    decisions: Decisions
+    impacts: Impacts
+    owners: pd.DataFrame
+    regions: pd.DataFrame
+    national: pd.Series
+    access: Access
+    _frames: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @property
+    def source_brand(self) -> str:
+        return self.scenario.source_brand
+
+    @property
+    def host_brand(self) -> str:
+        return self.scenario.host_brand
+
+    @property
+    def is_sample(self) -> bool:
+        """Whether any site is from the bundled synthetic sample (made-up stores)."""
+        ids = self.network[DEALER_ID].astype(str)
+        return bool(ids.str.startswith(SAMPLE_ID_PREFIX).any())
+
+    # --- tables as GeoDataFrames ---------------------------------------------------------------
+
+    @property
+    def decisions_gdf(self) -> gpd.GeoDataFrame:
+        """``decisions.table`` as points (EPSG:4326): one row per source-brand site."""
+        if "decisions" not in self._frames:
+            self._frames["decisions"] = _points(self.decisions.table)
+        return self._frames["decisions"]
+
+    @property
+    def impacts_gdf(self) -> gpd.GeoDataFrame:
+        """``impacts.table`` joined to each site's name, owner and place, as points."""
+        if "impacts" not in self._frames:
+            keys = self.decisions.table.drop(columns=["decision"])
+            self._frames["impacts"] = _points(keys.merge(self.impacts.table, on=DEALER_ID))
+        return self._frames["impacts"]
+
+    # --- in a notebook ---------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        counts = self.decisions.counts()
+        national = self.national
+        decided = ", ".join(f"{n:,} {d}" for d, n in counts.items())
+        return (
+            f"<dealernet.Result: {self.scenario.name!r}, {self.source_brand} into "
+            f"{self.host_brand}{', synthetic sample' if self.is_sample else ''}>\n"
+            f"  {int(counts.sum()):,} {self.source_brand} sites: {decided}\n"
+            f"  jobs lost {_range(national, 'jobs_lost', formatting.count)}\n"
+            f"  revenue lost {_range(national, 'revenue_lost', formatting.money)}\n"
+            f"  (low / base / high; .decisions_gdf, .impacts_gdf, .owners, .regions, "
+            f".explore(), .write(out))"
+        )
+
+    def _repr_html_(self) -> str:
+        """National totals as a small table (Jupyter calls this)."""
+        from dealernet.render.notebook import result_html
+
+        return result_html(self)
+
+    def explore(self, selection: Any = None, **options: Any) -> folium.Map:
+        """The interactive map of this run (what ``network.html`` shows), inline in Jupyter.
+
+        ``selection`` is a :func:`dealernet.planning.selection.select` answer; other
+        keyword arguments go to :func:`dealernet.render.maps.build_map`.
+        """
+        from dealernet.render.maps import build_map
+
+        return build_map(self, selection, **options)
+
+    def query(self, **filters: Any) -> QueryResult:
+        """Sites or group totals matching filters; see :func:`dealernet.query`."""
+        from dealernet.planning.query import query
+
+        return query(self, **filters)
+
+    def write(self, out: str | Path, *, reports: bool = True) -> list[Path]:
+        """Write what ``dealernet run`` writes into ``out``: tables, the map, owner reports.
+
+        Returns the paths written; ``reports=False`` skips the owner reports.
+        """
+        from dealernet.render.run_folder import write_run
+
+        return write_run(self, Path(out), reports=reports).all
+
+
+def _points(table: pd.DataFrame) -> gpd.GeoDataFrame:
+    """A table with latitude and longitude as a point GeoDataFrame in :data:`CRS`."""
+    import geopandas as gpd
+
+    geometry = gpd.points_from_xy(table[LONGITUDE], table[LATITUDE], crs=CRS)
+    return gpd.GeoDataFrame(table.reset_index(drop=True), geometry=geometry, crs=CRS)
+
+
+def _range(national: pd.Series, measure: str, fmt: Callable[[float], str]) -> str:
+    """``low / base / high`` of one national measure, or "not known" when it is missing."""
+    try:
+        values = [float(national[f"{measure}_{b}"]) for b in ("low", "base", "high")]
+    except (KeyError, TypeError, ValueError):
+        return "not known"
+    return " / ".join(fmt(v) for v in values)
