@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
-from dealernet._errors import MissingDependencyError
+from dealernet import MissingDependencyError
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page

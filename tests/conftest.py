@@ -1,84 +1,54 @@
-"""Small toy networks built with the schema's column names, shared by the tests."""
+"""Fixtures shared by the tests: toy networks, and the bundled sample and its run (once).
+
+Plain helpers (paths, ``site``, ``network_from``, ...) live in ``helpers.py``; import them
+from there, not from this conftest.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import copy
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 import pytest
 
-from dealernet.schema import (
-    BRAND,
-    CITY,
-    DEALER_ID,
-    EXACT,
-    LATITUDE,
-    LOCATION_QUALITY,
-    LONGITUDE,
-    NAME,
-    NUMERIC_COLUMNS,
-    OWNER_GROUP,
-    STATE,
-    TEXT_COLUMNS,
-    ordered,
-)
+from helpers import DEALERS, MILE, ORIGIN, SCENARIOS_DIR, assert_unchanged, east, network_from, site
 
-#: One mile of latitude, in degrees (close enough for laying out toy sites).
-MILE = 1 / 69.0
-#: Near Dallas, a convenient origin for toy networks.
-ORIGIN = (32.78, -96.80)
+if TYPE_CHECKING:
+    from dealernet.analysis.result import Result
 
 
-def site(
-    dealer_id: str,
-    brand: str,
-    lat: float,
-    lon: float,
-    *,
-    owner: str | None = None,
-    name: str | None = None,
-    state: str = "TX",
-    city: str = "Dallas",
-    **numbers: float,
-) -> dict[str, object]:
-    """One site row with the canonical columns."""
-    row: dict[str, object] = dict.fromkeys(TEXT_COLUMNS)
-    row.update({c: np.nan for c in NUMERIC_COLUMNS})
-    row.update(
-        {
-            DEALER_ID: dealer_id,
-            NAME: name or f"{dealer_id} {brand}",
-            BRAND: brand,
-            OWNER_GROUP: owner,
-            CITY: city,
-            STATE: state,
-            LATITUDE: float(lat),
-            LONGITUDE: float(lon),
-            LOCATION_QUALITY: EXACT,
-        }
-    )
-    row.update(numbers)
-    return row
+@pytest.fixture(scope="session")
+def sample_network() -> Iterator[gpd.GeoDataFrame]:
+    """The bundled sample network (``data/dealers``), loaded once per session.
+
+    Shared, so read-only: a test that changes it takes ``sample_network.copy()``. Teardown
+    fails if any test changed it.
+    """
+    from dealernet.io.loader import load_network  # here, so collection needs only the schema
+
+    network = load_network(DEALERS)
+    before = network.copy(deep=True)
+    yield network
+    assert_unchanged(network, before, "sample_network")
 
 
-def network_from(rows: Iterable[dict[str, object]]) -> gpd.GeoDataFrame:
-    """A network GeoDataFrame (EPSG:4326) from site rows, columns in schema order."""
-    frame = pd.DataFrame(list(rows))
-    for column in NUMERIC_COLUMNS:
-        frame[column] = frame[column].astype("float64")
-    for column in TEXT_COLUMNS:
-        frame[column] = frame[column].astype(object)
-    geometry = gpd.points_from_xy(frame[LONGITUDE], frame[LATITUDE], crs="EPSG:4326")
-    gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
-    return gdf[ordered(gdf.columns)]
+@pytest.fixture(scope="session")
+def sample_result(sample_network: gpd.GeoDataFrame) -> Iterator[Result]:
+    """``run()`` on the sample network with the default scenario and assumptions, once.
 
+    Shared, so read-only: a test that changes it takes ``copy.deepcopy(sample_result)``
+    (cheap, about 20 ms). ``sample_result.network`` is ``sample_network``. Teardown fails if
+    any test changed the result.
+    """
+    from dealernet.analysis.pipeline import run
 
-def east(miles: float, lat: float = ORIGIN[0]) -> float:
-    """Degrees of longitude for ``miles`` east at ``lat`` (approximate, for layout only)."""
-    return miles * MILE / np.cos(np.radians(lat))
+    result = run(sample_network)
+    before = copy.deepcopy(result)
+    yield result
+    assert_unchanged(result, before, "sample_result")
 
 
 @pytest.fixture
@@ -91,10 +61,12 @@ def make_network() -> Callable[..., gpd.GeoDataFrame]:
 def toy_network() -> gpd.GeoDataFrame:
     """Four Infiniti stores and four Nissan sites around Dallas.
 
+    Geodesic distances (WGS84, checked with ``pyproj.Geod``):
+
     - I1 (owner Alpha) is 5 miles from N1 (Alpha) and 2 miles from N2 (Beta).
-    - I2 (owner Beta) is 3 miles from N2.
+    - I2 (owner Beta) is 8 miles from N2, its nearest Nissan site.
     - I3 shares N3's rooftop (0.05 miles): co-located.
-    - I4 is about 80 miles from any Nissan site.
+    - I4 is about 97 miles from its nearest Nissan site (N1), far from every one.
     """
     lat0, lon0 = ORIGIN
     return network_from(
@@ -116,4 +88,4 @@ def toy_network() -> gpd.GeoDataFrame:
 @pytest.fixture
 def scenarios_dir() -> Path:
     """The bundled scenario files."""
-    return Path(__file__).resolve().parents[1] / "data" / "scenarios"
+    return SCENARIOS_DIR

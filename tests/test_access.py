@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from pyproj import Geod
 
-from dealernet._errors import InvalidInputError
+from dealernet import InvalidInputError
 from dealernet.analysis.access import (
     ACCESS_COLUMNS,
     Access,
@@ -17,8 +17,7 @@ from dealernet.analysis.access import (
     points_of_sale,
 )
 from dealernet.geo.places import load_places
-
-METRES_PER_MILE = 1609.344
+from helpers import METRES_PER_MILE
 
 # Points of sale around Texas and Oklahoma: (id, latitude, longitude).
 SITES = [

@@ -16,7 +16,7 @@ distributed = pytest.importorskip(
 
 import geopandas as gpd  # noqa: E402
 
-from dealernet._errors import InputFileError, SchedulerError  # noqa: E402
+from dealernet import InputFileError, SchedulerError  # noqa: E402
 from dealernet.analysis.access import access_for_decisions, compute_access  # noqa: E402
 from dealernet.analysis.access_dask import access_for_decisions_dask, compute_access_dask  # noqa: E402
 from dealernet.geo.places import load_places  # noqa: E402

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from helpers import ROOT
+
 SECTIONS = ("commands", "stages", "nearest host", "rule engine", "impact", "access")
 
 
@@ -15,7 +15,7 @@ def test_quick_benchmark_prints_every_section_with_targets(tmp_path) -> None:
     rows_file = tmp_path / "rows.json"
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--json", str(rows_file)],
-        cwd=REPO,
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import dealernet
 from browser import PageLog, browser_fixture, distinct_colours, page_fixture, unavailable
-from dealernet.analysis.pipeline import run
 from dealernet.analysis.result import Result
 from dealernet.planning.selection import select
 from dealernet.render import maps
@@ -16,7 +14,6 @@ from hostile import ESCAPED, IMG, JINJA, QUOTE, SCENARIO_NAME, SVG, hostile_resu
 
 #: Fixtures: ``browser`` (one Chromium for the module) and ``page`` (offline, logged).
 __all__ = ["browser_fixture", "page_fixture"]
-ROOT = Path(__file__).resolve().parents[1]
 NISSAN_ONE = "<b onmouseover=window.__pwned=1>Nissan One</b>"
 DECISIONS = ("absorb", "close", "keep", "unaffected")
 READY = "window.dealernetMap && window.dealernetMap.ready === true"
@@ -35,8 +32,9 @@ COUNT = """() => {
 
 
 @pytest.fixture(scope="module")
-def result() -> Result:
-    return run(dealernet.load_network(ROOT / "data" / "dealers"))
+def result(sample_result: Result) -> Result:
+    """The shared sample run (``sample_result`` in conftest)."""
+    return sample_result
 
 
 @pytest.fixture(scope="module")

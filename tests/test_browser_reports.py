@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import dealernet
 from browser import browser_fixture, page_fixture, unavailable
-from dealernet._errors import MissingDependencyError
-from dealernet.analysis.pipeline import run
+from dealernet import MissingDependencyError
 from dealernet.analysis.result import Result
 from dealernet.outputs.tables import write_tables
 from dealernet.render.reports import affected_owners, write_pdfs, write_reports
@@ -21,14 +19,14 @@ from hostile import hostile_result
 
 #: Fixtures: ``browser`` (one Chromium for the module) and ``page`` (offline, logged).
 __all__ = ["browser_fixture", "page_fixture"]
-ROOT = Path(__file__).resolve().parents[1]
 MAP_READY = "() => !!(window.dealernetMap && window.dealernetMap.ready)"
 PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
 
 @pytest.fixture(scope="module")
-def result() -> Result:
-    return run(dealernet.load_network(ROOT / "data" / "dealers"))
+def result(sample_result: Result) -> Result:
+    """The shared sample run (``sample_result`` in conftest)."""
+    return sample_result
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from dealernet.cli.main import cli
+from helpers import DEALERS
 
 COMMANDS = sorted(cli.commands)
 
@@ -16,9 +17,14 @@ COMMANDS = sorted(cli.commands)
 def test_top_level_help_lists_every_command_with_a_description() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
+    listed = result.output.split("Commands:", 1)[1].splitlines()
+    described = dict(line.split(maxsplit=1) for line in listed if line.strip())
+    assert described.keys() == cli.commands.keys()
     for name, command in cli.commands.items():
-        assert name in result.output
-        assert command.get_short_help_str(), f"{name} has no one-line description"
+        summary = command.get_short_help_str(limit=1000)
+        assert summary, f"{name} has no one-line description"
+        # the listing shows the start of the command's own summary (cut with "...")
+        assert summary.startswith(described[name].removesuffix("...")), name
 
 
 @pytest.mark.parametrize("name", COMMANDS)
@@ -52,9 +58,6 @@ def test_bad_input_exits_one_without_traceback(tmp_path) -> None:
 
 
 def test_validate_passes_on_the_bundled_sample() -> None:
-    from pathlib import Path
-
-    sample = Path(__file__).resolve().parents[1] / "data" / "dealers"
-    result = CliRunner().invoke(cli, ["validate", str(sample)])
+    result = CliRunner().invoke(cli, ["validate", str(DEALERS)])
     assert result.exit_code == 0, result.output
     assert "1,268 rows: 0 errors, 0 warnings" in result.output

@@ -4,29 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 import dealernet
-from conftest import MILE, ORIGIN, east, network_from, site
-from dealernet._errors import QueryError
+from dealernet import QueryError
 from dealernet.cli.main import cli
 from dealernet.engine.scenario import parse_scenario
-from dealernet.io.loader import load_network
 from dealernet.planning.compare import TOTAL_COLUMNS, Comparison, compare, scenario_totals
 from dealernet.render.planning_pages import comparison_html, write_comparison
+from helpers import MILE, ORIGIN, SCENARIOS_DIR, east, network_from, site
 
-ROOT = Path(__file__).resolve().parents[1]
-DEALERS = ROOT / "data" / "dealers"
-SCENARIOS = sorted((ROOT / "data" / "scenarios").glob("*.toml"))
+SCENARIOS = sorted(SCENARIOS_DIR.glob("*.toml"))
 HOSTILE = "<script>alert('x')</script>"
 
 
 @pytest.fixture(scope="module")
-def comparison() -> Comparison:
+def comparison(sample_network: gpd.GeoDataFrame) -> Comparison:
     """The three shipped scenarios on the bundled sample."""
-    return compare(SCENARIOS, network=load_network([DEALERS]))
+    return compare(SCENARIOS, network=sample_network)
 
 
 def test_compare_lists_exactly_the_sites_whose_decision_differs(comparison) -> None:
@@ -74,8 +72,18 @@ def test_compare_writes_csv_and_an_offline_html_page(comparison, tmp_path: Path)
 
 
 def test_compare_needs_two_scenarios_of_the_same_brands(comparison) -> None:
+    network = comparison.results[0].network
     with pytest.raises(QueryError, match="at least two"):
-        compare(SCENARIOS[:1], network=comparison.results[0].network)
+        compare(SCENARIOS[:1], network=network)
+    swapped = parse_scenario(
+        {
+            "scenario": {"name": "swapped", "source_brand": "Nissan", "host_brand": "Infiniti"},
+            "rules": [{"id": "rest", "action": "close"}],
+        },
+        "swapped",
+    )
+    with pytest.raises(QueryError, match="fold different brands"):
+        compare([SCENARIOS[0], swapped], network=network)
 
 
 def _hostile_network() -> pd.DataFrame:

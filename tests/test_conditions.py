@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dealernet._errors import ConditionError
+from dealernet import ConditionError
 from dealernet.engine.conditions import BOOL, MAX_LENGTH, NUMBER, TEXT, parse_condition
 from properties import PARSER_PROPERTY
 

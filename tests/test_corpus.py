@@ -16,16 +16,15 @@ import pytest
 from click.testing import CliRunner
 
 from dealernet.cli.main import cli
+from helpers import DEALERS, ROOT
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parents[1]
 BAD = ROOT / "tests" / "data" / "bad"
 EXPECTED = tomllib.loads((BAD / "EXPECTED.toml").read_text(encoding="utf-8"))
-SAMPLE = ROOT / "data" / "dealers"
 
 
 def dealernet(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -64,7 +63,7 @@ def test_bad_input_gives_a_clear_message_and_nonzero_exit(name: str, tmp_path: P
         proc = dealernet("validate", path, cwd=tmp_path)
         runs = [(proc.returncode, proc.stdout + proc.stderr), in_process("--dealers", path, out)]
     else:
-        runs = [in_process("--dealers", SAMPLE, "--scenario", path, out)]
+        runs = [in_process("--dealers", DEALERS, "--scenario", path, out)]
     for returncode, output in runs:
         assert returncode == 1, output
         assert case["message"] in " ".join(output.split()), output[-2000:]
@@ -79,7 +78,7 @@ def test_injection_in_a_condition_runs_nothing(tmp_path: Path) -> None:
     dealernet(
         "run",
         "--dealers",
-        SAMPLE,
+        DEALERS,
         "--scenario",
         BAD / "scenario_injection.toml",
         "--out",

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from dealernet.schema import LATITUDE, LONGITUDE, NUMERIC_COLUMNS, TEXT_COLUMNS
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
@@ -51,4 +50,8 @@ def test_readme_python_example_runs(tmp_path, monkeypatch) -> None:
     block = README.split("## Python", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     monkeypatch.chdir(ROOT)
     code = block.replace('"my_dealers.xlsx"', '"data/dealers/infiniti.csv"')
+    # write into the test's folder, not the repository's maps/
+    code = code.replace('result.write("maps")', f"result.write({str(tmp_path / 'out')!r})")
+    code = code.replace('"texas.csv"', repr(str(tmp_path / "texas.csv")))
+    assert str(tmp_path) in code
     exec(compile(code, "README", "exec"), {})  # noqa: S102 - our own README's example

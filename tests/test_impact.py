@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,8 +10,8 @@ import pytest
 from dealernet.analysis import rollups
 from dealernet.analysis.assumptions import load_assumptions
 from dealernet.analysis.impact import MEASURES, estimate_impacts
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 ASSUMPTIONS = load_assumptions(ROOT / "data" / "assumptions.toml")
 
 
@@ -62,11 +61,9 @@ def run(sites: list[dict], decisions: list[dict], assumptions=ASSUMPTIONS):
     return estimate_impacts(network, pd.DataFrame(decisions), assumptions, "Infiniti", "Nissan")
 
 
-def test_calibration_of_sample_baselines() -> None:
+def test_calibration_of_sample_baselines(sample_network: gpd.GeoDataFrame) -> None:
     """With no site economics, average stores come to about $32 M (Infiniti) and $52 M."""
-    from dealernet import load_network
-
-    net = load_network(ROOT / "data" / "dealers")
+    net = sample_network
     for brand, revenue, staff_band in (("Infiniti", 32e6, (25, 40)), ("Nissan", 52e6, (55, 75))):
         sites = net[net["brand"] == brand]
         decisions = pd.DataFrame(

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "data" / "dealers"
+from helpers import DEALERS, SCENARIOS_DIR
 
 
 def run_args(out: Path, seed: int) -> list[str]:
@@ -28,7 +27,7 @@ def run_args(out: Path, seed: int) -> list[str]:
         "dealernet",
         "run",
         "--dealers",
-        str(SAMPLE),
+        str(DEALERS),
         "--out",
         str(out),
         "--set",
@@ -92,9 +91,9 @@ def test_stopped_run_leaves_old_or_new_files_never_half_written(
 
 def test_run_never_writes_outside_out_or_modifies_inputs(tmp_path: Path) -> None:
     dealers = tmp_path / "dealers"
-    shutil.copytree(SAMPLE, dealers)
+    shutil.copytree(DEALERS, dealers)
     scenario = tmp_path / "scenario.toml"
-    shutil.copy(ROOT / "data" / "scenarios" / "default.toml", scenario)
+    shutil.copy(SCENARIOS_DIR / "default.toml", scenario)
     inputs = [*dealers.iterdir(), scenario]
     for path in inputs:
         path.chmod(0o444)

@@ -227,8 +227,8 @@ def test_quoted_line_breaks_keep_exact_line_numbers(tmp_path: Path) -> None:
         "I-2,Denver,Infiniti,,95.0,-104.9\n",
         encoding="utf-8",
     )
-    from dealernet import validate_files
+    from dealernet import validate_network
 
-    report = validate_files(path)
+    report = validate_network(path)
     # a record is reported at the line it starts on: I-1 spans lines 2-4, I-2 is on line 5
     assert [p.row for p in report.errors] == [2, 5]

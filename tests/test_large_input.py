@@ -44,10 +44,10 @@ def big_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 #: user would see: each progress step, then the errors.
 _SCRIPT = """
 import sys
-from dealernet import validate_files
+from dealernet import validate_network
 def show(label, done, total):
     print("step", label, done, total)
-report = validate_files(sys.argv[1], progress=show)
+report = validate_network(sys.argv[1], progress=show)
 print(report.summary())
 for problem in report.errors:
     print(problem.describe())

@@ -9,16 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import dealernet
-from dealernet._errors import QueryError
-from dealernet.analysis.pipeline import run
+from dealernet import QueryError
 from dealernet.analysis.result import Result
 from dealernet.planning.selection import host_sites, select
 from dealernet.render import maps
 from dealernet.slugs import slug
 from hostile import ESCAPED, EXPECTED, IMG, JINJA, SCENARIO_NAME, SCRIPT, hostile_result
 
-ROOT = Path(__file__).resolve().parents[1]
 DECISIONS = ("absorb", "close", "keep", "unaffected")
 
 
@@ -84,8 +81,9 @@ class Fragment(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def result() -> Result:
-    return run(dealernet.load_network(ROOT / "data" / "dealers"))
+def result(sample_result: Result) -> Result:
+    """The shared sample run (``sample_result`` in conftest)."""
+    return sample_result
 
 
 @pytest.fixture(scope="module")

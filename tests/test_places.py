@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dealernet._errors import DealernetError, QueryError
+from dealernet import DealernetError, QueryError
 from dealernet.geo import places_build
 from dealernet.geo.places import PLACE_COLUMNS, ResolvedPlace, _extract, load_places, resolve_place
 from dealernet.schema import STATES_50_DC
@@ -171,11 +171,21 @@ def test_same_name_in_one_state_takes_a_dominant_place_else_asks_for_coordinates
         resolve_place("Brentwood, CA")
 
 
-def test_typo_gets_a_suggestion() -> None:
-    with pytest.raises(QueryError, match=r"Did you mean:\n  Springfield, IL"):
-        resolve_place("Springfeild, IL")
-    with pytest.raises(QueryError, match=r"Dallas, TX \(pop\. 1,326,087\)"):
+def test_a_clear_typo_is_read_as_the_place_and_says_so() -> None:
+    place = resolve_place("Springfeild, IL")
+    assert place == resolve_place("Springfield, IL") and place.label == "Springfield, IL"
+    assert [(m.query, m.value, m.exact) for m in place.corrections] == [
+        ("Springfeild, IL", "Springfield, IL", False)
+    ]
+    assert resolve_place("Springfield, IL").corrections == ()
+    # read as Dallas, which five states have: listed, largest first, never guessed
+    with pytest.raises(QueryError, match=r"read as 'Dallas'\) is ambiguous[\s\S]*Dallas, TX \(pop"):
         resolve_place("Dalas")
+
+
+def test_a_name_close_to_no_place_gets_suggestions() -> None:
+    with pytest.raises(QueryError, match=r"no US place called 'Smallvile, KS'\. Did you mean '"):
+        resolve_place("Smallvile, KS")
 
 
 def test_name_in_the_wrong_state_lists_where_it_is() -> None:
@@ -183,9 +193,11 @@ def test_name_in_the_wrong_state_lists_where_it_is() -> None:
         resolve_place("Dallas, VT")
 
 
-def test_unknown_state_is_named() -> None:
-    with pytest.raises(QueryError, match=r"unknown state 'Texs'.*\"TX\""):
-        resolve_place("Dallas, Texs")
+def test_a_misspelt_state_is_read_as_the_state_and_an_unknown_one_is_named() -> None:
+    place = resolve_place("Dallas, Texs")
+    assert place.label == "Dallas, TX" and place.corrections[0].query == "Dallas, Texs"
+    with pytest.raises(QueryError, match=r"no state called 'Qwerty' in 'Dallas, Qwerty'"):
+        resolve_place("Dallas, Qwerty")
 
 
 @pytest.mark.parametrize("text", ["Texas", "TX", "Oklahoma"])

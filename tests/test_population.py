@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from dealernet._errors import InputFileError
+from dealernet import InputFileError
 from dealernet.analysis.access import compute_access
 from dealernet.geo.places import load_places
 from dealernet.io.population import load_population, open_population, population_files

@@ -12,25 +12,21 @@ import pytest
 from click.testing import CliRunner
 from pyproj import Geod
 
-from dealernet._errors import QueryError
+from dealernet import QueryError
 from dealernet.analysis import pipeline
 from dealernet.cli.main import cli
 from dealernet.geo.places import resolve_place
 from dealernet.geo.regions import load_regions
-from dealernet.io.loader import load_network
 from dealernet.outputs.tables import write_tables
 from dealernet.planning.query import DECISIONS, GROUP_BY, GROUP_COLUMNS, query
 from dealernet.planning.saved_run import load_results
-
-ROOT = Path(__file__).resolve().parents[1]
-DEALERS = ROOT / "data" / "dealers"
-METRES_PER_MILE = 1609.344
+from helpers import METRES_PER_MILE
 
 
 @pytest.fixture(scope="module")
-def result() -> pipeline.Result:
-    """One run of the bundled sample, shared by every test here."""
-    return pipeline.run(load_network([DEALERS]))
+def result(sample_result: pipeline.Result) -> pipeline.Result:
+    """The shared sample run (``sample_result`` in conftest)."""
+    return sample_result
 
 
 @pytest.fixture(scope="module")
@@ -135,11 +131,11 @@ def test_a_county_by_name_and_by_fips_code_is_the_same_county(result) -> None:
     [
         ({"county": "Richmond, VA"}, "Richmond city, VA"),  # a county and a city: never a guess
         ({"county": "Dalas"}, "Dallas County, TX"),
-        ({"region": "Sout"}, "South"),
+        ({"region": "Southwest"}, "Did you mean 'South'"),
         ({"host": "Dallas"}, "matches"),
         ({"decision": "demolish"}, "keep, absorb"),
         ({"min_jobs_lost": -1}, "jobs-lost floor"),
-        ({"states": "Narnia"}, "unknown state"),
+        ({"states": "Narnia"}, "no state called 'Narnia'"),
         ({"group_by": "zip"}, "cannot group by"),
     ],
 )
@@ -269,12 +265,14 @@ def test_without_the_dealer_files_ranges_are_comonotone_sums_and_say_so(
     assert answer.groups["stores"].iat[0] == len(rows)
 
 
-def test_unrecorded_assumption_overrides_are_detected_not_trusted(tmp_path: Path) -> None:
+def test_unrecorded_assumption_overrides_are_detected_not_trusted(
+    sample_network: gpd.GeoDataFrame, tmp_path: Path
+) -> None:
     """summary.json does not record --set on an assumption; the rebuilt draws catch it."""
     from dealernet.analysis.pipeline import default_assumptions
 
     changed = default_assumptions().with_overrides({"retention.sales.base": 0.5})
-    write_tables(pipeline.run(load_network([DEALERS]), assumptions=changed), tmp_path)
+    write_tables(pipeline.run(sample_network, assumptions=changed), tmp_path)
     loaded = load_results(tmp_path)
     assert not loaded.ranges_exact
     assert any("differ from impacts.csv" in n for n in loaded.notes)

@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from conftest import MILE, ORIGIN, east, network_from, site
 from dealernet.engine._assign import assign_nearest, assign_optimal
 from dealernet.engine.rules import DECISION_COLUMNS, Decisions, apply_rules, write_decisions_csv
 from dealernet.engine.scenario import Scenario, load_scenario, parse_scenario
 from dealernet.schema import BRAND, DEALER_ID, HOST_CAPACITY, LATITUDE, LONGITUDE
 from dealernet.settings import METRES_PER_MILE
+from helpers import MILE, ORIGIN, east, network_from, site
 
 LAT0, LON0 = ORIGIN
 GEOD = Geod(ellps="WGS84")

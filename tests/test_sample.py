@@ -32,10 +32,9 @@ from dealernet.schema import (
     ZIP,
 )
 from dealernet.settings import COLOCATION_RADIUS_MILES, SAMPLE_SEED, STATES_GEOJSON
+from helpers import DEALERS, METRES_PER_MILE
 
-ROOT = Path(__file__).resolve().parents[1]
-COMMITTED = ROOT / "data" / "dealers"
-METRES_PER_MILE = 1609.344
+COMMITTED = DEALERS
 GEOD = Geod(ellps="WGS84")
 
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dealernet import settings
-from dealernet._errors import ScenarioError
+from dealernet import ScenarioError, settings
+from dealernet._overrides import format_items, parse_item, parse_recorded
 from dealernet.engine.scenario import (
     ABSORB,
     CLOSE,
@@ -20,7 +20,6 @@ from dealernet.engine.scenario import (
     REQUIRE,
     Scenario,
     load_scenario,
-    parse_override,
     parse_scenario,
 )
 from properties import PARSER_PROPERTY
@@ -302,12 +301,21 @@ def test_to_dict_round_trips(default: Scenario) -> None:
     ],
 )
 def test_parse_override_reads_toml_values(text: str, expected: tuple[str, object]) -> None:
-    assert parse_override(text) == expected
+    assert parse_item(text) == expected
 
 
 def test_parse_override_needs_an_equals_sign() -> None:
-    with pytest.raises(ScenarioError, match="path=value"):
-        parse_override("rules.nearest.capacity")
+    with pytest.raises(ScenarioError, match="expected KEY=VALUE"):
+        parse_item("rules.nearest.capacity")
+
+
+def test_overridden_source_records_the_changes_so_they_can_be_redone(default: Scenario) -> None:
+    changes = {"rules.nearest.assignment": "optimal", "scenario.name": "a, b"}
+    changed = default.with_overrides(changes).with_overrides({"rules.*.capacity": 2})
+    base, _, recorded = changed.source.partition(" with ")
+    assert base == default.source
+    assert recorded == format_items({**changes, "rules.*.capacity": 2})
+    assert default.with_overrides(parse_recorded(recorded)) == changed
 
 
 # --- no input may raise anything but ScenarioError -----------------------------------------

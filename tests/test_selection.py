@@ -9,19 +9,17 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-import dealernet
-from dealernet._errors import QueryError
-from dealernet.analysis.pipeline import run
+from dealernet import QueryError
 from dealernet.analysis.result import Result
 from dealernet.planning.selection import DEFAULT_RADIUS_MILES, host_sites, select
-
-ROOT = Path(__file__).resolve().parents[1]
-METRES_PER_MILE = 1609.344
+from helpers import METRES_PER_MILE
+from hostile import hostile_result
 
 
 @pytest.fixture(scope="module")
-def result() -> Result:
-    return run(dealernet.load_network(ROOT / "data" / "dealers"))
+def result(sample_result: Result) -> Result:
+    """The shared sample run (``sample_result`` in conftest)."""
+    return sample_result
 
 
 def geodesic_within(lat: np.ndarray, lon: np.ndarray, at: tuple[float, float], miles: float):
@@ -105,8 +103,8 @@ def test_no_filter_is_the_whole_network(result: Result) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"states": ["XX"]}, "unknown state 'XX'"),
-        ({"owners": ["Granit Point Auto Partner"]}, "Did you mean 'Granite Point Auto Partners'"),
+        ({"states": ["XX"]}, "no state called 'XX'"),
+        ({"owners": ["Granite Point Group"]}, "'Granite Point Auto Partners'"),
         ({"owners": ["Granite"]}, "matches 24 owner groups"),
         ({"radius_miles": 10}, "a radius needs a place"),
         ({"near": "Denver, CO", "radius_miles": -5}, "positive number"),
@@ -119,9 +117,27 @@ def test_filters_that_cannot_match_are_errors_with_suggestions(result, kwargs, m
         select(result, **kwargs)
 
 
-def test_hostile_owner_gives_a_safe_slug(result: Result) -> None:
+def test_close_spellings_are_read_as_the_name_and_say_so(result: Result) -> None:
+    typed = select(result, owners=["Granit Point Auto Partner"], states=["Texs"], near="Dalas, TX")
+    exact = select(result, owners=["Granite Point Auto Partners"], states=["TX"], near="Dallas, TX")
+    assert np.array_equal(typed.mask, exact.mask) and typed.label == exact.label
+    assert [(m.query, m.value) for m in typed.corrections] == [
+        ("Granit Point Auto Partner", "Granite Point Auto Partners"),
+        ("Texs", "TX"),
+        ("Dalas, TX", "Dallas, TX"),
+    ]
+    assert exact.corrections == ()
+
+
+def test_hostile_owner_gives_a_safe_slug(result: Result, tmp_path: Path) -> None:
     with pytest.raises(QueryError) as info:
         select(result, owners=["../../etc/passwd"])
     assert "no owner group" in str(info.value)
+    hostile = hostile_result(tmp_path)
+    table = hostile.decisions.table
+    for owner in table["owner_group"]:
+        chosen = select(hostile, owners=[owner])
+        assert list(table.loc[chosen.mask, "owner_group"]) == [owner]
+        assert re.fullmatch(r"[a-z0-9-]+", chosen.slug), owner
     selection = select(result, states=["TX"], near="Dallas, TX", radius_miles=25)
     assert re.fullmatch(r"[a-z0-9-]+", selection.slug)

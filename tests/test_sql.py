@@ -10,16 +10,12 @@ from click.testing import CliRunner
 
 pytest.importorskip("duckdb")
 
-from dealernet._errors import QueryError  # noqa: E402
+from dealernet import QueryError  # noqa: E402
 from dealernet.analysis import pipeline  # noqa: E402
 from dealernet.cli.main import cli  # noqa: E402
-from dealernet.io.loader import load_network  # noqa: E402
 from dealernet.outputs.tables import write_tables  # noqa: E402
 from dealernet.planning import sql as dsql  # noqa: E402
 from dealernet.planning.sql import run_sql  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-DEALERS = ROOT / "data" / "dealers"
 
 JOIN = """
 SELECT d.decision, count(*) AS stores, sum(i.jobs_lost_base) AS jobs
@@ -29,8 +25,9 @@ GROUP BY d.decision ORDER BY d.decision
 
 
 @pytest.fixture(scope="module")
-def result() -> pipeline.Result:
-    return pipeline.run(load_network([DEALERS]))
+def result(sample_result: pipeline.Result) -> pipeline.Result:
+    """The shared sample run (``sample_result`` in conftest)."""
+    return sample_result
 
 
 def test_sql_answers_a_join_of_decisions_and_impacts(result) -> None:
@@ -51,6 +48,26 @@ def test_sql_answers_a_join_of_decisions_and_impacts(result) -> None:
 def test_every_result_table_can_be_read(result) -> None:
     tables = set(run_sql(result, "SHOW TABLES")["name"])
     assert tables == set(dsql.TABLES)
+    frames = {
+        "sites": result.network.drop(columns="geometry"),
+        "decisions": result.decisions.table,
+        "impacts": result.impacts.table,
+        "owners": result.owners,
+        "regions": result.regions,
+        "access": result.access.places,
+        "national": result.national.to_frame().T,
+    }
+    assert frames.keys() == tables
+    union = " UNION ALL ".join(f"SELECT '{t}' AS t, count(*) AS n FROM {t}" for t in frames)
+    counts = run_sql(result, union)
+    rows = {t: len(f) for t, f in frames.items()}
+    assert dict(zip(counts["t"], counts["n"], strict=True)) == rows
+    columns = run_sql(
+        result,
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "ORDER BY table_name, ordinal_position",
+    ).groupby("table_name", sort=False)["column_name"]
+    assert {t: list(c) for t, c in columns} == {t: list(f.columns) for t, f in frames.items()}
     sites = run_sql(result, "SELECT brand, count(*) AS n FROM sites GROUP BY brand ORDER BY brand")
     assert dict(zip(sites["brand"], sites["n"], strict=True)) == {"Infiniti": 197, "Nissan": 1071}
     assert run_sql(result, "SELECT stores FROM national")["stores"].iat[0] == 197

@@ -4,29 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 import dealernet
-from conftest import MILE, ORIGIN, east, network_from, site
-from dealernet._errors import QueryError
+from dealernet import AssumptionsError, QueryError, ScenarioError
 from dealernet.analysis.pipeline import default_scenario
 from dealernet.cli.main import cli
-from dealernet.io.loader import load_network
 from dealernet.planning.sweep import Sweep, split_overrides, sweep
-from dealernet.render._line_charts import LineSpec, line_chart, nice_step
+from dealernet.render.charts import LineSpec, line_chart, nice_step
 from dealernet.render.planning_pages import sweep_html, write_sweep
+from helpers import MILE, ORIGIN, east, network_from, site
 
-ROOT = Path(__file__).resolve().parents[1]
-DEALERS = ROOT / "data" / "dealers"
 DISTANCES = [5, 10, 20, 60]
 
 
 @pytest.fixture(scope="module")
-def distance_sweep() -> Sweep:
+def distance_sweep(sample_network: gpd.GeoDataFrame) -> Sweep:
     """The absorb distance of the shipped scenario's `optimal` rule, on the bundled sample."""
-    return sweep("rules.nearest.max_distance_miles", DISTANCES, network=load_network([DEALERS]))
+    return sweep("rules.nearest.max_distance_miles", DISTANCES, network=sample_network)
 
 
 def test_closures_never_increase_as_the_optimal_rules_absorb_distance_grows(
@@ -137,18 +135,30 @@ def test_the_swept_set_is_the_one_with_several_values(texts, setting, values, fi
 
 
 @pytest.mark.parametrize(
-    "texts", [["rules.nearest.capacity=2"], ["a.b=1,2", "c.d=3,4"], ["a.b=1,,2"]]
+    ("texts", "error"),
+    [
+        (["rules.nearest.capacity=2"], QueryError),
+        (["a.b=1,2", "c.d=3,4"], QueryError),
+        # a malformed list is an error of the settings it is for, like any --set
+        (["rules.nearest.capacity=1,,2"], ScenarioError),
+        (["a.b=1,,2"], AssumptionsError),
+    ],
 )
-def test_a_sweep_needs_exactly_one_list_of_values(texts) -> None:
-    with pytest.raises(QueryError):
+def test_a_sweep_needs_exactly_one_list_of_values(texts, error) -> None:
+    with pytest.raises(error):
         split_overrides(texts)
 
 
-def test_a_bad_value_fails_before_any_run() -> None:
+def test_a_bad_value_fails_before_any_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dealernet.analysis import pipeline
+
+    runs: list[object] = []
+    monkeypatch.setattr(pipeline, "run", lambda *args, **kwargs: runs.append(args))
     with pytest.raises(dealernet.ScenarioError):
         sweep("rules.nearest.max_distance_miles", [10, "far"], network=_toy_network())
     with pytest.raises(QueryError, match="each value once"):
         sweep("rules.nearest.max_distance_miles", [10, 10], network=_toy_network())
+    assert runs == [], "a run started before every value was checked"
 
 
 def test_line_chart_starts_at_zero_on_round_ticks() -> None:

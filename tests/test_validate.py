@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import string
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dealernet import InvalidInputError, load_network, validate_files
+from dealernet import InvalidInputError, load_network, validate_network
 from dealernet.cli.main import cli
 from properties import LOADER_PROPERTY
 
@@ -32,7 +33,7 @@ def invoke(*args: str | Path):
 
 
 def only_problem(path: Path, severity: str = "error"):
-    report = validate_files(path)
+    report = validate_network(path)
     found = [p for p in report.problems if p.severity == severity]
     assert len(found) == 1, [p.describe() for p in report.problems]
     return found[0]
@@ -72,6 +73,8 @@ def test_each_row_error_names_file_line_column_value_and_fix(
     assert problem.file == str(path)
     assert problem.row == 4  # header is line 1, two good rows, then this one
     assert problem.column == column
+    cell = next(csv.reader([row]))[HEADER.strip().split(",").index(column)]
+    assert problem.value is not None and cell in problem.value  # swapped: both coordinates
     assert message in problem.message
     assert fix in problem.fix
     result = invoke("validate", path)
@@ -81,7 +84,7 @@ def test_each_row_error_names_file_line_column_value_and_fix(
 
 
 def test_duplicate_id_lists_both_places(tmp_path: Path) -> None:
-    report = validate_files(write(tmp_path, "I-1,Other,Infiniti,G,33.1,-96.1,\n"))
+    report = validate_network(write(tmp_path, "I-1,Other,Infiniti,G,33.1,-96.1,\n"))
     rows = sorted(p.row for p in report.errors)
     assert rows == [2, 4]
     assert "also at" in report.errors[0].message
@@ -150,14 +153,14 @@ def test_warnings_do_not_fail_validation(tmp_path: Path, row: str, message: str)
     problem = only_problem(path, "warning")
     assert message in problem.message
     assert problem.row == 4
-    assert validate_files(path).ok
+    assert validate_network(path).ok
     assert invoke("validate", path).exit_code == 0
 
 
 def test_all_problems_of_all_files_are_reported_at_once(tmp_path: Path) -> None:
     a = write(tmp_path, "I-2,X,Infiniti,G,95,-96.7,\n", name="a.csv")
     b = write(tmp_path, "I-3,Y,Nisan,G,33,-96.7,\n", "I-2,Z,Infiniti,G,34,-96.7,\n", name="b.csv")
-    report = validate_files([a, b])
+    report = validate_network([a, b])
     assert {(p.file, p.row) for p in report.errors} == {(str(a), 4), (str(b), 4), (str(b), 5)}
     assert sum("duplicate dealer id" in p.message for p in report.errors) == 2  # I-2, a and b
     assert sum("unknown brand" in p.message for p in report.errors) == 1
@@ -207,7 +210,7 @@ def test_arbitrary_bytes_never_raise_anything_but_a_clean_report(
 ) -> None:
     path = tmp_path / "fuzz.csv"
     path.write_bytes(data)
-    report = validate_files(path)
+    report = validate_network(path)
     assert report.files == [str(path)]
 
 
@@ -234,6 +237,6 @@ def test_arbitrary_csv_text_gives_a_report_or_a_clean_error(
         writer = csv.writer(handle, delimiter=sep)
         writer.writerow(header)
         writer.writerows(rows)
-    report = validate_files(path)  # raises nothing: every problem is in the report
+    report = validate_network(path)  # raises nothing: every problem is in the report
     assert report.files == [str(path)]
     assert report.ok or report.errors

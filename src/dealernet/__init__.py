@@ -15,38 +15,59 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
-#: public name -> module that defines it
+#: public name -> module that defines it. The verbs a user needs first, then the objects
+#: they return, then every exception a caller may catch.
 _API: dict[str, str] = {
+    # read and check dealer files
     "load_network": "dealernet.io.loader",
     "read_network": "dealernet.io.loader",
-    "validate_files": "dealernet.io.loader",
-    "ValidationReport": "dealernet.io.validate",
-    "Problem": "dealernet.io.validate",
-    "classify": "dealernet.engine.colocation",
-    "run": "dealernet.analysis.pipeline",
-    "Result": "dealernet.analysis.result",
-    "load_scenario": "dealernet.engine.scenario",
-    "parse_scenario": "dealernet.engine.scenario",
-    "Scenario": "dealernet.engine.scenario",
-    "Rule": "dealernet.engine.scenario",
-    "apply_rules": "dealernet.engine.rules",
-    "Decisions": "dealernet.engine.rules",
-    "parse_condition": "dealernet.engine.conditions",
-    "Condition": "dealernet.engine.conditions",
-    "load_assumptions": "dealernet.analysis.assumptions",
-    "Assumptions": "dealernet.analysis.assumptions",
-    "estimate_impacts": "dealernet.analysis.impact",
-    "Impacts": "dealernet.analysis.impact",
-    "compute_access": "dealernet.analysis.access",
-    "compute_access_dask": "dealernet.analysis.access_dask",
-    "load_population": "dealernet.io.population",
-    "Access": "dealernet.analysis.access",
-    "load_places": "dealernet.geo.places",
-    "resolve_place": "dealernet.geo.places",
+    "validate_network": "dealernet.io.loader",
     "generate_sample": "dealernet.io.sample",
     "write_sample": "dealernet.io.sample",
+    "load_population": "dealernet.io.population",
+    # run the analysis
+    "run": "dealernet.analysis.pipeline",
+    "load_scenario": "dealernet.engine.scenario",
+    "parse_scenario": "dealernet.engine.scenario",
+    "load_assumptions": "dealernet.analysis.assumptions",
+    # ask, compare, sweep
+    "query": "dealernet.planning.query",
+    "compare": "dealernet.planning.compare",
+    "sweep": "dealernet.planning.sweep",
+    "run_sql": "dealernet.planning.sql",
+    "load_results": "dealernet.planning.saved_run",
+    # write files and pages
+    "write_tables": "dealernet.outputs.tables",
+    "write_query": "dealernet.outputs.formats",
+    "write_map": "dealernet.render.maps",
+    "write_reports": "dealernet.render.reports",
+    "write_run": "dealernet.render.run_folder",
+    # the stages, one by one
+    "classify": "dealernet.engine.colocation",
+    "apply_rules": "dealernet.engine.rules",
+    "parse_condition": "dealernet.engine.conditions",
+    "estimate_impacts": "dealernet.analysis.impact",
+    "compute_access": "dealernet.analysis.access",
+    "compute_access_dask": "dealernet.analysis.access_dask",
+    "load_places": "dealernet.geo.places",
+    "resolve_place": "dealernet.geo.places",
     "SiteIndex": "dealernet.geo.distance",
     "geodesic_miles": "dealernet.geo.distance",
+    # what they return
+    "Result": "dealernet.analysis.result",
+    "Scenario": "dealernet.engine.scenario",
+    "Rule": "dealernet.engine.scenario",
+    "Condition": "dealernet.engine.conditions",
+    "Decisions": "dealernet.engine.decisions",
+    "Assumptions": "dealernet.analysis.assumptions",
+    "Impacts": "dealernet.analysis.impact",
+    "Access": "dealernet.analysis.access",
+    "QueryResult": "dealernet.planning.query",
+    "Comparison": "dealernet.planning.compare",
+    "Sweep": "dealernet.planning.sweep",
+    "ValidationReport": "dealernet.io.validate",
+    "Problem": "dealernet.io.validate",
+    # errors
     "DealernetError": "dealernet._errors",
     "InputFileError": "dealernet._errors",
     "InvalidInputError": "dealernet._errors",
@@ -54,14 +75,8 @@ _API: dict[str, str] = {
     "ConditionError": "dealernet._errors",
     "AssumptionsError": "dealernet._errors",
     "QueryError": "dealernet._errors",
+    "MissingDependencyError": "dealernet._errors",
     "SchedulerError": "dealernet._errors",
-    "QueryResult": "dealernet.planning.query",
-    "load_results": "dealernet.planning.saved_run",
-    "run_sql": "dealernet.planning.sql",
-    "compare": "dealernet.planning.compare",
-    "Comparison": "dealernet.planning.compare",
-    "sweep": "dealernet.planning.sweep",
-    "Sweep": "dealernet.planning.sweep",
 }
 
 __all__ = ["__version__", *_API]
@@ -73,6 +88,7 @@ if TYPE_CHECKING:  # pragma: no cover
         DealernetError,
         InputFileError,
         InvalidInputError,
+        MissingDependencyError,
         QueryError,
         ScenarioError,
         SchedulerError,
@@ -85,19 +101,25 @@ if TYPE_CHECKING:  # pragma: no cover
     from dealernet.analysis.result import Result
     from dealernet.engine.colocation import classify
     from dealernet.engine.conditions import Condition, parse_condition
-    from dealernet.engine.rules import Decisions, apply_rules
+    from dealernet.engine.decisions import Decisions
+    from dealernet.engine.rules import apply_rules
     from dealernet.engine.scenario import Rule, Scenario, load_scenario, parse_scenario
     from dealernet.geo.distance import SiteIndex, geodesic_miles
     from dealernet.geo.places import load_places, resolve_place
-    from dealernet.io.loader import load_network, read_network, validate_files
+    from dealernet.io.loader import load_network, read_network, validate_network
     from dealernet.io.population import load_population
     from dealernet.io.sample import generate_sample, write_sample
     from dealernet.io.validate import Problem, ValidationReport
+    from dealernet.outputs.formats import write_query
+    from dealernet.outputs.tables import write_tables
     from dealernet.planning.compare import Comparison, compare
-    from dealernet.planning.query import QueryResult
+    from dealernet.planning.query import QueryResult, query
     from dealernet.planning.saved_run import load_results
     from dealernet.planning.sql import run_sql
     from dealernet.planning.sweep import Sweep, sweep
+    from dealernet.render.maps import write_map
+    from dealernet.render.reports import write_reports
+    from dealernet.render.run_folder import write_run
 
 
 def __getattr__(name: str) -> Any:

@@ -7,10 +7,22 @@ Each class is also a builtin exception, so callers can catch ``ValueError`` or
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import Protocol
 
-if TYPE_CHECKING:  # pragma: no cover
-    from dealernet.io.validate import ValidationReport
+
+class ProblemReport(Protocol):
+    """What an error carries about bad rows (:class:`dealernet.ValidationReport` is one).
+
+    A protocol, not an import: errors sit below every stage, so they name no stage's types.
+    """
+
+    @property
+    def ok(self) -> bool: ...
+
+    def lines(self, limit: int | None = None) -> Iterable[str]: ...
+
+    def summary(self) -> str: ...
 
 
 class DealernetError(Exception):
@@ -24,7 +36,7 @@ class InputFileError(DealernetError, ValueError):
 class InvalidInputError(DealernetError, ValueError):
     """Dealer data failed validation; ``report`` lists every problem found."""
 
-    def __init__(self, msg: str, report: ValidationReport | None = None) -> None:
+    def __init__(self, msg: str, report: ProblemReport | None = None) -> None:
         super().__init__(msg)
         self.report = report
 

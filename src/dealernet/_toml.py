@@ -1,13 +1,82 @@
-"""Checks for settings files: read a table, collect every problem, and say how to fix it.
+"""TOML settings files: read one, check its tables, and list every problem with a fix.
 
-Used by the scenario reader (and any other TOML settings file): nothing stops at the first
-problem, so a user sees everything wrong with a file at once.
+The one home for TOML in dealernet: scenario, assumptions and regions files are all read
+with :func:`read_toml` and checked with a :class:`Checker`, so every file reports a missing
+file, a syntax error (with line and column) and bad values the same way, and nothing stops
+at the first problem: a user sees everything wrong with a file at once.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
+import sys
+from pathlib import Path
+
+from dealernet._errors import DealernetError, InputFileError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+def read_toml(
+    path: str | Path,
+    what: str,
+    *,
+    error: type[DealernetError] = InputFileError,
+    hint: str = "",
+) -> dict:
+    """The parsed document of a TOML file, or ``error`` saying what is wrong with the file.
+
+    Parameters
+    ----------
+    path
+        The file; a UTF-8 byte-order mark (as Windows editors write) is allowed.
+    what
+        What the file is, for messages: ``"scenario file"``, ``"regions file"``.
+    error
+        The error to raise, so each kind of file keeps its own (``ScenarioError`` ...).
+    hint
+        Added to the message for a missing file, e.g. ``"; pass one with --assumptions"``.
+
+    Raises
+    ------
+    DealernetError
+        Of class ``error``: the file is missing, unreadable, not UTF-8 (with the byte), or
+        not valid TOML (with the parser's line and column).
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        msg = f"no {what} at {path}{hint}"
+        raise error(msg) from None
+    except OSError as exc:
+        msg = f"cannot read {what} {path}: {exc.strerror or exc}"
+        raise error(msg) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        msg = f"{what} {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        raise error(msg) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"{what} {path} is not valid TOML: {exc}"
+        raise error(msg) from None
+
+
+def toml_value(text: str) -> object:
+    """One TOML value written as text (``25``, ``"a b"``, ``inf``, ``[1, 2]``).
+
+    Raises
+    ------
+    ValueError
+        When ``text`` is not one TOML value (a bare word such as ``optimal`` is not).
+    """
+    return tomllib.loads(f"v = {text}")["v"]
 
 
 def problem_list(subject: str, problems: list[str]) -> str:
@@ -59,13 +128,42 @@ class Checker:
         return value
 
     def number(
-        self, table: dict, key: str, where: str, *, minimum: float = 0.0, allow_inf: bool = False
+        self,
+        table: dict,
+        key: str,
+        where: str,
+        *,
+        minimum: float = 0.0,
+        allow_inf: bool = False,
+        text_ok: bool = False,
     ) -> float | None:
         """A number at least ``minimum``; ``inf`` only when ``allow_inf``."""
         if key not in table:
             return None
-        value = table[key]
-        at = f"{where}, key {key!r}"
+        return self.as_number(
+            table[key],
+            f"{where}, key {key!r}",
+            minimum=minimum,
+            allow_inf=allow_inf,
+            text_ok=text_ok,
+        )
+
+    def as_number(
+        self,
+        value: object,
+        at: str,
+        *,
+        minimum: float = 0.0,
+        allow_inf: bool = False,
+        text_ok: bool = False,
+    ) -> float | None:
+        """``value`` as a number at least ``minimum``, problems reported ``at`` a place.
+
+        ``text_ok`` also takes a number written as text (``"0.5"``), which assumptions files
+        have always accepted; elsewhere quotes around a number are refused with a hint.
+        """
+        if text_ok and isinstance(value, str) and is_number(value):
+            value = float(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             hint = " (remove the quotes)" if isinstance(value, str) and is_number(value) else ""
             self.add(at, f"must be a number, not {describe(value)}{hint}")

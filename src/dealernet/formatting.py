@@ -54,3 +54,37 @@ def span(low: object, base: object, high: object, fmt: str = "count") -> str:
     """A range as ``base (low-high)``, e.g. ``$4.2 M ($3.1 M-$5.0 M)``."""
     f = {"count": count, "money": money, "miles": miles}[fmt]
     return f"{f(base)} ({f(low)}-{f(high)})"
+
+
+def format_of(field: str) -> str:
+    """How a figure is written, from its column name: ``money``, ``miles`` or ``count``.
+
+    Pages print many columns through one macro; naming the unit in the column
+    (``revenue_lost_base``, ``distance_miles``) is what lets that macro pick the format.
+    """
+    if any(word in field for word in ("revenue", "payroll", "profit")):
+        return "money"
+    if "miles" in field:
+        return "miles"
+    return "count"
+
+
+def figure(value: object, field: str) -> str:
+    """A figure formatted by what its column measures (see :func:`format_of`)."""
+    f = {"count": count, "money": money, "miles": miles}[format_of(field)]
+    return f(value)
+
+
+def number(value: object) -> str:
+    """An assumption's value as written in the file: ``111,000``, ``0.55``, ``-0.003``.
+
+    Assumptions are shown as the user typed them, not rounded to a unit, so a reader can
+    find the same value in ``assumptions.toml``.
+    """
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:g}"

@@ -8,9 +8,7 @@ error, so a typo never silently falls back to a default.
 
 from __future__ import annotations
 
-import difflib
 import math
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,11 +17,7 @@ from typing import Any
 import numpy as np
 
 from dealernet._errors import AssumptionsError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from dealernet._toml import Checker, describe, did_you_mean, problem_list, read_toml
 
 #: parameter key -> (smallest allowed value, largest allowed value). ``*`` stands for a brand.
 PARAMETERS: dict[str, tuple[float, float]] = {
@@ -51,6 +45,7 @@ PARAMETERS: dict[str, tuple[float, float]] = {
 #: Brand-specific parameters must have this entry, used for brands without their own.
 DEFAULT_BRAND = "default"
 _FIELDS = ("base", "low", "high", "unit", "source")
+_MONTE_CARLO = ("draws", "seed")
 _MAX_DRAWS = 1_000_000
 
 
@@ -108,84 +103,83 @@ class Assumptions:
         """
         params = dict(self.parameters)
         draws, seed = self.draws, self.seed
-        problems: list[str] = []
+        check = Checker(self.source or "assumptions")
+        changed: dict[str, str] = {}  # parameter key -> the --set that last changed it
         for path, raw in overrides.items():
-            if path in ("monte_carlo.draws", "monte_carlo.seed"):
-                value = _as_int(raw, path, problems)
-                if path.endswith("draws"):
-                    draws = value if value is not None else draws
-                else:
-                    seed = value if value is not None else seed
+            at = f"--set {path}"
+            if path == "monte_carlo.draws":
+                whole = _whole(check, raw, at, minimum=-math.inf)
+                draws = draws if whole is None else whole
+                _check_draws(check, draws, at)
                 continue
-            if path in params:  # a plain value: fixed, no uncertainty
-                value = _as_float(raw, path, problems)
-                if value is not None:
-                    params[path] = replace(params[path], base=value, low=value, high=value)
+            if path == "monte_carlo.seed":
+                whole = _whole(check, raw, at, minimum=0)
+                seed = seed if whole is None else whole
                 continue
             key, _, attr = path.rpartition(".")
-            if key not in params or attr not in ("base", "low", "high"):
-                problems.append(_unknown(path, [f"{k}.base" for k in params]))
+            fields: tuple[str, ...]
+            if path in params:  # a plain value: fixed, no uncertainty
+                key, fields = path, ("base", "low", "high")
+            elif key in params and attr in ("base", "low", "high"):
+                fields = (attr,)
+            else:
+                check.add(at, _unknown(path, _override_keys(params)))
                 continue
-            value = _as_float(raw, path, problems)
+            value = check.as_number(raw, at, minimum=-math.inf, text_ok=True)
             if value is not None:
-                params[key] = replace(params[key], **{attr: value})
-        for key in {p if p in params else p.rpartition(".")[0] for p in overrides}:
-            if key in params:
-                problems.extend(_check_parameter(params[key]))
-        problems.extend(_check_draws(draws))
-        if problems:
-            raise AssumptionsError(_message("--set", problems))
+                values: dict[str, Any] = dict.fromkeys(fields, value)
+                params[key] = replace(params[key], **values)
+                changed[key] = at
+        for key, at in changed.items():
+            _check_parameter(check, params[key], at)
+        if check.problems:
+            subject = f"assumptions {self.source} with --set" if self.source else "--set"
+            raise AssumptionsError(problem_list(subject, check.problems))
         return replace(self, parameters=params, draws=draws, seed=seed)
 
 
 def load_assumptions(path: str | Path) -> Assumptions:
     """Read and check an assumptions file; every problem is listed in one error."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        msg = f"{path}: no such assumptions file. Pass one with --assumptions FILE."
-        raise AssumptionsError(msg) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        msg = f"{path}: cannot be read ({exc})."
-        raise AssumptionsError(msg) from exc
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"{path}: not valid TOML: {exc}."
-        raise AssumptionsError(msg) from exc
-    return parse_assumptions(data, str(path))
+    hint = "; pass one with --assumptions FILE"
+    data = read_toml(path, "assumptions file", error=AssumptionsError, hint=hint)
+    return parse_assumptions(data, str(Path(path)))
 
 
 def parse_assumptions(data: Mapping[str, Any], source: str = "<assumptions>") -> Assumptions:
     """Build :class:`Assumptions` from parsed TOML, listing every problem at once."""
-    problems: list[str] = []
+    check = Checker(source)
     params: dict[str, Parameter] = {}
-    mc = data.get("monte_carlo", {})
+    given: set[str] = set()  # parameters in the file, even malformed ones
     for name, table in data.items():
         if name in ("monte_carlo", "correlations"):
             continue
         for key, value in _leaves(name, table):
             if _spec(key) is None:
-                problems.append(_unknown(key, PARAMETERS))
+                check.add("", _unknown(key, PARAMETERS))
                 continue
-            param = _parameter(key, value, problems)
+            given.add(key)
+            param = _parameter(check, key, value)
             if param is not None:
-                problems.extend(_check_parameter(param))
+                _check_parameter(check, param, f"[{key}]")
                 params[key] = param
     for spec in PARAMETERS:
-        prefix = spec.removesuffix(".*")
-        if spec.endswith("*"):
-            if f"{prefix}.{DEFAULT_BRAND}" not in params:
-                problems.append(f"missing parameter {prefix}.{DEFAULT_BRAND}")
-        elif spec not in params:
-            problems.append(f"missing parameter {spec}")
-    correlations = _correlations(data.get("correlations", {}), params, problems)
-    draws = _as_int(mc.get("draws", 2000), "monte_carlo.draws", problems) or 2000
-    seed = _as_int(mc.get("seed", 0), "monte_carlo.seed", problems) or 0
-    problems.extend(_check_draws(draws))
-    unknown_mc = set(mc) - {"draws", "seed"} if isinstance(mc, Mapping) else set()
-    problems.extend(f"unknown key monte_carlo.{k} (known: draws, seed)" for k in sorted(unknown_mc))
-    if problems:
-        raise AssumptionsError(_message(source, problems))
+        key = spec.replace("*", DEFAULT_BRAND)
+        if key not in given:
+            check.add("", f"missing parameter {key}")
+    correlations = _correlations(check, data.get("correlations", {}), params, given)
+    mc = check.table(data.get("monte_carlo", {}), "[monte_carlo]", _MONTE_CARLO)
+    draws, seed = 2000, 0
+    if "draws" in mc:
+        at = "[monte_carlo], key 'draws'"
+        found = _whole(check, mc["draws"], at, minimum=-math.inf)
+        if found is not None:
+            draws = found
+            _check_draws(check, draws, at)
+    if "seed" in mc:
+        found = _whole(check, mc["seed"], "[monte_carlo], key 'seed'", minimum=0)
+        seed = seed if found is None else found
+    if check.problems:
+        raise AssumptionsError(problem_list(f"assumptions {source}", check.problems))
     return Assumptions(params, correlations, draws, seed, source)
 
 
@@ -211,112 +205,96 @@ def _spec(key: str) -> tuple[float, float] | None:
     return PARAMETERS.get(f"{prefix}.*")
 
 
-def _parameter(key: str, value: Any, problems: list[str]) -> Parameter | None:
+def _parameter(check: Checker, key: str, value: Any) -> Parameter | None:
+    """One ``[key]`` table as a parameter (``None`` when it has problems, all recorded)."""
+    where = f"[{key}]"
     if not isinstance(value, Mapping):
-        problems.append(f"{key}: expected a table with {', '.join(_FIELDS)}")
+        check.add(where, f"must be a table with {', '.join(_FIELDS)}, not {describe(value)}")
         return None
-    missing = [f for f in _FIELDS if f not in value]
-    extra = sorted(set(value) - set(_FIELDS))
-    problems.extend(f"{key}: missing {f!r}" for f in missing)
-    problems.extend(f"{key}: unknown field {f!r} (known: {', '.join(_FIELDS)})" for f in extra)
-    if missing:
+    before = len(check.problems)
+    table = check.table(dict(value), where, _FIELDS)
+    for name in ("base", "low", "high"):
+        if name not in table:
+            check.add(where, f"missing key {name!r}")
+    base, low, high = (
+        check.number(table, name, where, minimum=-math.inf, text_ok=True)
+        for name in ("base", "low", "high")
+    )
+    unit = check.text(table, "unit", where, required=True)
+    source = check.text(table, "source", where, required=True)
+    if len(check.problems) > before:
         return None
-    nums = [_as_float(value[f], f"{key}.{f}", problems) for f in ("base", "low", "high")]
-    texts = [value[f] for f in ("unit", "source")]
-    for name, text in zip(("unit", "source"), texts, strict=True):
-        if not isinstance(text, str) or not text.strip():
-            problems.append(f"{key}.{name}: must be a non-empty text")
-    if any(n is None for n in nums):
-        return None
-    return Parameter(key, nums[0], nums[1], nums[2], str(texts[0]), str(texts[1]))  # type: ignore[arg-type]
+    return Parameter(key, float(base), float(low), float(high), str(unit), str(source))  # type: ignore[arg-type]
 
 
-def _check_parameter(param: Parameter) -> list[str]:
+def _check_parameter(check: Checker, param: Parameter, where: str) -> None:
+    """Record a parameter whose values are out of order or outside :data:`PARAMETERS`."""
     lo_ok, hi_ok = _spec(param.key) or (-math.inf, math.inf)
-    out = []
     if not param.low <= param.base <= param.high:
-        out.append(
-            f"{param.key}: needs low <= base <= high, got low={param.low:g}, "
-            f"base={param.base:g}, high={param.high:g}"
+        check.add(
+            where,
+            f"needs low <= base <= high, got low={param.low:g}, "
+            f"base={param.base:g}, high={param.high:g}",
         )
     for name in ("base", "low", "high"):
         value = getattr(param, name)
         if not lo_ok <= value <= hi_ok:
-            out.append(f"{param.key}.{name} = {value:g} is out of range ({lo_ok:g} to {hi_ok:g})")
-    return out
+            check.add(where, f"{name} = {value:g} is out of range ({lo_ok:g} to {hi_ok:g})")
 
 
 def _correlations(
-    table: Any, params: Mapping[str, Parameter], problems: list[str]
+    check: Checker, table: Any, params: Mapping[str, Parameter], given: set[str]
 ) -> dict[tuple[str, str], float]:
+    """Pairs ``"a~b" = rho`` of parameters in the file (``given``; only ``params`` are valid)."""
+    where = "[correlations]"
     out: dict[tuple[str, str], float] = {}
     if not isinstance(table, Mapping):
-        problems.append('[correlations] must be a table of "a~b" = value')
+        check.add(where, f'must be a table of "a~b" = value, not {describe(table)}')
         return out
     for pair, raw in table.items():
+        at = f"{where}, key {pair!r}"
         a, sep, b = str(pair).partition("~")
-        value = _as_float(raw, f"correlations.{pair}", problems)
-        if not sep or a not in params or b not in params or a == b:
-            problems.append(f'correlations: {pair!r} must name two different parameters as "a~b"')
+        value = check.as_number(raw, at, minimum=-math.inf, text_ok=True)
+        unknown = [side for side in (a, b) if side not in given]
+        if not sep or a == b:
+            check.add(at, 'must name two different parameters as "a~b"')
+        elif unknown:
+            for side in unknown:
+                guess = did_you_mean(side, sorted(given))
+                check.add(at, f"{side!r} is not a parameter of this file{guess}")
+        elif a not in params or b not in params:
+            continue  # a malformed parameter, already reported
         elif value is not None and not -1 < value < 1:
-            problems.append(f"correlations: {pair!r} = {value:g} must be between -1 and 1")
+            check.add(at, f"must be between -1 and 1, not {value:g}")
         elif value is not None:
             out[(a, b)] = value
     return out
 
 
-def _check_draws(draws: int) -> list[str]:
+def _check_draws(check: Checker, draws: int, where: str) -> None:
     if not 10 <= draws <= _MAX_DRAWS:
-        return [f"monte_carlo.draws = {draws} must be between 10 and {_MAX_DRAWS:,}"]
-    return []
+        check.add(where, f"must be between 10 and {_MAX_DRAWS:,}, not {draws}")
 
 
-def _as_float(raw: Any, where: str, problems: list[str]) -> float | None:
-    if isinstance(raw, bool):
-        problems.append(f"{where}: expected a number, got {raw!r}")
-        return None
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        problems.append(f"{where}: expected a number, got {raw!r}")
-        return None
-    if not math.isfinite(value):
-        problems.append(f"{where}: expected a finite number, got {raw!r}")
-        return None
-    return value
-
-
-def _as_int(raw: Any, where: str, problems: list[str]) -> int | None:
-    value = _as_float(raw, where, problems)
+def _whole(check: Checker, raw: Any, where: str, *, minimum: float) -> int | None:
+    """A whole number (draws, seed); ``2000.0`` is fine, ``2000.5`` is not."""
+    value = check.as_number(raw, where, minimum=minimum, text_ok=True)
     if value is None:
         return None
     if not value.is_integer():
-        problems.append(f"{where}: expected a whole number, got {raw!r}")
+        check.add(where, f"must be a whole number, not {value:g}")
         return None
     return int(value)
 
 
+def _override_keys(params: Mapping[str, Parameter]) -> list[str]:
+    """Every key ``--set`` takes, for "did you mean"."""
+    fields = [f"{key}.{name}" for key in params for name in ("base", "low", "high")]
+    return [*fields, *params, "monte_carlo.draws", "monte_carlo.seed"]
+
+
 def _unknown(key: str, known: Any) -> str:
-    close = difflib.get_close_matches(key, list(known), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown parameter {key!r}{hint}"
-
-
-def _message(source: str, problems: list[str]) -> str:
-    lines = "\n".join(f"  - {p}" for p in problems)
-    return f"{source}: {len(problems)} problem(s) with the assumptions:\n{lines}"
-
-
-def parse_overrides(items: list[str] | tuple[str, ...]) -> dict[str, str]:
-    """``["retention.sales.base=0.5"]`` -> ``{"retention.sales.base": "0.5"}``."""
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            msg = f"--set {item!r}: expected KEY=VALUE, for example retention.sales.base=0.5"
-            raise AssumptionsError(msg)
-        out[key.strip()] = value.strip()
-    return out
+    return f"unknown parameter {key!r}{did_you_mean(key, list(known))}"
 
 
 # --- sampling -----------------------------------------------------------------------------

@@ -231,7 +231,7 @@ def _losses(
         out[f"jobs_lost_{dept}"] = np.where(
             absorbed, staff - moved[dept], np.where(closed, staff, 0.0)
         )
-    out["jobs_lost"] = sum(out[f"jobs_lost_{d}"] for d in DEPARTMENTS)
+    out["jobs_lost"] = np.sum([out[f"jobs_lost_{d}"] for d in DEPARTMENTS], axis=0)
     total = base["revenue_total"]
     out["revenue_lost"] = np.where(
         absorbed, total - kept_rev, np.where(closed, total * (1 - recaptured), 0.0)

@@ -59,7 +59,9 @@ def run(
     Parameters
     ----------
     network
-        The loaded network (:func:`dealernet.load_network`).
+        The loaded network (:func:`dealernet.load_network`), or any (Geo)DataFrame with
+        ``dealer_id``, ``name``, ``brand`` and a location (latitude / longitude columns or
+        point geometry); :func:`dealernet.io.frames.as_network` names what is missing.
     scenario, assumptions
         Default to the shipped ``data/scenarios/default.toml`` and ``data/assumptions.toml``.
     places
@@ -80,7 +82,9 @@ def run(
     from dealernet.analysis.access import access_by_site
     from dealernet.analysis.impact import estimate_impacts
     from dealernet.engine.rules import apply_rules
+    from dealernet.io.frames import as_network
 
+    network = as_network(network)
     step = progress or (lambda _name: None)
     scenario = scenario or default_scenario()
     assumptions = assumptions or default_assumptions()

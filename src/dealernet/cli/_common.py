@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -58,6 +58,25 @@ def escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+def print_notes(notes: Iterable[object]) -> None:
+    """Each note on standard error: text as it is, a corrected name as the option it came
+    from (``--owner 'Maple Lake Automotie' read as 'Maple Lake Automotive'``)."""
+    from dealernet import _names
+
+    options = {
+        _names.OWNER: "--owner",
+        _names.HOST: "--host",
+        _names.STATE: "--state",
+        _names.PLACE: "--near",
+        _names.REGION: "--region",
+        _names.COUNTY: "--county",
+    }
+    console = make_console(stderr=True)
+    for note in notes:
+        text = note.note(options.get(note.kind)) if isinstance(note, _names.Match) else str(note)
+        console.print(f"[yellow]Note:[/] {escape(text)}")
 
 
 def dealers_option(func: F) -> F:
@@ -236,18 +255,17 @@ def analyse(
 
 def load_settings(scenario: Path, assumptions: Path, overrides: tuple[str, ...]) -> tuple[Any, Any]:
     """The scenario and assumptions, with ``--set`` overrides routed to the right one."""
-    from dealernet.analysis.assumptions import load_assumptions, parse_overrides
-    from dealernet.engine.scenario import load_scenario, parse_override
-    from dealernet.settings import SCENARIO_SECTIONS
+    from dealernet._overrides import route
+    from dealernet.analysis.assumptions import load_assumptions
+    from dealernet.engine.scenario import load_scenario
 
+    to_scenario, to_assumptions = route(overrides)  # a malformed --set fails before any read
     the_scenario = load_scenario(settings.find_default(scenario))
     the_assumptions = load_assumptions(settings.find_default(assumptions))
-    to_scenario = [o for o in overrides if o.split(".", 1)[0].strip() in SCENARIO_SECTIONS]
-    to_assumptions = [o for o in overrides if o not in to_scenario]
     if to_scenario:
-        the_scenario = the_scenario.with_overrides(dict(map(parse_override, to_scenario)))
+        the_scenario = the_scenario.with_overrides(to_scenario)
     if to_assumptions:
-        the_assumptions = the_assumptions.with_overrides(parse_overrides(to_assumptions))
+        the_assumptions = the_assumptions.with_overrides(to_assumptions)
     return the_scenario, the_assumptions
 
 

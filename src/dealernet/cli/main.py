@@ -27,6 +27,7 @@ from dealernet.cli._common import (
     make_console,
     out_option,
     population_options,
+    print_notes,
     print_report,
     progress_bar,
     stop_on_sigterm,
@@ -149,10 +150,10 @@ def validate(paths: tuple[Path, ...], problems: Path | None, max_problems: int) 
 
     Exits with status 1 when there are errors, 0 when there are none (warnings allowed).
     """
-    from dealernet.io.loader import validate_files
+    from dealernet.io.loader import validate_network
 
     with progress_bar() as progress:
-        report = validate_files(dealer_paths(paths), progress=progress)
+        report = validate_network(dealer_paths(paths), progress=progress)
     print_report(report, limit=max_problems)
     if problems is not None:
         from dealernet._atomic import write_csv
@@ -251,6 +252,7 @@ def map_command(
         )
         progress("Drawing the map", stages.index("map"), len(stages))
         path = write_map(result, output or map_path(out, selection), selection, cdn=cdn, out=out)
+    print_notes(selection.corrections)
     click.echo(str(path))
 
 
@@ -309,13 +311,15 @@ def report(
     """
     if bool(owners) == all_owners:
         raise click.UsageError("give --owner NAME (repeatable) or --all")
-    from dealernet.render.reports import match_owners, write_reports
+    from dealernet.render.reports import owner_matches, write_reports
 
     loaded = load_settings(scenario, assumptions, overrides)
     with progress_bar() as progress:
         result = analyse(progress, dealers, skip_invalid, loaded)
-        names = None if all_owners else match_owners(result, owners)
+        matches = [] if all_owners else owner_matches(result, owners)
+        names = None if all_owners else list(dict.fromkeys(m.value for m in matches))
         written = write_reports(result, out, names, pdf=pdf, paper=paper, progress=progress)
+    print_notes(m for m in matches if not m.exact)
     console = make_console()
     reports = [
         p for p in written if p.suffix in (".html", ".pdf") and p.parent.name == settings.OWNERS_DIR

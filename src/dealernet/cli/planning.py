@@ -27,6 +27,7 @@ from dealernet.cli._common import (
     load_settings,
     make_console,
     out_option,
+    print_notes,
     progress_bar,
 )
 from dealernet.schema import DECISIONS
@@ -83,13 +84,6 @@ def _result(
     loaded = load_settings(scenario, assumptions, overrides)
     with progress_bar() as progress:
         return analyse(progress, dealers, skip_invalid, loaded)
-
-
-def _notes(notes: tuple[str, ...] | list[str]) -> None:
-
-    console = make_console(stderr=True)
-    for note in notes:
-        console.print(f"[yellow]Note:[/] {escape(note)}")
 
 
 @click.command(
@@ -201,7 +195,8 @@ def query(
     Filters combine with AND (several values of one filter match either). Group ranges are
     percentiles of the summed Monte Carlo draws.
     """
-    from dealernet.outputs.formats import format_for, query_table, query_text, totals_line
+    from dealernet.outputs.formats import format_for, query_text
+    from dealernet.outputs.terminal import query_table, totals_line
     from dealernet.planning.query import query as run_query
 
     chosen = format_for(output, fmt, QUERY_FORMATS)
@@ -220,6 +215,7 @@ def query(
         group_by=group_by,
         regions_file=regions_file,
     )
+    print_notes(answer.corrections)
     console = make_console()
     if output is not None:
         answer.write(output, chosen)
@@ -243,7 +239,7 @@ def query(
         )
         write_map(result, target, selection=answer.selection, cdn=cdn, out=out)
         make_console(stderr=True).print(f"Wrote map to {escape(str(target))}")
-    _notes(answer.notes)
+    print_notes(answer.notes)
 
 
 @click.command(
@@ -300,7 +296,8 @@ def sql(
     timeout: float,
 ) -> None:
     """Answer one read-only SQL query (DuckDB) over the result tables."""
-    from dealernet.outputs.formats import frame_table, write_frame
+    from dealernet.outputs.formats import write_frame
+    from dealernet.outputs.terminal import frame_table
     from dealernet.planning.sql import check_statement, run_sql
 
     check_statement(statement)  # refuse before any slow work
@@ -358,12 +355,9 @@ def compare(
     output: Path | None,
 ) -> None:
     """Run scenarios side by side and list the stores whose decision differs."""
+    from dealernet.outputs.terminal import comparison_table, differences_table
     from dealernet.planning.compare import compare as run_compare
-    from dealernet.render.planning_pages import (
-        comparison_table,
-        differences_table,
-        write_comparison,
-    )
+    from dealernet.render.planning_pages import write_comparison
 
     if output is not None:  # a bad extension should fail before minutes of work
         from dealernet.outputs.formats import format_for
@@ -423,9 +417,10 @@ def sweep(
 ) -> None:
     """Rerun a scenario for several values of one setting and chart the totals."""
     from dealernet.outputs.formats import format_for
+    from dealernet.outputs.terminal import sweep_table
     from dealernet.planning.sweep import split_overrides
     from dealernet.planning.sweep import sweep as run_sweep
-    from dealernet.render.planning_pages import sweep_table, write_sweep
+    from dealernet.render.planning_pages import write_sweep
     from dealernet.slugs import slug
 
     setting, values, fixed = split_overrides(overrides)

@@ -68,7 +68,8 @@ def nearest_pairs(
         if counts.sum() <= n * k:
             found = sub.tree.query_ball_point(pts, radius)
             prow = np.repeat(np.arange(n), counts)
-            local = np.concatenate([np.asarray(f, dtype="int64") for f in found] or [[]])
+            parts = [np.asarray(f, dtype="int64") for f in found]
+            local = np.concatenate(parts) if parts else np.empty(0, dtype="int64")
             local = local.astype("int64")
             miles = geodesic_miles(lat[prow], lon[prow], sub.lat[local], sub.lon[local])
             inside = reach.ok(miles)

@@ -244,7 +244,7 @@ class _Engine:
             open_[chosen] = False
         for i in np.flatnonzero(open_):
             self.decision[i] = KEEP
-            last = self.miss.get(i)
+            last = self.miss.get(int(i))
             tail = f" (last tried: rule {last[0]}: {last[1]})" if last else ""
             self.reason[i] = f"No rule applied, so it keeps its own showroom{tail}"
         return self._result()
@@ -488,7 +488,9 @@ class _Engine:
                 LONGITUDE: self.slon,
                 STATUS: _column(src, STATUS),
                 "decision": self.decision,
-                "rule_id": np.where(self.rule_id == NO_RULE, None, self.rule_id),
+                "rule_id": pd.Series(self.rule_id, dtype=object).where(
+                    self.rule_id != NO_RULE, None
+                ),
                 "reason": self.reason,
                 "host_dealer_id": host_col(DEALER_ID),
                 "host_name": host_col(NAME),
@@ -534,3 +536,9 @@ class _Engine:
                 nearest_hosts=near,
             )
         return traces
+
+
+def _or_none(values: np.ndarray, missing: object) -> pd.Series:
+    """``values`` with ``missing`` as ``None`` (object dtype, as the decisions table has it)."""
+    column = pd.Series(values, dtype=object)
+    return column.where(column != missing, None)

@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import math
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dealernet import settings
 from dealernet._errors import ConditionError, ScenarioError
-from dealernet._toml import Checker, describe, did_you_mean, problem_list
+from dealernet._overrides import format_items
+from dealernet._toml import Checker, describe, did_you_mean, problem_list, read_toml
 from dealernet.engine.colocation import (
     DISTANCE_TO_NEAREST_HOST,
     NEAREST_HOST_ID,
@@ -59,11 +59,6 @@ from dealernet.schema import (
     normalise_brand,
 )
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 __all__ = [
     "HOST_FIELDS",
     "SITE_FIELDS",
@@ -71,7 +66,6 @@ __all__ = [
     "Rule",
     "Scenario",
     "load_scenario",
-    "parse_override",
     "parse_scenario",
 ]
 
@@ -274,6 +268,9 @@ class Scenario:
             ``rules.<rule id>.<key>``; ``rules.*.<key>`` sets the key on every rule that
             takes it (``max_distance_miles`` on every absorb rule). ``None`` removes the
             key, restoring its default (no limit, for distances and capacities).
+
+        The copy's ``source`` records the changes (``default.toml with
+        rules.nearest.capacity=2``) in the ``--set`` form, so a saved run can redo them.
         """
         data = self.to_dict()
         problems: list[str] = []
@@ -283,8 +280,9 @@ class Scenario:
                 problems.append(f"{self.source}, override {path!r}: {problem}")
         if problems:
             raise ScenarioError(problem_list(f"scenario {self.source}", problems))
-        shown = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
-        return parse_scenario(data, f"{self.source} with {shown}" if shown else self.source)
+        shown = format_items(overrides)
+        joiner = ", " if " with " in self.source else " with "  # one list when changed twice
+        return parse_scenario(data, f"{self.source}{joiner}{shown}" if shown else self.source)
 
 
 def _apply_override(data: dict, path: str, value: object, rule_ids: tuple[str, ...]) -> str:
@@ -329,43 +327,9 @@ def load_scenario(path: str | Path) -> Scenario:
         When the file cannot be read, is not TOML (with line and column), or breaks any
         rule of the format (every problem listed).
     """
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        msg = f"no scenario file at {path}; the bundled ones are in data/scenarios/"
-        raise ScenarioError(msg) from None
-    except OSError as exc:
-        msg = f"cannot read scenario file {path}: {exc.strerror or exc}"
-        raise ScenarioError(msg) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        msg = f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
-        raise ScenarioError(msg) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"{path} is not valid TOML: {exc}"
-        raise ScenarioError(msg) from None
-    return parse_scenario(data, str(path))
-
-
-def parse_override(text: str) -> tuple[str, object]:
-    """Split ``"rules.nearest.max_distance_miles=25"`` into a path and a TOML value.
-
-    A value that is not valid TOML is taken as text, so ``assignment=optimal`` works
-    without quotes.
-    """
-    path, sep, value = text.partition("=")
-    if not sep or not path.strip():
-        msg = f"override {text!r} must look like path=value, e.g. rules.nearest.capacity=2"
-        raise ScenarioError(msg)
-    try:
-        parsed: object = tomllib.loads(f"v = {value.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        parsed = value.strip()
-    return path.strip(), parsed
+    hint = "; the bundled ones are in data/scenarios/"
+    data = read_toml(path, "scenario file", error=ScenarioError, hint=hint)
+    return parse_scenario(data, str(Path(path)))
 
 
 # --- validation ---------------------------------------------------------------------------

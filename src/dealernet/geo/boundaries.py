@@ -30,9 +30,8 @@ def states() -> gpd.GeoDataFrame:
     import us
 
     gdf = gpd.read_file(STATES_GEOJSON, engine="pyogrio")
-    gdf["state"] = [
-        (us.states.lookup(fp).abbr if us.states.lookup(fp) else "") for fp in gdf["statefp"]
-    ]
+    found = [us.states.lookup(fp) for fp in gdf["statefp"]]
+    gdf["state"] = [state.abbr if state is not None else "" for state in found]
     return gdf[["state", "statefp", "name", "geometry"]]
 
 

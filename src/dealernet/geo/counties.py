@@ -10,7 +10,6 @@ guess. Polygons come from the shipped Census layer (:mod:`dealernet.geo.boundari
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 
@@ -18,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from dealernet._errors import QueryError
-from dealernet.schema import LATITUDE, LONGITUDE, normalise_state
+from dealernet._names import COUNTY, Match, Names, state_names
+from dealernet.schema import LATITUDE, LONGITUDE
 
 _COUNTY_SUFFIX = re.compile(
     r"\s+(county|parish|borough|census area|city and borough|municipality|municipio)$"
@@ -66,11 +66,18 @@ def county_labels(layer: pd.DataFrame) -> pd.Series:
     return layer["name"] + suffix + ", " + layer["state"]
 
 
-def match_counties(texts: Sequence[str]) -> tuple[set[str], list[str]]:
+def match_counties(texts: Sequence[str]) -> tuple[set[str], list[str], list[Match]]:
     """FIPS codes and labels of the counties named (codes, or names with or without state).
 
     ``"Richmond, VA"`` is both a county and an independent city; ``"Richmond County, VA"``
-    and ``"Richmond city, VA"`` tell them apart, as do the FIPS codes.
+    and ``"Richmond city, VA"`` tell them apart, as do the FIPS codes. A misspelt name or
+    state is read as the one it is clearly close to (:class:`dealernet._names.Names`).
+
+    Returns
+    -------
+    fips, labels, corrections
+        The codes, a label per text (``"Dallas County, TX"``), and a
+        :class:`~dealernet._names.Match` for each text read with a correction.
 
     Raises
     ------
@@ -87,6 +94,7 @@ def match_counties(texts: Sequence[str]) -> tuple[set[str], list[str]]:
     long_keys = labels_all.str.rpartition(",")[0].map(_county_key)
     found: set[str] = set()
     labels: list[str] = []
+    read: list[Match] = []
     for text in texts:
         raw = text.strip()
         if raw.isdigit() and len(raw) in (4, 5):
@@ -98,30 +106,60 @@ def match_counties(texts: Sequence[str]) -> tuple[set[str], list[str]]:
             labels.append(by_fips[code])
             continue
         name, _, state_text = raw.rpartition(",") if "," in raw else (raw, "", "")
-        state = normalise_state(state_text.strip()) if state_text.strip() else None
-        if state_text.strip() and state is None:
-            msg = f"unknown state {state_text.strip()!r} in county {raw!r}"
-            raise QueryError(msg)
+        state, corrected = None, False
+        if state_text.strip():
+            given = state_names().match(state_text.strip(), source=f" in county {raw!r}")
+            state, corrected = given.value, not given.exact
         in_state = (layer["state"] == state) if state else pd.Series(True, index=layer.index)
         key = _county_key(name)
         hit = in_state & (long_keys == key)  # "Richmond city", "Dallas County" as labelled
         if not hit.any():
             hit = in_state & (keys == _COUNTY_SUFFIX.sub("", key))
+        if not hit.any():  # a misspelt name: the one county name it is clearly close to
+            names = _county_names(keys[in_state], long_keys[in_state], labels_all[in_state])
+            key = names.match(name, typed=raw).value
+            hit, corrected = in_state & ((long_keys == key) | (keys == key)), True
         rows = layer.loc[hit.to_numpy()]
-        if len(rows) != 1:
-            raise _county_problem(raw, rows, labels_all, keys, key)
+        if len(rows) > 1:
+            said = repr(raw)
+            if corrected:
+                said += f" (read as {str(rows['name'].iloc[0])!r})"
+            listed = "; ".join(
+                f"{labels_all[i]} (FIPS {rows.at[i, 'geoid']!s})" for i in rows.index
+            )
+            msg = f"county {said} could be any of: {listed}. Name one as listed, or its FIPS code."
+            raise QueryError(msg)
+        label = str(labels_all[rows.index[0]])
         found.add(str(rows["geoid"].iloc[0]))
-        labels.append(str(labels_all[rows.index[0]]))
-    return found, labels
+        labels.append(label)
+        if corrected:
+            read.append(Match(raw, label, False, COUNTY, label))
+    return found, labels, read
 
 
-def _county_problem(
-    raw: str, rows: pd.DataFrame, labels: pd.Series, keys: pd.Series, key: str
-) -> QueryError:
-    if len(rows) > 1:
-        listed = "; ".join(f"{labels[i]} (FIPS {rows.at[i, 'geoid']!s})" for i in rows.index)
-        msg = f"county {raw!r} could be any of: {listed}. Name one as listed, or its FIPS code."
-        return QueryError(msg)
-    close = difflib.get_close_matches(_COUNTY_SUFFIX.sub("", key), sorted(set(keys)), 4, 0.75)
-    hint = "; ".join(labels[keys.isin(close).to_numpy()].head(6))
-    return QueryError(f"no county called {raw!r}" + (f". Did you mean: {hint}?" if hint else ""))
+def _county_names(keys: pd.Series, long_keys: pd.Series, labels: pd.Series) -> Names:
+    """County names to read a misspelt one as, by name (``"dallas"``) or as labelled
+    (``"dallas county"``, ``"richmond city"``); a value is the key it was matched by.
+
+    A value is shown as its county (``"Dallas County, TX"``), or, when counties in several
+    states share it, as the name and their states (``"Dallas County (AL, AR, TX)"``).
+    """
+    by_key: dict[str, list[str]] = {}
+    for short, long, label in zip(keys, long_keys, labels, strict=True):
+        for k in dict.fromkeys((long, short)):
+            by_key.setdefault(k, []).append(str(label))
+
+    def show(key: str) -> str:
+        found = by_key[key]
+        if len(found) == 1:
+            return found[0]
+        states = sorted({f.rpartition(", ")[2] for f in found})
+        return f"{found[0].rpartition(',')[0]} ({', '.join(states)})"
+
+    return Names(
+        {k: k for k in by_key},
+        kind=COUNTY,
+        key=_county_key,
+        fix='Name it as in "Dallas County, TX", or give its 5-digit FIPS code.',
+        show=show,
+    )

@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from dealernet._errors import QueryError
+from dealernet._names import PLACE, Match, Names, state_names, state_spellings
 from dealernet.schema import TERRITORIES
 
 _ZIP5 = re.compile(r"^(\d{5})(?:[-\s]?\d{4})?$")
@@ -146,11 +147,16 @@ class ResolvedPlace:
         Degrees, WGS84.
     label
         How to show it: ``"Dallas, TX"`` or ``"32.78, -96.8"``.
+    corrections
+        How the text was read when it was not as typed (``"Dalas, TX"`` read as
+        ``"Dallas, TX"``), so the caller can tell the user; empty when it was. Not compared:
+        two readings of one place are the same place.
     """
 
     latitude: float
     longitude: float
     label: str
+    corrections: tuple[Match, ...] = field(default=(), compare=False)
 
 
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"
@@ -177,18 +183,12 @@ def _key(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _state_keys() -> dict[str, str]:
-    """State key (``"tx"``, ``"texas"``, ``"tex"``) -> postal code, states and territories."""
-    import us
+    """State key (``"tx"``, ``"texas"``, ``"tex"``) -> postal code, states and territories.
 
-    table: dict[str, str] = {}
-    for state in (*us.states.STATES_AND_TERRITORIES, us.states.DC):
-        for spelling in (state.abbr, state.name, getattr(state, "ap_abbr", None) or ""):
-            if spelling:
-                table[_key(spelling)] = state.abbr
-    table[_key("Washington DC")] = "DC"
-    table[_key("D.C.")] = "DC"
-    table[_key("US Virgin Islands")] = "VI"
-    return table
+    The spellings of :func:`dealernet._names.state_spellings` (those of ``--state``) but
+    for FIPS codes, which in a place's text would be read as part of an address.
+    """
+    return {_key(s): code for s, code in state_spellings().items() if not s.isdigit()}
 
 
 @dataclass(frozen=True)
@@ -233,20 +233,21 @@ def _describe(index: _NameIndex, rows: list[int], coordinates: bool = False) -> 
     return "\n".join(lines)
 
 
-def _suggest(index: _NameIndex, key: str, state: str | None) -> str:
-    """Close names (difflib), in the given state first, as an error-message tail."""
-    import difflib
+@lru_cache(maxsize=64)
+def _place_names(state: str | None) -> Names:
+    """Place names to read a misspelt one as: those in ``state``, or all when it is None.
 
-    pools = [index.keys_by_state.get(state, [])] if state else []
-    pools.append(index.keys)
-    for pool in pools:
-        close = difflib.get_close_matches(key, pool, n=MAX_LISTED, cutoff=0.75)
-        if close:
-            rows = [i for k in close for i in index.rows[k]]
-            if state and pool is not index.keys:
-                rows = [i for i in rows if index.frame.at[i, "state"] == state]
-            return "\nDid you mean:\n" + _describe(index, rows[:MAX_LISTED])
-    return ""
+    Values are name keys; each is shown as its most populous place (``"Dallas, TX"``).
+    """
+    index = _name_index()
+    keys = index.keys_by_state.get(state, []) if state else index.keys
+
+    def show(key: str) -> str:
+        rows = _lookup(index, key, state)
+        name, where = (index.frame.at[rows[0], c] for c in ("name", "state"))
+        return f"{name}, {where}"
+
+    return Names(keys, kind=PLACE, key=_key, show=show)
 
 
 def _fmt_degrees(value: float) -> str:
@@ -331,14 +332,21 @@ def _lookup(index: _NameIndex, key: str, state: str | None) -> list[int]:
     return []
 
 
-def _choose(index: _NameIndex, text: str, rows: list[int]) -> ResolvedPlace:
-    """One place from same-named candidates, or a QueryError saying how to pick one."""
+def _choose(
+    index: _NameIndex, text: str, rows: list[int], corrected: bool = False
+) -> ResolvedPlace:
+    """One place from same-named candidates, or a QueryError saying how to pick one.
+
+    ``corrected`` says the rows were found for a corrected spelling of ``text``: the place
+    then carries the correction, and a message says what the text was read as.
+    """
     frame = index.frame
     states = list(dict.fromkeys(frame.loc[rows, "state"]))
     first = rows[0]
+    said = f"{text!r} (read as {frame.at[first, 'name']!r})" if corrected else repr(text)
     if len(states) > 1:
         msg = (
-            f"{text!r} is ambiguous: {len(rows)} places in {len(states)} states have that "
+            f"{said} is ambiguous: {len(rows)} places in {len(states)} states have that "
             f'name. Add the state, for example "{frame.at[first, "name"]}, {states[0]}":\n'
             + _describe(index, rows)
         )
@@ -346,9 +354,11 @@ def _choose(index: _NameIndex, text: str, rows: list[int]) -> ResolvedPlace:
     pops = frame.loc[rows, "population"].to_numpy()
     if len(rows) == 1 or pops[0] >= DOMINANT_RATIO * max(int(pops[1]), 1):
         lat, lon, name = (frame.at[first, c] for c in ("latitude", "longitude", "name"))
-        return ResolvedPlace(float(lat), float(lon), f"{name}, {states[0]}")
+        label = f"{name}, {states[0]}"
+        read = (Match(text, label, False, PLACE, label),) if corrected else ()
+        return ResolvedPlace(float(lat), float(lon), label, corrections=read)
     msg = (
-        f"{text!r} is ambiguous: {len(rows)} places in {states[0]} have that name. Give the "
+        f"{said} is ambiguous: {len(rows)} places in {states[0]} have that name. Give the "
         "coordinates of the one you mean, for example "
         f'"{frame.at[first, "latitude"]:.4f},{frame.at[first, "longitude"]:.4f}":\n'
         + _describe(index, rows, coordinates=True)
@@ -356,37 +366,46 @@ def _choose(index: _NameIndex, text: str, rows: list[int]) -> ResolvedPlace:
     raise QueryError(msg)
 
 
-def _not_found(
+def _corrected(
     index: _NameIndex,
     text: str,
     query: str,
     readings: list[tuple[str, str | None]],
     bad_state: str | None,
-) -> QueryError:
-    """The QueryError for text that names no place, with what the user might have meant."""
+) -> ResolvedPlace:
+    """The place a text that names none as typed is read as: a misspelt state (``"Dallas,
+    Texs"``) or name (``"Dalas, TX"``) taken as the one it is clearly close to.
+
+    Raises
+    ------
+    QueryError
+        When the text is empty or a state, the name is in other states only, or it is not
+        clearly close to one place; the message lists what the user might have meant.
+    """
     whole = _key(query)
     if not whole:
         msg = f'{text!r} has no letters or coordinates to look up: try "Dallas, TX"'
-        return QueryError(msg)
+        raise QueryError(msg)
     if whole in _state_keys():
         same = _lookup(index, whole, None)
         msg = f"{text!r} names a state, not a place"
         if same:
-            return QueryError(f"{msg}; places of that name:\n" + _describe(index, same))
-        return QueryError(f'{msg}: try a city such as "Austin, TX"')
+            raise QueryError(f"{msg}; places of that name:\n" + _describe(index, same))
+        raise QueryError(f'{msg}: try a city such as "Austin, TX"')
+    corrected = False
     if bad_state is not None:
-        import difflib
-
-        close = difflib.get_close_matches(_key(bad_state), list(_state_keys()), 1, 0.75)
-        hint = f' Did you mean "{_state_keys()[close[0]]}"?' if close else ""
-        msg = f'unknown state {bad_state!r} in {text!r}: use a postal code as in "Dallas, TX".'
-        return QueryError(msg + hint)
+        code = state_names().match(bad_state, source=f" in {text!r}").value
+        readings, corrected = [(_key(query.rpartition(",")[0]), code)], True
     key, state = readings[0]
-    elsewhere = _lookup(index, key, None) if state else []
+    rows = _lookup(index, key, state) if key and corrected else []
+    if rows:
+        return _choose(index, text, rows, corrected=True)
+    elsewhere = _lookup(index, key, None) if key and state else []
     if elsewhere:
         msg = f"no place called {text!r} in {state}; places of that name:\n"
-        return QueryError(msg + _describe(index, elsewhere))
-    return QueryError(f"no US place called {text!r}" + _suggest(index, key, state))
+        raise QueryError(msg + _describe(index, elsewhere))
+    name = _place_names(state).match(key, typed=text)
+    return _choose(index, text, _lookup(index, name.value, state), corrected=True)
 
 
 def resolve_place(text: str) -> ResolvedPlace:
@@ -396,7 +415,9 @@ def resolve_place(text: str) -> ResolvedPlace:
     ``"New York, NY"`` (GeoNames' "New York City"), a place name alone when only one place
     has it, ``"32.78,-96.80"``, ``"32.78 -96.80"``, ``"32.78N, 96.80W"`` and a five-digit
     ZIP code. Names are matched without regard to case, accents, punctuation and Saint/St.,
-    Fort/Ft., Mount/Mt.; a trailing ", USA" is ignored.
+    Fort/Ft., Mount/Mt.; a trailing ", USA" is ignored. A misspelt name or state is read as
+    the one it is clearly close to (see :class:`dealernet._names.Names`), and the place
+    then says so in its ``corrections``.
 
     A name shared by places in several states is never guessed: the error lists them,
     largest first, so the user can add the state. Within one state the most populous place
@@ -431,4 +452,4 @@ def resolve_place(text: str) -> ResolvedPlace:
         rows = _lookup(index, key, state) if key else []
         if rows:
             return _choose(index, stripped, rows)
-    raise _not_found(index, stripped, query, readings, bad_state)
+    return _corrected(index, stripped, query, readings, bad_state)

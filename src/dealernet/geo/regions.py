@@ -10,9 +10,7 @@ twice.
 
 from __future__ import annotations
 
-import difflib
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,13 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from dealernet._errors import QueryError
+from dealernet._names import REGION as REGION_NAME
+from dealernet._names import Match, Names
+from dealernet._toml import Checker, describe, problem_list, read_toml
 from dealernet.schema import normalise_state
 from dealernet.settings import PACKAGE_DATA
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 #: The shipped file: US Census regions and divisions.
 CENSUS_REGIONS = PACKAGE_DATA / "regions.toml"
@@ -73,23 +69,36 @@ class Regions:
         return tuple(dict.fromkeys(g.kind for g in self.groups))
 
     def find(self, text: str) -> StateGroup:
-        """The group a user means by ``text`` (its id or name, any case, spaces or hyphens).
+        """The group a user means by ``text`` (see :meth:`match`)."""
+        return self.match(text)[0]
+
+    def match(self, text: str) -> tuple[StateGroup, Match]:
+        """The group a user means by ``text``, and how ``text`` was read.
+
+        ``text`` is a group's id or name in any case, with spaces, hyphens or underscores,
+        or a clear close spelling of one (``"Sout"``), read by
+        :class:`dealernet._names.Names` like every other name.
 
         Raises
         ------
         QueryError
-            When no group has that id or name; the message lists the closest ones.
+            When no group is clearly meant; the message lists the closest ones.
         """
-        key = _key(text)
+        by_id = {g.id: g for g in self.groups}
+        spellings: dict[str, str] = {}
         for group in self.groups:
-            if key in (_key(group.id), _key(group.name)):
-                return group
-        names = {_key(g.name): g.name for g in self.groups}
-        close = difflib.get_close_matches(key, list(names), n=4, cutoff=0.5)
-        hint = f" Did you mean {', '.join(names[c] for c in close)}?" if close else ""
-        listed = ", ".join(g.name for g in self.groups)
-        msg = f"no region called {text!r} in {self.source}.{hint} Known: {listed}."
-        raise QueryError(msg)
+            spellings.setdefault(group.id, group.id)
+            spellings.setdefault(group.name, group.id)
+        names = Names(
+            spellings,
+            kind=REGION_NAME,
+            key=_key,
+            source=f" in {self.source}",
+            fix=f"Known: {', '.join(g.name for g in self.groups)}.",
+            show=lambda i: by_id[i].name,
+        )
+        found = names.match(text)
+        return by_id[found.value], found
 
     def of_kind(self, kind: str) -> tuple[StateGroup, ...]:
         """Groups of one kind (a partition of their states, checked on load)."""
@@ -136,57 +145,69 @@ def load_regions(path: str | Path | None = None) -> Regions:
 
 
 def _parse(path: Path) -> Regions:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        msg = f"no regions file at {path}"
-        raise QueryError(msg) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        msg = f"cannot read regions file {path}: {exc}"
-        raise QueryError(msg) from None
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"{path} is not valid TOML: {exc}"
-        raise QueryError(msg) from None
+    data = read_toml(path, "regions file", error=QueryError)
+    check = Checker(str(path))
     raw = data.get("groups")
-    if not isinstance(raw, list) or not raw or not all(isinstance(g, dict) for g in raw):
-        msg = f"{path}: needs one or more [[groups]] tables with id, name, kind and states"
-        raise QueryError(msg)
-    problems: list[str] = []
-    groups = [g for n, t in enumerate(raw, 1) if (g := _group(t, n, problems)) is not None]
-    problems.extend(_overlaps(groups))
-    ids = [g.id for g in groups]
-    problems.extend(f"duplicate id {i!r}" for i in sorted({i for i in ids if ids.count(i) > 1}))
-    if problems:
-        msg = f"{path}: {len(problems)} problem(s) with the regions:\n" + "\n".join(
-            f"  - {p}" for p in problems
-        )
-        raise QueryError(msg)
+    if not isinstance(raw, list) or not raw:
+        check.add("", "needs one or more [[groups]] tables with id, name, kind and states")
+        raw = []
+    groups: list[StateGroup] = []
+    first: dict[str, int] = {}  # group id -> number of the group that has it
+    for number, table in enumerate(raw, 1):
+        group = _group(check, table, number)
+        group_id = table.get("id") if isinstance(table, dict) else None
+        if isinstance(group_id, str) and group_id.strip():
+            if group_id.strip() in first:
+                check.add(
+                    f"group #{number}",
+                    f"duplicate id {group_id.strip()!r} (group #{first[group_id.strip()]} has "
+                    "it); each group needs its own",
+                )
+                continue
+            first[group_id.strip()] = number
+        if group is not None:
+            groups.append(group)
+    for problem in _overlaps(groups):
+        check.add("", problem)
+    if check.problems:
+        raise QueryError(problem_list(f"regions file {path}", check.problems))
     return Regions(groups=tuple(groups), source=path.name)
 
 
-def _group(table: dict, number: int, problems: list[str]) -> StateGroup | None:
-    where = f"group #{number}"
-    before = len(problems)
-    texts = {}
-    for key in ("id", "name", "kind"):
-        value = table.get(key)
-        if not isinstance(value, str) or not value.strip():
-            problems.append(f"{where}: missing text {key!r}")
-        texts[key] = str(value).strip() if value is not None else ""
+def _group(check: Checker, table: object, number: int) -> StateGroup | None:
+    """One ``[[groups]]`` table (``None`` when it has problems, all recorded in ``check``)."""
+    if not isinstance(table, dict):
+        check.add(f"group #{number}", f"must be a [[groups]] table, not {describe(table)}")
+        return None
+    before = len(check.problems)
+    label = f"group #{number}"
+    if isinstance(table.get("name"), str) and table["name"].strip():
+        label = f"{label} ({table['name'].strip()})"
+    texts = {
+        key: (check.text(table, key, label, required=True) or "").strip()
+        for key in ("id", "name", "kind")
+    }
     if texts["id"] and not _ID.match(texts["id"]):
-        problems.append(f"{where}: id {texts['id']!r} may use only letters, digits, - and _")
-    states = table.get("states")
+        check.add(
+            f"{label}, key 'id'",
+            f"{texts['id']!r} may use only letters, digits, - and _ (it names the group "
+            "on the command line, as in --region south-atlantic)",
+        )
     codes: list[str] = []
-    if not isinstance(states, list) or not states:
-        problems.append(f"{where}: 'states' must be a list of postal codes or names")
+    states = table.get("states")
+    if "states" not in table:
+        check.add(label, "missing key 'states' (a list of postal codes or names)")
+    elif not isinstance(states, list) or not states:
+        got = "an empty list" if states == [] else describe(states)
+        check.add(f"{label}, key 'states'", f"must be a list of postal codes or names, not {got}")
     else:
         for value in states:
             code = normalise_state(value)
             if code is None:
-                problems.append(f"{where} ({texts['name']}): unknown state {value!r}")
+                check.add(f"{label}, key 'states'", f"unknown state {value!r}")
             else:
                 codes.append(code)
-    if len(problems) > before:
+    if len(check.problems) > before:
         return None
     return StateGroup(texts["id"], texts["name"], texts["kind"], tuple(dict.fromkeys(codes)))
 

@@ -2,7 +2,7 @@
 
 :func:`read_network` does the work and returns the network with its validation report;
 :func:`load_network` is the everyday call that refuses invalid input, and
-:func:`validate_files` only reports.
+:func:`validate_network` only reports.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def load_network(
     return result.network
 
 
-def validate_files(
+def validate_network(
     paths: PathLike | Iterable[PathLike], *, progress: Progress | None = None
 ) -> ValidationReport:
     """Check dealer files and report every problem, raising nothing for bad data."""

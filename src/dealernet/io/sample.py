@@ -273,7 +273,7 @@ def _group(
     lat: np.ndarray, lon: np.ndarray, probs: dict[int, float], rng: np.random.Generator
 ) -> np.ndarray:
     """Owner-group labels: sizes drawn from ``probs``, each group a cluster of nearby sites."""
-    n, sizes = lat.size, []
+    n, sizes = lat.size, list[int]()
     while sum(sizes) < n:
         sizes.append(int(rng.choice(list(probs), p=list(probs.values()))))
     sizes[-1] -= sum(sizes) - n
@@ -296,7 +296,7 @@ def _owner_names(n: int, rng: np.random.Generator) -> list[str]:
     Single surnames and word pairs come first, two-surname names ("Kessler-Vance Auto
     Group") only once those run out.
     """
-    single = [(w, _SURNAME_TEMPLATES) for w in _SURNAMES]
+    single: list[tuple[str, tuple[str, ...]]] = [(w, _SURNAME_TEMPLATES) for w in _SURNAMES]
     single += [(f"{a} {b}", _WORD_TEMPLATES) for a in _WORDS_A for b in _WORDS_B]
     double = [(f"{a}-{b}", _SURNAME_TEMPLATES) for a in _SURNAMES for b in _SURNAMES if a != b]
     bases = [single[i] for i in rng.permutation(len(single))]
@@ -381,13 +381,13 @@ def _nissan(pl: _Places, inf: pd.DataFrame, rng: np.random.Generator) -> pd.Data
     groups, dual = _dual_owners(owner, rng)
     coloc = np.sort(rng.choice(dual, round(COLOCATED_SHARE * INFINITI_SITES), replace=False))
     weight = pl.pop**0.7
-    cap = 1 + sum((pl.pop >= v).astype("int64") for v in (1e5, 4e5, 1e6, 2.5e6))
+    cap = 1 + np.sum([(pl.pop >= v).astype("int64") for v in (1e5, 4e5, 1e6, 2.5e6)], axis=0)
     count = np.bincount(inf["place"].to_numpy()[coloc], minlength=pl.pop.size)
     anchors = [int(i) for i in dual if i not in coloc]
     anchors += [
         int(rng.choice(np.flatnonzero(owner == g))) for g in groups for _ in range(rng.poisson(0.5))
     ]
-    place = list(inf["place"].to_numpy()[coloc])
+    chosen = list(inf["place"].to_numpy()[coloc])
     for i in anchors:
         if rng.random() < NEARBY_SHARE:
             cand = pl.index.within(inf["lat"][i], inf["lon"][i], NEARBY_MILES)[0]
@@ -395,9 +395,9 @@ def _nissan(pl: _Places, inf: pd.DataFrame, rng: np.random.Generator) -> pd.Data
             cand = np.flatnonzero(pl.state == pl.state[inf["place"][i]])
         free = count[cand] < cap[cand]
         cand = cand[free] if free.any() else cand
-        place.append(int(rng.choice(cand, p=weight[cand] / weight[cand].sum())))
-        count[place[-1]] += 1
-    place = np.r_[place, _choose(weight, cap, count, NISSAN_SITES - len(place), rng)]
+        chosen.append(int(rng.choice(cand, p=weight[cand] / weight[cand].sum())))
+        count[chosen[-1]] += 1
+    place = np.r_[chosen, _choose(weight, cap, count, NISSAN_SITES - len(chosen), rng)]
     place = place.astype("int64")
     partner = np.r_[coloc, np.full(NISSAN_SITES - coloc.size, -1)]
     paired = partner >= 0

@@ -1,16 +1,17 @@
-"""Answers as files and terminal tables: CSV, JSON, GeoJSON, GeoPackage, Parquet, rich.
+"""Answers as files: CSV, JSON, GeoJSON, GeoPackage, Parquet.
 
 Queries, SQL answers, comparisons and sweeps all end as a table someone opens in a
-spreadsheet, a GIS or a terminal. This module turns them into those formats and nothing
-else: it never filters or computes totals. Numbers are rounded as in ``OUT/data/``
-(:func:`dealernet.outputs.tables.rounded`), files are written atomically, and the format follows the
+spreadsheet or a GIS (the terminal's rich tables are in :mod:`dealernet.outputs.terminal`).
+This module turns them into those formats and nothing else: it never filters or computes
+totals. Numbers are rounded as in ``OUT/data/``
+(:func:`dealernet._csv.rounded`), files are written atomically, and the format follows the
 file's extension, so ``--output texas.geojson`` needs no ``--format``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,12 +21,10 @@ import pandas as pd
 from dealernet._atomic import atomic_path, write_text
 from dealernet._csv import csv_text, rounded
 from dealernet._errors import QueryError
-from dealernet.formatting import count, miles, span
-from dealernet.schema import CITY, LATITUDE, LONGITUDE, NAME, OWNER_GROUP, STATE
+from dealernet.schema import LATITUDE, LONGITUDE
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
-    from rich.table import Table
 
     from dealernet.planning.query import QueryResult
 
@@ -191,126 +190,3 @@ def write_frame(frame: pd.DataFrame, path: Path, fmt: str | None = None) -> Path
     with atomic_path(path) as tmp:
         frame.to_parquet(tmp, index=False)
     return Path(path)
-
-
-# --- terminal tables ----------------------------------------------------------------------
-
-
-def _table(title: str) -> Table:
-    from rich.table import Table
-
-    return Table(title=title, title_justify="left")
-
-
-def _esc(value: object) -> str:
-    from rich.markup import escape
-
-    return escape("" if value is None or value is pd.NA else str(value))
-
-
-def _range(row: pd.Series | dict, measure: str, fmt: str) -> str:
-    return span(row[f"{measure}_low"], row[f"{measure}_base"], row[f"{measure}_high"], fmt)
-
-
-def query_table(answer: QueryResult) -> Table:
-    """The answer as a rich table: one line per site, or per group."""
-    title = f"{answer.label}: " + (f"totals by {answer.group_by}" if answer.group_by else "sites")
-    table = _table(title)
-    if answer.groups is None:
-        heads = (
-            "Store",
-            "City",
-            "ST",
-            "Owner group",
-            "Decision",
-            "Host",
-            "Miles",
-            "Jobs lost",
-            "Revenue lost",
-        )
-        for head in heads:
-            table.add_column(head, justify="right" if head in ("Miles",) else "left")
-        for _, row in answer.sites.iterrows():
-            table.add_row(
-                *(_esc(row[c]) for c in (NAME, CITY, STATE, OWNER_GROUP, "decision")),
-                _esc(row["host_name"]),
-                miles(row["distance_miles"]) if row["decision"] == "absorb" else "",
-                _range(row, "jobs_lost", "count"),
-                _range(row, "revenue_lost", "money"),
-            )
-        return table
-    from dealernet.planning.query import GROUP_COLUMNS
-
-    by = str(answer.group_by)
-    key = GROUP_COLUMNS[by]
-    label = next((c for c in ("state_name", "county", "host_name") if c in answer.groups), None)
-    table.add_column("Owner group" if by == "owner" else by.capitalize())
-    for head in ("Stores", "Keep", "Absorb", "Close", "Unaffected"):
-        table.add_column(head, justify="right")
-    for head in ("Jobs lost", "Revenue lost", "Pushed >50 mi"):
-        table.add_column(head, justify="right")
-    for _, row in answer.groups.iterrows():
-        name = row[label] if label and row[label] else row[key]
-        table.add_row(
-            _esc(name),
-            *(
-                count(row[c])
-                for c in (
-                    "stores",
-                    "stores_keep",
-                    "stores_absorb",
-                    "stores_close",
-                    "stores_unaffected",
-                )
-            ),
-            _range(row, "jobs_lost", "count"),
-            _range(row, "revenue_lost", "money"),
-            count(row["population_pushed_beyond_50"]),
-        )
-    return table
-
-
-def totals_line(totals: pd.Series, source_brand: str) -> str:
-    """One sentence of totals: stores by decision, jobs, revenue and people pushed away."""
-    stores = ", ".join(
-        f"{count(totals[f'stores_{d}'])} {d}" for d in ("keep", "absorb", "close", "unaffected")
-    )
-    return (
-        f"{count(totals['stores'])} {source_brand} stores ({stores}); jobs lost "
-        f"{_range(totals, 'jobs_lost', 'count')}; revenue lost "
-        f"{_range(totals, 'revenue_lost', 'money')}; "
-        f"{count(totals['population_pushed_beyond_50'])} people pushed beyond 50 miles"
-    )
-
-
-def frame_table(
-    frame: pd.DataFrame,
-    title: str,
-    formats: dict[str, Callable[[object], str]] | None = None,
-    limit: int | None = None,
-) -> Table:
-    """Any table as a rich table (numbers right-aligned), at most ``limit`` rows."""
-    formats = formats or {}
-    table = _table(title)
-    numeric = {c: pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns}
-    for column in frame.columns:
-        table.add_column(_esc(column), justify="right" if numeric[column] else "left")
-    shown = frame if limit is None else frame.head(limit)
-    for row in shown.itertuples(index=False):
-        cells = []
-        for column, value in zip(frame.columns, row, strict=True):
-            fmt = formats.get(column)
-            cells.append(fmt(value) if fmt else _cell(value, numeric[column]))
-        table.add_row(*cells)
-    if limit is not None and len(frame) > limit:
-        table.caption = f"first {limit:,} of {len(frame):,} rows; --output FILE writes them all"
-    return table
-
-
-def _cell(value: object, numeric: bool) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if numeric and isinstance(value, (float, np.floating)):
-        number = float(value)
-        return f"{number:,.6g}" if abs(number) < 1e6 else f"{number:,.0f}"
-    return _esc(value)

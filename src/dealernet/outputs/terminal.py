@@ -1,22 +1,33 @@
-"""Rich tables for the terminal: how results look when ``dealernet`` prints them."""
+"""Rich tables for the terminal: how results look when ``dealernet`` prints them.
+
+Every table the CLI prints is built here (a run's summary, query answers, SQL results,
+comparisons and sweeps), so they share one look: title on the left, numbers on the right,
+every value from an input file escaped so a name like ``[bold]`` prints as itself.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pandas as pd
 from rich.markup import escape
 from rich.table import Table
 
 from dealernet.engine.colocation import COLOCATED, STANDALONE, placement_counts, sites_by_state
-from dealernet.formatting import count, money, people
-from dealernet.schema import EXACT, ZIP_CENTROID
+from dealernet.formatting import count, miles, money, people, span
+from dealernet.outputs.side_by_side import SWEEP_MEASURES, comparison_rows, site_rows, sweep_rows
+from dealernet.schema import CITY, EXACT, NAME, OWNER_GROUP, STATE, ZIP_CENTROID
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
-    import pandas as pd
     from rich.console import Console
 
     from dealernet.analysis.result import Result
+    from dealernet.planning.compare import Comparison
+    from dealernet.planning.query import QueryResult
+    from dealernet.planning.sweep import Sweep
 
 #: States listed by name in the network summary; the rest are summed in one row.
 TOP_STATES = 10
@@ -127,3 +138,171 @@ def access_table(result: Result) -> Table:
             people(s[f"beyond_{label}_after"]),
         )
     return table
+
+
+# --- queries and SQL ----------------------------------------------------------------------
+
+
+def _table(title: str) -> Table:
+    return Table(title=title, title_justify="left")
+
+
+def _esc(value: object) -> str:
+    return escape("" if value is None or value is pd.NA else str(value))
+
+
+def _range(row: pd.Series | dict, measure: str, fmt: str) -> str:
+    return span(row[f"{measure}_low"], row[f"{measure}_base"], row[f"{measure}_high"], fmt)
+
+
+def query_table(answer: QueryResult) -> Table:
+    """The answer as a rich table: one line per site, or per group."""
+    title = f"{answer.label}: " + (f"totals by {answer.group_by}" if answer.group_by else "sites")
+    table = _table(title)
+    if answer.groups is None:
+        heads = (
+            "Store",
+            "City",
+            "ST",
+            "Owner group",
+            "Decision",
+            "Host",
+            "Miles",
+            "Jobs lost",
+            "Revenue lost",
+        )
+        for head in heads:
+            table.add_column(head, justify="right" if head in ("Miles",) else "left")
+        for _, row in answer.sites.iterrows():
+            table.add_row(
+                *(_esc(row[c]) for c in (NAME, CITY, STATE, OWNER_GROUP, "decision")),
+                _esc(row["host_name"]),
+                miles(row["distance_miles"]) if row["decision"] == "absorb" else "",
+                _range(row, "jobs_lost", "count"),
+                _range(row, "revenue_lost", "money"),
+            )
+        return table
+    from dealernet.planning.query import GROUP_COLUMNS
+
+    by = str(answer.group_by)
+    key = GROUP_COLUMNS[by]
+    label = next((c for c in ("state_name", "county", "host_name") if c in answer.groups), None)
+    table.add_column("Owner group" if by == "owner" else by.capitalize())
+    for head in ("Stores", "Keep", "Absorb", "Close", "Unaffected"):
+        table.add_column(head, justify="right")
+    for head in ("Jobs lost", "Revenue lost", "Pushed >50 mi"):
+        table.add_column(head, justify="right")
+    for _, row in answer.groups.iterrows():
+        name = row[label] if label and row[label] else row[key]
+        table.add_row(
+            _esc(name),
+            *(
+                count(row[c])
+                for c in (
+                    "stores",
+                    "stores_keep",
+                    "stores_absorb",
+                    "stores_close",
+                    "stores_unaffected",
+                )
+            ),
+            _range(row, "jobs_lost", "count"),
+            _range(row, "revenue_lost", "money"),
+            count(row["population_pushed_beyond_50"]),
+        )
+    return table
+
+
+def totals_line(totals: pd.Series, source_brand: str) -> str:
+    """One sentence of totals: stores by decision, jobs, revenue and people pushed away."""
+    stores = ", ".join(
+        f"{count(totals[f'stores_{d}'])} {d}" for d in ("keep", "absorb", "close", "unaffected")
+    )
+    return (
+        f"{count(totals['stores'])} {source_brand} stores ({stores}); jobs lost "
+        f"{_range(totals, 'jobs_lost', 'count')}; revenue lost "
+        f"{_range(totals, 'revenue_lost', 'money')}; "
+        f"{count(totals['population_pushed_beyond_50'])} people pushed beyond 50 miles"
+    )
+
+
+def frame_table(
+    frame: pd.DataFrame,
+    title: str,
+    formats: dict[str, Callable[[object], str]] | None = None,
+    limit: int | None = None,
+) -> Table:
+    """Any table as a rich table (numbers right-aligned), at most ``limit`` rows."""
+    formats = formats or {}
+    table = _table(title)
+    numeric = {c: pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns}
+    for column in frame.columns:
+        table.add_column(_esc(column), justify="right" if numeric[column] else "left")
+    shown = frame if limit is None else frame.head(limit)
+    for row in shown.itertuples(index=False):
+        cells = []
+        for column, value in zip(frame.columns, row, strict=True):
+            fmt = formats.get(column)
+            cells.append(fmt(value) if fmt else _cell(value, numeric[column]))
+        table.add_row(*cells)
+    if limit is not None and len(frame) > limit:
+        table.caption = f"first {limit:,} of {len(frame):,} rows; --output FILE writes them all"
+    return table
+
+
+def _cell(value: object, numeric: bool) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if numeric and isinstance(value, (float, np.floating)):
+        number = float(value)
+        return f"{number:,.6g}" if abs(number) < 1e6 else f"{number:,.0f}"
+    return _esc(value)
+
+
+# --- comparisons and sweeps ---------------------------------------------------------------
+
+
+def comparison_table(comparison: Comparison) -> Table:
+    """The totals side by side: one line per measure, one column per scenario."""
+    table = Table(
+        title="Scenarios side by side (ranges: 10th-90th percentile)", title_justify="left"
+    )
+    table.add_column("Measure")
+    for label in comparison.labels:
+        table.add_column(escape(label), justify="right")
+    for row in comparison_rows(comparison):
+        table.add_row(row["label"], *(_joined(c) for c in row["cells"]))
+    return table
+
+
+def differences_table(comparison: Comparison) -> Table:
+    """The stores whose decision differs, with each scenario's decision and host."""
+    n = len(comparison.differences)
+    table = Table(title=f"Stores whose decision differs: {n:,}", title_justify="left")
+    for head in ("Store", "City", "ST", *comparison.labels):
+        table.add_column(escape(head))
+    for row in site_rows(comparison.differences, comparison.labels):
+        cells = [
+            escape(c["decision"] + (f" into {c['host']}" if c["host"] else ""))
+            for c in row["cells"]
+        ]
+        table.add_row(escape(row[NAME]), escape(row[CITY]), escape(row[STATE]), *cells)
+    return table
+
+
+def sweep_table(sweep: Sweep) -> Table:
+    """The totals for each value, one line per value."""
+    table = Table(
+        title=f"Sweep of {escape(sweep.setting)} (ranges: 10th-90th percentile)",
+        title_justify="left",
+    )
+    table.add_column("Value", justify="right")
+    for _, short, *_ in SWEEP_MEASURES:
+        table.add_column(short, justify="right")
+    for row in sweep_rows(sweep):
+        table.add_row(escape(row["value"]), *(_joined(c) for c in row["cells"]))
+    return table
+
+
+def _joined(cell: dict[str, str]) -> str:
+    return f"{cell['text']} ({cell['range']})" if cell["range"] else cell["text"]

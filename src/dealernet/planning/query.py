@@ -15,7 +15,6 @@ Writing answers as CSV, JSON, GeoJSON or GeoPackage is :mod:`dealernet.outputs.f
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from dealernet._errors import QueryError
+from dealernet._names import HOST, Match, Names, corrected, name_key
 from dealernet.analysis import rollups
 from dealernet.analysis.access import THRESHOLDS_MILES
 from dealernet.analysis.impact import Impacts
@@ -85,6 +85,8 @@ class QueryResult:
         ranges are then comonotone sums (see :mod:`dealernet.planning.saved_run`).
     notes
         Things to tell the user (why ranges are approximate, empty answers).
+
+    Names read with a correction (``"Texs"`` as Texas) are in :attr:`corrections`.
     """
 
     sites: pd.DataFrame
@@ -99,6 +101,11 @@ class QueryResult:
     def label(self) -> str:
         """The selection in words: ``"Texas · absorb or close"``."""
         return self.selection.label
+
+    @property
+    def corrections(self) -> tuple[Match, ...]:
+        """Every name of the filters that was not matched as typed, to tell the user."""
+        return self.selection.corrections
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -193,14 +200,18 @@ def query(
     hosts = host_sites(result)
     mask, host_mask = base.mask.copy(), base.host_mask.copy()
     parts = [] if base.is_everything else [base.label]
+    read: list[Match] = list(base.corrections)
     places = site_places(table, regions)
     if counties := _many(county):
-        fips, names = match_counties(counties)
+        fips, names, read_as = match_counties(counties)
+        read += read_as
         mask &= places["county_fips"].isin(fips).to_numpy()
         host_mask &= np.isin(counties_at(hosts)[0], list(fips))
         parts.append(" or ".join(names))
     if wanted := _many(region):
-        groups = [regions.find(r) for r in wanted]
+        found = [regions.match(r) for r in wanted]
+        read += [m for _, m in found]
+        groups = [g for g, _ in found]
         codes = {c for g in groups for c in g.states}
         mask &= table[STATE].isin(codes).to_numpy()
         host_mask &= hosts[STATE].isin(codes).to_numpy()
@@ -210,7 +221,8 @@ def query(
         mask &= table["decision"].isin(decisions).to_numpy()
         parts.append(" or ".join(decisions))
     if named := _many(host):
-        ids, label = match_hosts(named, table, hosts)
+        ids, label, read_as = match_hosts(named, table, hosts)
+        read += read_as
         mask &= table["host_dealer_id"].astype(str).isin(ids).to_numpy()
         host_mask &= hosts[DEALER_ID].astype(str).isin(ids).to_numpy()
         parts.append(f"absorbed into {label}")
@@ -226,6 +238,7 @@ def query(
         host_mask=host_mask,
         label=label,
         slug=make_slug(label, prefix="region") if parts else base.slug,
+        corrections=corrected(read),
     )
     return _answer(result, selection, places, group_by, regions)
 
@@ -418,11 +431,14 @@ def _floor(value: float) -> float:
 
 def match_hosts(
     texts: Sequence[str], table: pd.DataFrame, hosts: pd.DataFrame
-) -> tuple[set[str], str]:
-    """Dealer ids of the host-brand sites named by id or name, and a label for them.
+) -> tuple[set[str], str, list[Match]]:
+    """Dealer ids of the host-brand sites named by id or name, a label, and how each was read.
 
-    A name that is part of exactly one host's name matches it; one that is part of several
-    is a :class:`QueryError` listing them, never a guess.
+    A dealer id must be given exactly (in any case): ids differ by a digit, so a close one
+    is another site. A name is read like every other name (:class:`dealernet._names.Names`):
+    exactly, as part of exactly one host's name, or as a clear close spelling; sites that
+    share a name are all taken. Part of several names is a :class:`QueryError` listing
+    them with their ids, never a guess.
     """
     names: dict[str, str] = {}
     for ids, labels in (
@@ -433,26 +449,32 @@ def match_hosts(
             if isinstance(i, str) and i:
                 names.setdefault(i, str(n) if isinstance(n, str) else i)
     by_id = {i.casefold(): i for i in names}
+    ids_of: dict[str, list[str]] = {}
+    for i, n in names.items():
+        ids_of.setdefault(name_key(n), []).append(i)
+
+    def show(name: str) -> str:
+        ids = ids_of[name_key(name)]
+        return f"{name} ({', '.join(ids[:2])}{', ...' if len(ids) > 2 else ''})"
+
+    sites = Names(
+        list(names.values()),
+        kind=HOST,
+        partial=True,
+        fix="A dealer id, as in the dealer files, also works.",
+        show=show,
+    )
     found: set[str] = set()
     shown: list[str] = []
+    read: list[Match] = []
     for text in texts:
-        key = " ".join(text.split()).casefold()
+        key = name_key(text)
         if key in by_id:
             found.add(by_id[key])
             shown.append(names[by_id[key]])
             continue
-        exact = [i for i, n in names.items() if " ".join(n.split()).casefold() == key]
-        partial = exact or [i for i, n in names.items() if key in n.casefold()]
-        if len({names[i] for i in partial}) == 1:
-            found.update(partial)
-            shown.append(names[partial[0]])
-            continue
-        if partial:
-            listed = ", ".join(sorted({f"{names[i]} ({i})" for i in partial})[:6])
-            msg = f"host {text!r} matches {len(partial)} sites: {listed}. Give the dealer id."
-            raise QueryError(msg)
-        close = difflib.get_close_matches(key, [n.casefold() for n in names.values()], 4, 0.6)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        msg = f"no host site called {text!r}.{hint}"
-        raise QueryError(msg)
-    return found, " or ".join(dict.fromkeys(shown))
+        match = sites.match(text)
+        found.update(ids_of[name_key(match.value)])
+        shown.append(match.value)
+        read.append(match)
+    return found, " or ".join(dict.fromkeys(shown)), read

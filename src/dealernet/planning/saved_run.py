@@ -18,7 +18,6 @@ baselines and people are always exact sums.
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import json
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ import pandas as pd
 
 from dealernet._csv import rounded
 from dealernet._errors import DealernetError, InputFileError
+from dealernet._overrides import parse_recorded
 from dealernet.analysis.impact import MEASURES, Impacts
 from dealernet.analysis.result import Result
 from dealernet.schema import (
@@ -355,10 +355,10 @@ def _scenario(summary: dict[str, Any], notes: list[str]) -> Scenario:
     try:
         scenario = load_scenario(find_default(Path(path)))
         if overrides:
-            scenario = scenario.with_overrides(_parse_recorded_overrides(overrides))
+            scenario = scenario.with_overrides(parse_recorded(overrides))
         if scenario.name == recorded["name"]:
             return scenario
-    except (DealernetError, ValueError, SyntaxError):
+    except (DealernetError, ValueError):
         pass
     notes.append(f"scenario file {path!r} not found as run; rules are not available")
     return parse_scenario(
@@ -372,15 +372,6 @@ def _scenario(summary: dict[str, Any], notes: list[str]) -> Scenario:
         },
         source or "summary.json",
     )
-
-
-def _parse_recorded_overrides(text: str) -> dict[str, object]:
-    """``"a.b=25, c.d='optimal'"`` (as ``Scenario.with_overrides`` records them) to a dict."""
-    out: dict[str, object] = {}
-    for part in text.split(", "):
-        key, _, value = part.partition("=")
-        out[key.strip()] = ast.literal_eval(value.strip())
-    return out
 
 
 def _assumptions(summary: dict[str, Any], notes: list[str]) -> Assumptions:

@@ -11,9 +11,8 @@ suggestions, never an empty answer that looks like "no stores affected".
 
 from __future__ import annotations
 
-import difflib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from dealernet._errors import QueryError
-from dealernet.schema import BRAND, LATITUDE, LONGITUDE, OWNER_GROUP, STATE, normalise_state
+from dealernet._names import OWNER, Match, Names, corrected, name_key, state_names
+from dealernet.schema import BRAND, LATITUDE, LONGITUDE, OWNER_GROUP, STATE
 from dealernet.slugs import slug as make_slug
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,8 +35,6 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_RADIUS_MILES = 50.0
 #: Label and slug of the selection without filters.
 NATIONWIDE = "Nationwide"
-#: Owner groups listed as suggestions in an error message.
-MAX_SUGGESTIONS = 6
 
 
 @dataclass(frozen=True)
@@ -56,6 +54,9 @@ class Selection:
         A safe, stable file stem for ``OUT/regions/<slug>.html``.
     centre, radius_miles
         The point and radius of a ``near`` filter (None without one), so a map can draw it.
+    corrections
+        Every name that was not matched as typed (part of a name, a close spelling), so the
+        caller can tell the user what it was read as: ``state 'Texs' read as 'Texas'``.
     """
 
     mask: np.ndarray
@@ -64,6 +65,7 @@ class Selection:
     slug: str
     centre: ResolvedPlace | None = None
     radius_miles: float | None = None
+    corrections: tuple[Match, ...] = ()
 
     @property
     def is_everything(self) -> bool:
@@ -103,10 +105,12 @@ def select(
     result
         A finished run (:func:`dealernet.run`).
     states
-        Postal codes or names (``"TX"``, ``"texas"``); a site in any of them matches.
+        Postal codes or names (``"TX"``, ``"texas"``, or a close spelling such as
+        ``"Texs"``); a site in any of them matches.
     owners
-        Owner-group names, matched without regard to case and spacing; a name that is part
-        of exactly one owner group's name also matches it. A site of any of them matches.
+        Owner-group names, matched by :func:`owner_names`: without regard to case and
+        spacing, as part of exactly one group's name, or as a clear close spelling. A site
+        of any of them matches.
     near
         A place (``"Denver, CO"``) or coordinates (``"39.74,-104.99"``), resolved offline by
         :func:`dealernet.geo.places.resolve_place`.
@@ -119,21 +123,28 @@ def select(
     QueryError
         For an unknown state, an owner group that matches none or several, a place that
         cannot be resolved, a radius without a place, or a radius that is not a positive
-        number; the message suggests what the user may have meant.
+        number; the message suggests what the user may have meant. Names read with a
+        correction are not errors: they are listed in ``Selection.corrections``.
     """
     table = result.decisions.table
     hosts = host_sites(result)
     mask = np.ones(len(table), dtype=bool)
     host_mask = np.ones(len(hosts), dtype=bool)
     parts: list[str] = []
+    read: list[Match] = []
     if owners:
-        names = _match_owners(owners, _owner_names(table, hosts))
-        wanted = {_key(n) for n in names}
+        groups = owner_names([*table[OWNER_GROUP], *hosts[OWNER_GROUP]])
+        matches = [groups.match(o) for o in owners]
+        read += matches
+        names = list(dict.fromkeys(m.value for m in matches))
+        wanted = {name_key(n) for n in names}
         mask &= _keys(table[OWNER_GROUP]).isin(wanted).to_numpy()
         host_mask &= _keys(hosts[OWNER_GROUP]).isin(wanted).to_numpy()
         parts.append(_join(names))
     if states:
-        codes = _match_states(states)
+        matches = [state_names().match(s) for s in states]
+        read += matches
+        codes = list(dict.fromkeys(m.value for m in matches))
         mask &= table[STATE].astype(str).isin(codes).to_numpy()
         host_mask &= hosts[STATE].astype(str).isin(codes).to_numpy()
         parts.append(_join([_state_name(c) for c in codes]))
@@ -143,6 +154,7 @@ def select(
 
         radius = _radius(DEFAULT_RADIUS_MILES if radius_miles is None else radius_miles)
         centre = resolve_place(near)
+        read += centre.corrections
         mask &= _within(table, centre, radius)
         host_mask &= _within(hosts, centre, radius)
         parts.append(f"within {radius:g} miles of {centre.label}")
@@ -158,6 +170,7 @@ def select(
         slug=make_slug(label, prefix="region") if parts else NATIONWIDE.casefold(),
         centre=centre,
         radius_miles=radius_miles if centre is not None else None,
+        corrections=corrected(read),
     )
 
 
@@ -183,73 +196,25 @@ def _within(sites: gpd.GeoDataFrame, centre: ResolvedPlace, radius: float) -> np
     return inside
 
 
-def _key(name: object) -> str:
-    return " ".join(str(name).split()).casefold()
-
-
 def _keys(column: pd.Series) -> pd.Series:
-    return column.map(lambda v: _key(v) if isinstance(v, str) else "")
+    return column.map(lambda v: name_key(v) if isinstance(v, str) else "")
 
 
-def _owner_names(table: pd.DataFrame, hosts: pd.DataFrame) -> dict[str, str]:
-    """Matching key -> owner group as written, for both brands."""
-    names: dict[str, str] = {}
-    for column in (table[OWNER_GROUP], hosts[OWNER_GROUP]):
-        for name in column:
-            if isinstance(name, str) and name.strip():
-                names.setdefault(_key(name), name)
-    return names
+def owner_names(names: Iterable[object], *, fix: str = "") -> Names:
+    """Owner groups to read typed names as, by one set of rules for maps, queries and reports.
 
+    A name matches a group without regard to case and spacing; else as the only group whose
+    name contains it (``"lone star"``); else as a clear closest spelling (``"Lone Star Auto
+    Grup"``). Anything less certain is refused with suggestions.
 
-def _match_owners(queries: Sequence[str], names: dict[str, str]) -> list[str]:
-    """The owner group each query names: exactly, else as the only group containing it."""
-    found: list[str] = []
-    for query in queries:
-        key = _key(query)
-        if key in names:
-            found.append(names[key])
-            continue
-        partial = sorted(k for k in names if key and key in k)
-        if len(partial) == 1:
-            found.append(names[partial[0]])
-            continue
-        if partial:
-            listed = ", ".join(repr(names[k]) for k in partial[:MAX_SUGGESTIONS])
-            more = (
-                f" and {len(partial) - MAX_SUGGESTIONS} more"
-                if len(partial) > MAX_SUGGESTIONS
-                else ""
-            )
-            msg = (
-                f"owner {query!r} matches {len(partial)} owner groups: {listed}{more}. "
-                "Give more of the name."
-            )
-            raise QueryError(msg)
-        close = difflib.get_close_matches(key, list(names), n=MAX_SUGGESTIONS, cutoff=0.6)
-        hint = " Did you mean " + ", ".join(repr(names[k]) for k in close) + "?" if close else ""
-        msg = f"no owner group called {query!r} in these dealer files.{hint}"
-        raise QueryError(msg)
-    return list(dict.fromkeys(found))
-
-
-def _match_states(queries: Sequence[str]) -> list[str]:
-    """Postal codes for what the user typed, or a QueryError naming the closest states."""
-    import us
-
-    codes: list[str] = []
-    for query in queries:
-        code = normalise_state(query)
-        if code is None:
-            spellings = {
-                s.abbr.casefold(): s.abbr for s in (*us.states.STATES_AND_TERRITORIES, us.states.DC)
-            }
-            spellings.update({s.name.casefold(): s.abbr for s in us.states.STATES_AND_TERRITORIES})
-            close = difflib.get_close_matches(str(query).casefold(), list(spellings), 3, 0.6)
-            hint = " Did you mean " + ", ".join(spellings[c] for c in close) + "?" if close else ""
-            msg = f"unknown state {query!r}: use a postal code such as TX or a name.{hint}"
-            raise QueryError(msg)
-        codes.append(code)
-    return list(dict.fromkeys(codes))
+    Parameters
+    ----------
+    names
+        Owner groups as written in the dealer files (blanks and missing values are skipped).
+    fix
+        How to put a refused name right, ending the message.
+    """
+    return Names(names, kind=OWNER, partial=True, source=" in these dealer files", fix=fix)
 
 
 def _state_name(code: str) -> str:

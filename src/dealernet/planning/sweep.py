@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from dealernet._errors import QueryError
+from dealernet._overrides import SCENARIO, is_list, parse_values, target
 from dealernet.planning.compare import as_scenario, default_network, scenario_totals
-from dealernet.settings import SCENARIO_SECTIONS
 
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
@@ -69,59 +69,21 @@ def _finite_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def is_scenario_setting(path: str) -> bool:
-    """Whether a ``--set`` path changes the scenario (else it changes an assumption)."""
-    return path.split(".", 1)[0].strip() in SCENARIO_SECTIONS
-
-
-def parse_values(text: str) -> tuple[str, list[Any]]:
-    """``"rules.nearest.max_distance_miles=10,20,30"`` -> the path and its typed values.
-
-    Each value is read as TOML (``30`` a number, ``"optimal"`` or ``optimal`` text, ``inf``
-    no limit), like ``--set``.
-    """
-    from dealernet.engine.scenario import parse_override
-
-    path, sep, raw = text.partition("=")
-    items = [v.strip() for v in raw.split(",")]
-    if not sep or not path.strip() or not any(items):
-        msg = f"--set {text!r}: expected KEY=V1,V2,..., e.g. rules.nearest.max_distance_miles=10,20"
-        raise QueryError(msg)
-    if not all(items):
-        msg = f"--set {text!r} has an empty value between commas"
-        raise QueryError(msg)
-    return path.strip(), [parse_override(f"{path}={v}")[1] for v in items]
-
-
-def _is_list(value: str) -> bool:
-    """Whether a ``--set`` value lists several values: commas, and not one TOML value.
-
-    ``10,20,30`` is a list; ``"a, b"`` (quoted) and ``[1, 2]`` are one value each.
-    """
-    import sys
-
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-    if "," not in value:
-        return False
-    try:
-        tomllib.loads(f"v = {value.strip()}")
-    except tomllib.TOMLDecodeError:
-        return True
-    return False
-
-
 def split_overrides(texts: Sequence[str]) -> tuple[str, list[Any], list[str]]:
     """The one ``--set`` with several values (the sweep) and the fixed ones.
+
+    Values are read as by :func:`dealernet._overrides.parse_values`: split at commas outside
+    quotes and brackets, each read like a single ``--set`` value (``30`` a number,
+    ``optimal`` or ``"optimal"`` text, ``inf`` no limit).
 
     Raises
     ------
     QueryError
         Unless exactly one ``--set`` lists several values.
+    ScenarioError, AssumptionsError
+        When that ``--set`` is malformed (an empty value between commas, say).
     """
-    swept = [t for t in texts if _is_list(t.partition("=")[2])]
+    swept = [t for t in texts if is_list(t)]
     if len(swept) != 1:
         msg = (
             "a sweep takes exactly one --set with several values, e.g. "
@@ -197,6 +159,6 @@ def sweep(
 def _variant(
     scenario: Scenario, assumptions: Assumptions, setting: str, value: Any
 ) -> tuple[Scenario, Assumptions]:
-    if is_scenario_setting(setting):
+    if target(setting) == SCENARIO:
         return scenario.with_overrides({setting: value}), assumptions
     return scenario, assumptions.with_overrides({setting: value})

@@ -461,14 +461,14 @@ def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerDa
 
         c = selection.centre
         circle = [c.latitude, c.longitude, selection.radius_miles * METRES_PER_MILE]
-    lat = np.concatenate(
+    every_lat = np.concatenate(
         [
             sites[LATITUDE].to_numpy(float),
             nissan[LATITUDE].to_numpy(float),
             [h[0] for h in host_rows],
         ]
     )
-    lon = np.concatenate(
+    every_lon = np.concatenate(
         [
             sites[LONGITUDE].to_numpy(float),
             nissan[LONGITUDE].to_numpy(float),
@@ -497,7 +497,7 @@ def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerDa
         data=data,
         counts=counts,
         ramps=ramps,
-        bounds=_bounds(lat, lon, selection),
+        bounds=_bounds(every_lat, every_lon, selection),
         has_counties=county_fc is not None,
         totals=totals(result, selection),
     )

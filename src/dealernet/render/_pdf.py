@@ -165,7 +165,7 @@ def _settle_maps(page: Page) -> None:
 
 
 def _with_weasyprint(paths: Sequence[Path], size: str) -> list[Path]:
-    import weasyprint  # type: ignore[import-not-found]
+    import weasyprint
 
     page_size = weasyprint.CSS(string="@page { size: %s; }" % size)  # noqa: UP031
     written = []

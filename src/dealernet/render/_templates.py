@@ -21,8 +21,10 @@ def environment() -> Environment:
 
     ``StrictUndefined`` turns a misspelt variable into an error in the tests instead of a
     silently empty cell in a report. :mod:`dealernet.formatting` is available as the
-    filters ``count``, ``money`` and ``miles`` and the function ``span(low, base, high,
-    fmt)``.
+    filters ``count``, ``money``, ``miles``, ``figure(field)`` (formatted by what the
+    column measures) and ``number`` (an assumption as typed), and the function
+    ``span(low, base, high, fmt)``. Trailing newlines are dropped so a fragment (a layer
+    label, a popup) carries none; :func:`render_page` ends whole pages with one.
     """
     from dealernet import formatting
 
@@ -35,7 +37,13 @@ def environment() -> Environment:
         keep_trailing_newline=False,
     )
     # Numbers read the same in every page as in the terminal: "$4.2 M", "1,234", "12.4 mi".
-    env.filters.update(count=formatting.count, money=formatting.money, miles=formatting.miles)
+    env.filters.update(
+        count=formatting.count,
+        money=formatting.money,
+        miles=formatting.miles,
+        figure=formatting.figure,
+        number=formatting.number,
+    )
     env.globals["span"] = formatting.span
     return env
 
@@ -43,6 +51,15 @@ def environment() -> Environment:
 def template(name: str) -> Template:
     """A template of ``templates/`` by file name."""
     return environment().get_template(name)
+
+
+def render_page(name: str, **context: Any) -> str:
+    """A whole page rendered from ``templates/``, ending in a newline like any text file.
+
+    Pages extend ``base.html.j2``; the newline is added here because the environment drops
+    the one at the end of each template (see :func:`environment`).
+    """
+    return template(name).render(**context) + "\n"
 
 
 def macros(name: str) -> Any:
@@ -56,4 +73,4 @@ def macros(name: str) -> Any:
 
 def static_text(name: str) -> str:
     """A file of ``templates/`` as plain text, not rendered (our own CSS and JavaScript)."""
-    return files("dealernet").joinpath("templates", name).read_text(encoding="utf-8")
+    return files("dealernet").joinpath("templates").joinpath(name).read_text(encoding="utf-8")

@@ -39,7 +39,7 @@ from dealernet.render._map_layers import (
     legend_decisions,
     relative_url,
 )
-from dealernet.render._templates import template
+from dealernet.render._templates import macros, template
 from dealernet.settings import NETWORK_MAP, OWNERS_DIR, REGIONS_DIR
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -215,7 +215,7 @@ def _groups(
 ) -> dict[str, Any]:
     """One empty layer group per layer, named for the layer control; ``_map.js`` fills them."""
     src, host, n, style = result.source_brand, result.host_brand, layer.counts, STYLE
-    shape = template("_map_symbols.html.j2").module.shape
+    shape = macros("_map_symbols.html.j2").shape
     groups: dict[str, Any] = {"outline": folium.FeatureGroup(name="outline", control=False)}
     groups["states"] = folium.FeatureGroup(
         name=_layer_label("Jobs lost (base) per state"), show=not layer.has_counties

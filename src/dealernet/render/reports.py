@@ -11,16 +11,16 @@ called ``../../etc/passwd`` still gets a harmless name inside ``OUT/owners/``.
 
 from __future__ import annotations
 
-import difflib
-import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dealernet import formatting
 from dealernet._atomic import write_text
 from dealernet._errors import QueryError
+from dealernet._names import Match, name_key
+from dealernet.planning.selection import owner_names
+from dealernet.render._templates import render_page
 from dealernet.render.report_context import (
     Shared,
     affected_owners,
@@ -35,13 +35,12 @@ from dealernet.settings import DATA_DIR, INDEX_PAGE, OWNERS_DIR
 from dealernet.slugs import slug
 
 if TYPE_CHECKING:  # pragma: no cover
-    import jinja2
-
     from dealernet.analysis.result import Result
 
 __all__ = [
     "affected_owners",
     "match_owners",
+    "owner_matches",
     "render_index",
     "render_owner_report",
     "write_pdfs",
@@ -50,12 +49,6 @@ __all__ = [
 
 #: Called with (description, done, total) as reports are written.
 Progress = Callable[[str, int, int], None]
-#: Close names offered when an owner name matches nothing.
-MAX_SUGGESTIONS = 5
-#: A misspelt name is taken as the closest owner group when it is this similar (0-1) ...
-AUTO_MATCH = 0.85
-#: ... and at least this much more similar than the runner-up.
-AUTO_MARGIN = 0.05
 #: File names of ours in ``OUT/owners/`` (a slug ends in an 8-character hash).
 _OUR_FILE = re.compile(r"^[a-z0-9-]+-[0-9a-f]{8}\.(html|csv|pdf)$")
 
@@ -101,7 +94,6 @@ def write_reports(
     folder = out / OWNERS_DIR
     names = affected_owners(result) if owners is None else match_owners(result, owners)
     parts = shared(result)
-    env = environment()
     written: list[Path] = []
     reports: list[Path] = []
     step = progress or (lambda _text, _done, _total: None)
@@ -110,13 +102,13 @@ def write_reports(
         stem = slug(name)
         csv_text = owner_csv(parts, name)
         csv_path = write_text(folder / f"{stem}.csv", csv_text)
-        html = _render_owner(result, name, parts, env, csv_text)
+        html = _render_owner(result, name, parts, csv_text)
         report = write_text(folder / f"{stem}.html", html)
         written += [report, csv_path]
         reports.append(report)
     if owners is None:
         _remove_stale(folder, {p.stem for p in reports})
-    index = render_index(result, out, page=parts.page, env=env)
+    index = render_index(result, out, page=parts.page)
     written.append(write_text(out / INDEX_PAGE, index))
     if pdf:
         step(f"Printing {len(reports):,} reports to PDF", len(names), len(names))
@@ -125,68 +117,47 @@ def write_reports(
 
 
 def match_owners(result: Result, names: Iterable[str]) -> list[str]:
-    """The owner groups ``names`` mean, as spelt in the dealer files.
-
-    A name matches an owner group without regard to case and spacing; else as the only
-    group whose name contains it (``"lone star"``); else as a clear closest spelling
-    (``"Lone Star Auto Grup"``). Anything less certain is an error that suggests names,
-    because a report about the wrong dealer group is worse than none.
+    """The owner groups ``names`` mean, as spelt in the dealer files (see :func:`owner_matches`).
 
     Raises
     ------
     QueryError
         When a name is empty, matches several groups, or matches none.
     """
-    groups = [str(g) for g in result.owners[OWNER_GROUP]]
-    keys = {_key(g): g for g in groups}
-    found: list[str] = []
-    for name in names:
-        found.append(_match_one(str(name), keys, result))
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(m.value for m in owner_matches(result, names)))
 
 
-def _key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+def owner_matches(result: Result, names: Iterable[str]) -> list[Match]:
+    """How each of ``names`` reads as an owner group with a report, one match per name.
 
+    Names are read as maps and queries read them
+    (:func:`dealernet.planning.selection.owner_names`): without regard to case and spacing,
+    as part of one group's name, or as a clear close spelling. Anything less certain is an
+    error that suggests names, because a report about the wrong dealer group is worse than
+    none. A match that is not ``exact`` was corrected: tell the user what it was read as.
 
-def _match_one(name: str, keys: dict[str, str], result: Result) -> str:
-    key = _key(name)
-    if not key:
-        msg = "an owner name is empty: give part of an owner group's name, or use --all"
-        raise QueryError(msg)
-    if key in keys:
-        return keys[key]
-    partial = sorted(k for k in keys if key in k)
-    if len(partial) == 1:
-        return keys[partial[0]]
-    if partial:
-        listed = ", ".join(repr(keys[k]) for k in partial[:MAX_SUGGESTIONS])
-        more = (
-            f" and {len(partial) - MAX_SUGGESTIONS} more" if len(partial) > MAX_SUGGESTIONS else ""
-        )
-        msg = (
-            f"{name!r} matches {len(partial)} owner groups: {listed}{more}. Give more of the name."
-        )
-        raise QueryError(msg)
-    ratios = sorted(
-        ((difflib.SequenceMatcher(None, key, k).ratio(), k) for k in keys), reverse=True
+    Raises
+    ------
+    QueryError
+        When a name is empty, matches several groups, or matches none, or names a group
+        that owns no store of the source brand (so has no report).
+    """
+    groups = owner_names(
+        (str(g) for g in result.owners[OWNER_GROUP]),
+        fix="Part of the name is enough; --all reports on every affected group.",
     )
-    if ratios and ratios[0][0] >= AUTO_MATCH:
-        runner_up = ratios[1][0] if len(ratios) > 1 else 0.0
-        if ratios[0][0] - runner_up >= AUTO_MARGIN:
-            return keys[ratios[0][1]]
-    close = [keys[k] for r, k in ratios[:MAX_SUGGESTIONS] if r >= 0.5]
-    hint = " Did you mean " + ", ".join(map(repr, close)) + "?" if close else ""
-    host_owners = result.network.loc[
-        result.network[BRAND].astype(str).str.casefold() == result.host_brand.casefold(),
-        OWNER_GROUP,
-    ]
-    if key in {_key(str(o)) for o in host_owners.dropna()}:
-        brand = result.source_brand
-        msg = f"{name!r} owns no {brand} store in these dealer files, so it has no report."
-        raise QueryError(msg + hint)
-    msg = f"no owner group called {name!r} in these dealer files.{hint}"
-    raise QueryError(msg)
+    network = result.network
+    host_brand = network[BRAND].astype(str).str.casefold() == result.host_brand.casefold()
+    host_only = {name_key(o) for o in network.loc[host_brand, OWNER_GROUP].dropna()}
+    found: list[Match] = []
+    for name in names:
+        text = str(name)
+        if name_key(text) in host_only and text not in groups:
+            brand = result.source_brand
+            msg = f"{text!r} owns no {brand} store in these dealer files, so it has no report."
+            raise QueryError(msg)
+        found.append(groups.match(text))
+    return found
 
 
 def _remove_stale(folder: Path, keep: set[str]) -> None:
@@ -199,59 +170,8 @@ def _remove_stale(folder: Path, keep: set[str]) -> None:
 
 
 # --- rendering ------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=1)
-def environment() -> jinja2.Environment:
-    """The Jinja environment: package templates, autoescaping on, undefined names fail."""
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("dealernet", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(
-        money=formatting.money,
-        count=formatting.count,
-        miles=formatting.miles,
-        span=formatting.span,
-        figure=figure,
-        fmt=lambda value, kind: FORMATTERS[kind](value),
-        number=number,
-    )
-    return env
-
-
-FORMATTERS = {"count": formatting.count, "money": formatting.money, "miles": formatting.miles}
-
-
-def format_of(field: str) -> str:
-    """How a figure is written, from its column name: dollars, miles or a count."""
-    if any(word in field for word in ("revenue", "payroll", "profit")):
-        return "money"
-    if "miles" in field:
-        return "miles"
-    return "count"
-
-
-def figure(value: object, field: str) -> str:
-    """A figure formatted by what its column measures (see :func:`format_of`)."""
-    return FORMATTERS[format_of(field)](value)
-
-
-def number(value: object) -> str:
-    """An assumption's value as written in the file: ``111,000``, ``0.55``, ``-0.003``."""
-    try:
-        v = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return str(value)
-    if abs(v) >= 1000:
-        return f"{v:,.0f}"
-    return f"{v:g}"
+# Pages render through the package's one environment (dealernet.render._templates), whose
+# filters (figure, number, ...) come from dealernet.formatting.
 
 
 def render_owner_report(result: Result, owner: str) -> str:
@@ -260,15 +180,13 @@ def render_owner_report(result: Result, owner: str) -> str:
     ``owner`` is a key of ``result.owners``, as :func:`match_owners` returns it.
     """
     parts = shared(result)
-    return _render_owner(result, owner, parts, environment(), owner_csv(parts, owner))
+    return _render_owner(result, owner, parts, owner_csv(parts, owner))
 
 
-def _render_owner(
-    result: Result, owner: str, parts: Shared, env: jinja2.Environment, csv_text: str
-) -> str:
+def _render_owner(result: Result, owner: str, parts: Shared, csv_text: str) -> str:
     context = owner_context(result, owner, parts, csv_text, f"{slug(owner)}.csv")
     context["map_html"] = _map_page(result, owner, parts)
-    return env.get_template("owner_report.html.j2").render(**parts.page, **context)
+    return render_page("owner_report.html.j2", **parts.page, **context)
 
 
 def _map_page(result: Result, owner: str, parts: Shared) -> str:
@@ -297,7 +215,6 @@ def render_index(
     out: Path | str,
     *,
     page: dict[str, Any] | None = None,
-    env: jinja2.Environment | None = None,
 ) -> str:
     """The index page: the scenario, national totals and a sortable table of owner groups.
 
@@ -306,7 +223,6 @@ def render_index(
     """
     out = Path(out)
     page = common(result) if page is None else page
-    env = environment() if env is None else env
     owners = result.owners
     listed = owners.loc[owners["stores_affected"] > 0]
     rows = []
@@ -322,7 +238,8 @@ def render_index(
         for name, what in TABLES.items()
         if (out / DATA_DIR / name).is_file()
     ]
-    return env.get_template("index.html.j2").render(
+    return render_page(
+        "index.html.j2",
         **page,
         national=result.national.to_dict(),
         access=result.access.summary,
