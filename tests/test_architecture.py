@@ -213,3 +213,29 @@ def test_the_layer_check_would_catch_an_upward_import(source: str, target: str) 
 def test_no_module_is_much_over_500_lines() -> None:
     long = {m: n for m, p in MODULES.items() if (n := len(p.read_text().splitlines())) > 550}
     assert not long, long
+
+
+#: Columns that every stage reads; modules name them through ``dealernet.schema``.
+KEY_COLUMNS = ("dealer_id", "owner_group", "brand", "decision", "host_dealer_id")
+
+
+def test_key_columns_are_named_through_schema_constants() -> None:
+    """``frame["decision"]`` outside schema.py is a rename waiting to be missed."""
+    bare = []
+    for module, path in MODULES.items():
+        if module == "dealernet.schema":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            key = node.slice if isinstance(node, ast.Subscript) else None
+            if isinstance(key, ast.Tuple):
+                keys = key.elts
+            elif isinstance(key, ast.List):
+                keys = key.elts
+            else:
+                keys = [key] if key is not None else []
+            bare += [
+                f"{module}:{node.lineno} [{k.value!r}]"
+                for k in keys
+                if isinstance(k, ast.Constant) and k.value in KEY_COLUMNS
+            ]
+    assert not bare, bare

@@ -1,6 +1,10 @@
 """Column names, header aliases, brands and US states: the one place for them.
 
-Every module refers to columns through the constants here, so a rename happens once.
+The columns of a site (the loaded network) and the decisions table's key columns
+(:data:`DECISION`, :data:`HOST_DEALER_ID`) are named through the constants here, so a
+rename happens once; ``tests/test_architecture.py`` fails on a bare ``"decision"`` or
+``"dealer_id"`` subscript elsewhere. Columns of other tables (places, boundaries, the
+impact measures such as ``jobs_lost_base``) are named by the module that makes them.
 """
 
 from __future__ import annotations
@@ -253,6 +257,21 @@ def normalise_state(value: object) -> str | None:
 
     found = us.states.lookup(text)
     return found.abbr if found is not None else None
+
+
+def state_name(code: object) -> str | None:
+    """The name of a state, DC or territory from its postal code (``"TX"`` -> ``"Texas"``).
+
+    ``None`` for anything that is not a postal code: callers choose what to show instead
+    (an empty cell in a table, the code itself in a label), and nothing is guessed.
+    """
+    text = str(code).strip().upper() if code is not None else ""
+    if len(text) != 2:
+        return None
+    import us  # small, imported here so the CLI starts fast
+
+    found = us.states.lookup(text, field="abbr")
+    return found.name if found is not None else None
 
 
 def ordered(columns: Iterable[str]) -> list[str]:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from dealernet.analysis import rollups
 from dealernet.analysis.result import Result
+from dealernet.schema import DEALER_ID, DECISION
 from dealernet.settings import DEFAULT_ASSUMPTIONS, DEFAULT_SCENARIO, find_default
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -97,7 +98,7 @@ def run(
     impacts = estimate_impacts(
         network, table, assumptions, scenario.source_brand, scenario.host_brand
     )
-    affected = table.loc[table["decision"].isin(["absorb", "close"]), "dealer_id"]
+    affected = table.loc[table[DECISION].isin(["absorb", "close"]), DEALER_ID]
     served = access_by_site(access, list(affected))
     impacts.table = _with_customers(impacts.table, served)
     step("roll-ups")
@@ -161,11 +162,9 @@ def _with_customers(table: pd.DataFrame, served: pd.DataFrame) -> pd.DataFrame:
 
     Columns are prefixed ``customers_``; stores that keep their showroom get 0 people.
     """
-    served = served.rename(
-        columns={c: f"customers_{c}" for c in served.columns if c != "dealer_id"}
-    )
-    merged = table.merge(served, on="dealer_id", how="left")
+    served = served.rename(columns={c: f"customers_{c}" for c in served.columns if c != DEALER_ID})
+    merged = table.merge(served, on=DEALER_ID, how="left")
     for column in served.columns:
-        if column != "dealer_id" and pd.api.types.is_integer_dtype(served[column]):
+        if column != DEALER_ID and pd.api.types.is_integer_dtype(served[column]):
             merged[column] = merged[column].fillna(0).astype("int64")
     return merged

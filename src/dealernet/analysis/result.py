@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from dealernet import formatting
-from dealernet.schema import DEALER_ID, LATITUDE, LONGITUDE, SAMPLE_ID_PREFIX
+from dealernet.schema import DEALER_ID, DECISION, LATITUDE, LONGITUDE, SAMPLE_ID_PREFIX
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
@@ -99,7 +99,7 @@ class Result:
     def impacts_gdf(self) -> gpd.GeoDataFrame:
         """``impacts.table`` joined to each site's name, owner and place, as points."""
         if "impacts" not in self._frames:
-            keys = self.decisions.table.drop(columns=["decision"])
+            keys = self.decisions.table.drop(columns=[DECISION])
             self._frames["impacts"] = _points(keys.merge(self.impacts.table, on=DEALER_ID))
         return self._frames["impacts"]
 

@@ -15,7 +15,15 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 
 from dealernet.analysis.impact import MEASURES, PERCENTILES, Impacts
-from dealernet.schema import DECISIONS, LATITUDE, LONGITUDE, OWNER_GROUP, STATE
+from dealernet.schema import (
+    DECISION,
+    DECISIONS,
+    LATITUDE,
+    LONGITUDE,
+    OWNER_GROUP,
+    STATE,
+    state_name,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -36,7 +44,7 @@ def rollup(keys: pd.Series | np.ndarray, decisions: pd.DataFrame, impacts: Impac
     def count(weights: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(codes, weights=weights, minlength=n)
 
-    decision = decisions["decision"].to_numpy()
+    decision = decisions[DECISION].to_numpy()
     same = decisions["same_owner_host"].fillna(False).astype(bool).to_numpy() & (
         decision == "absorb"
     )
@@ -90,7 +98,7 @@ def states(decisions: pd.DataFrame, impacts: Impacts) -> pd.DataFrame:
     """Per state (two-letter code)."""
     table = rollup(decisions[STATE], decisions, impacts).rename(columns={"key": "region"})
     table.insert(0, "level", "state")
-    table.insert(2, "region_name", table["region"].map(_state_name))
+    table.insert(2, "region_name", table["region"].map(lambda code: state_name(code) or ""))
     return table
 
 
@@ -115,10 +123,3 @@ def national(decisions: pd.DataFrame, impacts: Impacts) -> pd.Series:
     """National totals as one row."""
     keys = np.full(len(decisions), "United States", dtype=object)
     return rollup(keys, decisions, impacts).iloc[0].drop("key")
-
-
-def _state_name(code: str) -> str:
-    import us
-
-    found = us.states.lookup(code) if code and code != "(none)" else None
-    return found.name if found is not None else ""

@@ -13,7 +13,9 @@ from dealernet._atomic import write_text
 from dealernet.schema import (
     CITY,
     DEALER_ID,
+    DECISION,
     DECISIONS,
+    HOST_DEALER_ID,
     LATITUDE,
     LONGITUDE,
     NAME,
@@ -34,10 +36,10 @@ DECISION_COLUMNS: tuple[str, ...] = (
     LATITUDE,
     LONGITUDE,
     "status",
-    "decision",
+    DECISION,
     "rule_id",
     "reason",
-    "host_dealer_id",
+    HOST_DEALER_ID,
     "host_name",
     "host_owner_group",
     "same_owner_host",
@@ -118,7 +120,7 @@ class Decisions:
 
     def counts(self) -> pd.Series:
         """Number of sites per decision, in the order keep, absorb, close, unaffected."""
-        counts = self.table["decision"].value_counts()
+        counts = self.table[DECISION].value_counts()
         return pd.Series(
             [int(counts.get(d, 0)) for d in DECISIONS], index=list(DECISIONS), name="sites"
         )
@@ -136,16 +138,16 @@ class Decisions:
             rows.append((rule.id, rule.action, n))
         no_rule = table["rule_id"].isna()
         rows.append(
-            ("(no rule applied)", "keep", int((no_rule & (table["decision"] == "keep")).sum()))
+            ("(no rule applied)", "keep", int((no_rule & (table[DECISION] == "keep")).sum()))
         )
-        rows.append(("(co-located)", "unaffected", int((table["decision"] == "unaffected").sum())))
-        out = pd.DataFrame(rows, columns=["rule_id", "decision", "sites"]).set_index("rule_id")
+        rows.append(("(co-located)", "unaffected", int((table[DECISION] == "unaffected").sum())))
+        out = pd.DataFrame(rows, columns=["rule_id", DECISION, "sites"]).set_index("rule_id")
         return out
 
     def absorbed_by_host(self) -> pd.Series:
         """Stores absorbed into each host site (host dealer id -> count), largest first."""
-        absorbed = self.table[self.table["decision"] == "absorb"]
-        return absorbed["host_dealer_id"].value_counts().rename("absorbed")
+        absorbed = self.table[self.table[DECISION] == "absorb"]
+        return absorbed[HOST_DEALER_ID].value_counts().rename("absorbed")
 
     def explain(self, dealer_id: str) -> str:
         """How one store's decision came about, as text."""

@@ -56,8 +56,10 @@ from dealernet.geo.distance import SiteIndex, geodesic_miles
 from dealernet.schema import (
     CITY,
     DEALER_ID,
+    DECISION,
     GEOMETRY,
     HOST_CAPACITY,
+    HOST_DEALER_ID,
     LATITUDE,
     LONGITUDE,
     NAME,
@@ -487,12 +489,12 @@ class _Engine:
                 LATITUDE: self.slat,
                 LONGITUDE: self.slon,
                 STATUS: _column(src, STATUS),
-                "decision": self.decision,
+                DECISION: self.decision,
                 "rule_id": pd.Series(self.rule_id, dtype=object).where(
                     self.rule_id != NO_RULE, None
                 ),
                 "reason": self.reason,
-                "host_dealer_id": host_col(DEALER_ID),
+                HOST_DEALER_ID: host_col(DEALER_ID),
                 "host_name": host_col(NAME),
                 "host_owner_group": host_col(OWNER_GROUP),
                 "same_owner_host": same,

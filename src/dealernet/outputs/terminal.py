@@ -18,7 +18,7 @@ from rich.table import Table
 from dealernet.engine.colocation import COLOCATED, STANDALONE, placement_counts, sites_by_state
 from dealernet.formatting import count, miles, money, people, span
 from dealernet.outputs.side_by_side import SWEEP_MEASURES, comparison_rows, site_rows, sweep_rows
-from dealernet.schema import CITY, EXACT, NAME, OWNER_GROUP, STATE, ZIP_CENTROID
+from dealernet.schema import CITY, DECISION, EXACT, NAME, OWNER_GROUP, STATE, ZIP_CENTROID
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -82,7 +82,7 @@ def decisions_table(result: Result) -> Table:
     for name in ("Rule", "Decision", "Stores"):
         table.add_column(name, justify="right" if name == "Stores" else "left")
     for rule_id, row in result.decisions.counts_by_rule().iterrows():
-        table.add_row(escape(str(rule_id)), escape(str(row["decision"])), count(row["sites"]))
+        table.add_row(escape(str(rule_id)), escape(str(row[DECISION])), count(row["sites"]))
     counts = result.decisions.counts()
     table.add_row(
         "Total",
@@ -175,9 +175,9 @@ def query_table(answer: QueryResult) -> Table:
             table.add_column(head, justify="right" if head in ("Miles",) else "left")
         for _, row in answer.sites.iterrows():
             table.add_row(
-                *(_esc(row[c]) for c in (NAME, CITY, STATE, OWNER_GROUP, "decision")),
+                *(_esc(row[c]) for c in (NAME, CITY, STATE, OWNER_GROUP, DECISION)),
                 _esc(row["host_name"]),
-                miles(row["distance_miles"]) if row["decision"] == "absorb" else "",
+                miles(row["distance_miles"]) if row[DECISION] == "absorb" else "",
                 _range(row, "jobs_lost", "count"),
                 _range(row, "revenue_lost", "money"),
             )
@@ -283,8 +283,7 @@ def differences_table(comparison: Comparison) -> Table:
         table.add_column(escape(head))
     for row in site_rows(comparison.differences, comparison.labels):
         cells = [
-            escape(c["decision"] + (f" into {c['host']}" if c["host"] else ""))
-            for c in row["cells"]
+            escape(c[DECISION] + (f" into {c['host']}" if c["host"] else "")) for c in row["cells"]
         ]
         table.add_row(escape(row[NAME]), escape(row[CITY]), escape(row[STATE]), *cells)
     return table

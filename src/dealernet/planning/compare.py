@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from dealernet._errors import QueryError
-from dealernet.schema import CITY, DEALER_ID, DECISIONS, NAME, OWNER_GROUP, STATE
+from dealernet.schema import (
+    CITY,
+    DEALER_ID,
+    DECISION,
+    DECISIONS,
+    HOST_DEALER_ID,
+    NAME,
+    OWNER_GROUP,
+    STATE,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -199,9 +208,9 @@ def decision_differences(
         if set(table.index) != set(ids):
             msg = f"scenario {label!r} decided other stores than {labels[0]!r}"
             raise QueryError(msg)
-        wide[f"decision_{label}"] = ids.map(table["decision"]).to_numpy()
+        wide[f"decision_{label}"] = ids.map(table[DECISION]).to_numpy()
         wide[f"host_{label}"] = ids.map(table["host_name"]).to_numpy()
-        wide[f"_host_id_{label}"] = ids.map(table["host_dealer_id"]).to_numpy()
+        wide[f"_host_id_{label}"] = ids.map(table[HOST_DEALER_ID]).to_numpy()
     decisions = wide[[f"decision_{x}" for x in labels]]
     differs = decisions.nunique(axis=1, dropna=False) > 1
     host_ids = wide[[f"_host_id_{x}" for x in labels]]

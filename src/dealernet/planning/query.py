@@ -32,7 +32,18 @@ from dealernet.analysis.impact import Impacts
 from dealernet.geo.counties import counties_at, match_counties
 from dealernet.geo.regions import DIVISION, NO_GROUP, REGION, Regions, load_regions
 from dealernet.planning.selection import host_sites, select
-from dealernet.schema import DEALER_ID, DECISIONS, LATITUDE, LONGITUDE, NAME, OWNER_GROUP, STATE
+from dealernet.schema import (
+    DEALER_ID,
+    DECISION,
+    DECISIONS,
+    HOST_DEALER_ID,
+    LATITUDE,
+    LONGITUDE,
+    NAME,
+    OWNER_GROUP,
+    STATE,
+    state_name,
+)
 from dealernet.slugs import slug as make_slug
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,8 +59,8 @@ GROUP_COLUMNS: dict[str, str] = {
     "region": "region",
     "division": "division",
     "owner": OWNER_GROUP,
-    "host": "host_dealer_id",
-    "decision": "decision",
+    "host": HOST_DEALER_ID,
+    "decision": DECISION,
 }
 GROUP_BY: tuple[str, ...] = tuple(GROUP_COLUMNS)
 #: Thresholds of the people-pushed-beyond columns, as the access stage measures them.
@@ -218,12 +229,12 @@ def query(
         parts.append(" or ".join(dict.fromkeys(g.name for g in groups)))
     if decisions := _many(decision):
         decisions = _match_decisions(decisions)
-        mask &= table["decision"].isin(decisions).to_numpy()
+        mask &= table[DECISION].isin(decisions).to_numpy()
         parts.append(" or ".join(decisions))
     if named := _many(host):
         ids, label, read_as = match_hosts(named, table, hosts)
         read += read_as
-        mask &= table["host_dealer_id"].astype(str).isin(ids).to_numpy()
+        mask &= table[HOST_DEALER_ID].astype(str).isin(ids).to_numpy()
         host_mask &= hosts[DEALER_ID].astype(str).isin(ids).to_numpy()
         parts.append(f"absorbed into {label}")
     if min_jobs_lost is not None:
@@ -258,7 +269,7 @@ def _answer(
         [
             decisions,
             places.loc[mask].reset_index(drop=True),
-            impacts.table.drop(columns=["dealer_id", "decision"], errors="ignore"),
+            impacts.table.drop(columns=[DEALER_ID, DECISION], errors="ignore"),
         ],
         axis=1,
     )
@@ -327,9 +338,9 @@ def totals_by(
     labels = _group_labels(sites, group_by)
     if labels is not None:
         out.insert(1, labels.name, out[GROUP_COLUMNS[group_by]].map(labels).fillna(""))
-    if group_by == "decision":
+    if group_by == DECISION:
         order = {d: i for i, d in enumerate(DECISIONS)}
-        return out.sort_values("decision", key=lambda s: s.map(order)).reset_index(drop=True)
+        return out.sort_values(DECISION, key=lambda s: s.map(order)).reset_index(drop=True)
     return out.sort_values(
         ["jobs_lost_base", GROUP_COLUMNS[group_by]], ascending=[False, True]
     ).reset_index(drop=True)
@@ -338,8 +349,8 @@ def totals_by(
 def _with_host_points(groups: pd.DataFrame, hosts: pd.DataFrame) -> pd.DataFrame:
     """Host groups with the host site's coordinates, so they can be mapped."""
     points = pd.DataFrame(hosts[[DEALER_ID, LATITUDE, LONGITUDE]]).drop_duplicates(DEALER_ID)
-    names = {DEALER_ID: "host_dealer_id", LATITUDE: "host_latitude", LONGITUDE: "host_longitude"}
-    return groups.merge(points.rename(columns=names), on="host_dealer_id", how="left")
+    names = {DEALER_ID: HOST_DEALER_ID, LATITUDE: "host_latitude", LONGITUDE: "host_longitude"}
+    return groups.merge(points.rename(columns=names), on=HOST_DEALER_ID, how="left")
 
 
 def group_keys(sites: pd.DataFrame, group_by: str, regions: Regions | None = None) -> np.ndarray:
@@ -358,19 +369,18 @@ def group_keys(sites: pd.DataFrame, group_by: str, regions: Regions | None = Non
 def _group_labels(sites: pd.DataFrame, group_by: str) -> pd.Series | None:
     """A readable name for each key: state names, ``"Dallas, TX"``, host names."""
     if group_by == "state":
-        from dealernet.analysis.rollups import _state_name
-
         codes = sorted(set(sites[STATE].dropna().astype(str)))
-        return pd.Series({c: _state_name(c) for c in codes}, name="state_name", dtype=object)
+        names = {c: state_name(c) or "" for c in codes}
+        return pd.Series(names, name="state_name", dtype=object)
     if group_by == "county":
         named = sites.drop_duplicates("county_fips")
         text = named["county_name"].astype(str) + ", " + named[STATE].astype(str)
         return pd.Series(text.to_numpy(), index=named["county_fips"].to_numpy(), name="county")
     if group_by == "host":
-        named = sites.dropna(subset=["host_dealer_id"]).drop_duplicates("host_dealer_id")
+        named = sites.dropna(subset=[HOST_DEALER_ID]).drop_duplicates(HOST_DEALER_ID)
         return pd.Series(
             named["host_name"].to_numpy(),
-            index=named["host_dealer_id"].to_numpy(),
+            index=named[HOST_DEALER_ID].to_numpy(),
             name="host_name",
         )
     return None
@@ -443,7 +453,7 @@ def match_hosts(
     names: dict[str, str] = {}
     for ids, labels in (
         (hosts[DEALER_ID], hosts[NAME]),
-        (table["host_dealer_id"], table["host_name"]),
+        (table[HOST_DEALER_ID], table["host_name"]),
     ):
         for i, n in zip(ids, labels, strict=True):
             if isinstance(i, str) and i:

@@ -37,6 +37,8 @@ from dealernet.schema import (
     BRAND,
     CITY,
     DEALER_ID,
+    DECISION,
+    HOST_DEALER_ID,
     LATITUDE,
     LOCATION_QUALITY,
     LONGITUDE,
@@ -74,10 +76,10 @@ _TEXT = frozenset(
         STATE,
         ZIP,
         "status",
-        "decision",
+        DECISION,
         "rule_id",
         "reason",
-        "host_dealer_id",
+        HOST_DEALER_ID,
         "host_name",
         "host_owner_group",
         "revenue_source",
@@ -250,9 +252,9 @@ def _rebuild_draws(
 
     decided = decisions.copy()
     hosts = network.set_index(network[DEALER_ID].astype(str))
-    has_host = decided["host_dealer_id"].notna() & decided["host_dealer_id"].isin(hosts.index)
+    has_host = decided[HOST_DEALER_ID].notna() & decided[HOST_DEALER_ID].isin(hosts.index)
     if has_host.any():  # decisions.csv keeps miles to 3 decimals; the model wants them exact
-        h = hosts.loc[decided.loc[has_host, "host_dealer_id"]]
+        h = hosts.loc[decided.loc[has_host, HOST_DEALER_ID]]
         exact = geodesic_miles(
             decided.loc[has_host, LATITUDE].to_numpy(dtype="float64"),
             decided.loc[has_host, LONGITUDE].to_numpy(dtype="float64"),

@@ -21,7 +21,7 @@ import pandas as pd
 
 from dealernet._errors import QueryError
 from dealernet._names import OWNER, Match, Names, corrected, name_key, state_names
-from dealernet.schema import BRAND, LATITUDE, LONGITUDE, OWNER_GROUP, STATE
+from dealernet.schema import BRAND, LATITUDE, LONGITUDE, OWNER_GROUP, STATE, state_name
 from dealernet.slugs import slug as make_slug
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -147,7 +147,7 @@ def select(
         codes = list(dict.fromkeys(m.value for m in matches))
         mask &= table[STATE].astype(str).isin(codes).to_numpy()
         host_mask &= hosts[STATE].astype(str).isin(codes).to_numpy()
-        parts.append(_join([_state_name(c) for c in codes]))
+        parts.append(_join([state_name(c) or c for c in codes]))
     centre = None
     if near is not None:
         from dealernet.geo.places import resolve_place
@@ -215,13 +215,6 @@ def owner_names(names: Iterable[object], *, fix: str = "") -> Names:
         How to put a refused name right, ending the message.
     """
     return Names(names, kind=OWNER, partial=True, source=" in these dealer files", fix=fix)
-
-
-def _state_name(code: str) -> str:
-    import us
-
-    found = us.states.lookup(code)
-    return found.name if found is not None else code
 
 
 def _join(names: Sequence[str]) -> str:

@@ -33,6 +33,8 @@ from dealernet.schema import (
     BRAND,
     CITY,
     DEALER_ID,
+    DECISION,
+    HOST_DEALER_ID,
     LATITUDE,
     LONGITUDE,
     NAME,
@@ -183,7 +185,7 @@ def totals(result: Result, selection: Selection) -> pd.Series:
 def reported_owners(result: Result) -> set[str]:
     """Owner groups that get a report: those with at least one store absorbed or closed."""
     table = result.decisions.table
-    affected = table.loc[table["decision"].isin(["absorb", "close"]), OWNER_GROUP]
+    affected = table.loc[table[DECISION].isin(["absorb", "close"]), OWNER_GROUP]
     return set(affected.dropna().astype(str))
 
 
@@ -194,7 +196,7 @@ def _site_frame(
     frame = _per_run(result, "site_frame", lambda: _all_sites(result))
     frame = frame.loc[selection.mask].copy()
     frame["report"] = [report_href(o, report_dir, reported) for o in frame[OWNER_GROUP]]
-    frame["decision_label"] = frame["decision"].map(DECISION_WORD).fillna(frame["decision"])
+    frame["decision_label"] = frame[DECISION].map(DECISION_WORD).fillna(frame[DECISION])
     return frame
 
 
@@ -228,11 +230,11 @@ def _host_cards(
 ) -> list[list[str]]:
     """Tooltip and popup of each host-brand site, listing every store it takes in the run."""
     table = result.decisions.table
-    absorbed = table.loc[(table["decision"] == "absorb") & table["host_dealer_id"].isin(ids)]
-    rows = _records(absorbed[["host_dealer_id", NAME, "distance_miles", "same_owner_host"]])
+    absorbed = table.loc[(table[DECISION] == "absorb") & table[HOST_DEALER_ID].isin(ids)]
+    rows = _records(absorbed[[HOST_DEALER_ID, NAME, "distance_miles", "same_owner_host"]])
     taken: dict[str, list[dict[str, Any]]] = {}
     for row in rows:  # one pass over the selection's absorptions, not a groupby per host
-        taken.setdefault(row.pop("host_dealer_id"), []).append(row)
+        taken.setdefault(row.pop(HOST_DEALER_ID), []).append(row)
     network = result.network.set_index(DEALER_ID, drop=False)
     sites = network.loc[ids, [DEALER_ID, NAME, BRAND, OWNER_GROUP, ADDRESS, CITY, STATE, ZIP]]
     tips, popups = macros("_map_tooltip.html.j2"), macros("_map_popup.html.j2")
@@ -406,10 +408,10 @@ def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerDa
     site_rows = []
     for row in records:
         lat, lon = _round([row[LATITUDE], row[LONGITUDE]])
-        site_rows.append([lat, lon, row["decision"], str(tips.site(row)), str(popups.site(row))])
+        site_rows.append([lat, lon, row[DECISION], str(tips.site(row)), str(popups.site(row))])
 
-    absorbed = sites.loc[(sites["decision"] == "absorb") & sites["host_dealer_id"].notna()]
-    host_ids = list(dict.fromkeys(absorbed["host_dealer_id"].astype(str)))
+    absorbed = sites.loc[(sites[DECISION] == "absorb") & sites[HOST_DEALER_ID].notna()]
+    host_ids = list(dict.fromkeys(absorbed[HOST_DEALER_ID].astype(str)))
     nissan = _per_run(result, "hosts", lambda: host_sites(result)).loc[selection.host_mask]
     card_ids = list(dict.fromkeys([*nissan[DEALER_ID].astype(str), *host_ids]))
     card_of = {k: i for i, k in enumerate(card_ids)}
@@ -418,7 +420,7 @@ def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerDa
     nissan_rows = [[*where[k], card_of[k]] for k in nissan[DEALER_ID].astype(str)]
     host_rows = [[*where[k], card_of[k]] for k in host_ids]
     line_rows = [
-        [*_round([r[LATITUDE], r[LONGITUDE]]), *where[str(r["host_dealer_id"])], str(tips.line(r))]
+        [*_round([r[LATITUDE], r[LONGITUDE]]), *where[str(r[HOST_DEALER_ID])], str(tips.line(r))]
         for r in _records(absorbed)
     ]
     places = _places(result, set(sites[DEALER_ID].astype(str)))
@@ -475,7 +477,7 @@ def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerDa
             [h[1] for h in host_rows],
         ]
     )
-    counts = {d: int((sites["decision"] == d).sum()) for d in DECISION_STYLE}
+    counts = {d: int((sites[DECISION] == d).sum()) for d in DECISION_STYLE}
     counts.update(
         nissan=len(nissan_rows), hosts=len(host_rows), lines=len(line_rows), places=len(places)
     )

@@ -19,7 +19,7 @@ import pandas as pd
 
 from dealernet.analysis.impact import DEPARTMENTS, PERCENTILES, REVENUE_DEPARTMENTS
 from dealernet.render.charts import BarSpec, Chart, bar_chart
-from dealernet.schema import BRAND, CITY, DEALER_ID, NAME, OWNER_GROUP, SOURCE_FILE, STATE
+from dealernet.schema import BRAND, CITY, DEALER_ID, DECISION, NAME, OWNER_GROUP, SOURCE_FILE, STATE
 
 if TYPE_CHECKING:  # pragma: no cover
     from dealernet.analysis.result import Result
@@ -60,7 +60,7 @@ def affected_owners(result: Result) -> list[str]:
 
 def site_rows(result: Result) -> pd.DataFrame:
     """Decisions joined to impacts: one row per source-brand site, every figure by name."""
-    impacts = result.impacts.table.drop(columns=["decision"], errors="ignore")
+    impacts = result.impacts.table.drop(columns=[DECISION], errors="ignore")
     extra = [c for c in impacts.columns if c not in result.decisions.table.columns]
     rows = result.decisions.table.merge(
         impacts[[DEALER_ID, *extra]], on=DEALER_ID, how="left", validate="one_to_one"
@@ -77,7 +77,7 @@ def with_after(rows: pd.DataFrame) -> pd.DataFrame:
     "before" and its loss percentiles need not be exactly equal.
     """
     out = rows.copy()
-    closed = (out["decision"] == "close").to_numpy()
+    closed = (out[DECISION] == "close").to_numpy()
     flip = {"low": "high", "base": "base", "high": "low"}
     for level, other in flip.items():
         for dept in (*DEPARTMENTS, "total"):
@@ -168,7 +168,7 @@ def owner_context(
 ) -> dict[str, Any]:
     """Everything the owner report shows for ``owner`` (a key of ``result.owners``)."""
     mine = parts.rows.loc[parts.keys == owner].copy()
-    mine["_order"] = mine["decision"].map(DECISION_ORDER).fillna(9)
+    mine["_order"] = mine[DECISION].map(DECISION_ORDER).fillna(9)
     mine = mine.sort_values(["_order", NAME], kind="stable").drop(columns="_order")
     summary = result.owners.loc[result.owners[OWNER_GROUP].astype(str) == owner]
     stores = [_store(result, row, parts.names) for row in _records(mine)]
@@ -178,7 +178,7 @@ def owner_context(
         "owner": owner,
         "totals": totals,
         "stores": stores,
-        "affected": [s for s in stores if s["row"]["decision"] in AFFECTED],
+        "affected": [s for s in stores if s["row"][DECISION] in AFFECTED],
         "csv_uri": f"data:text/csv;charset=utf-8;base64,{encoded}",
         "csv_name": csv_name,
     }
@@ -223,7 +223,7 @@ def _store(result: Result, row: Mapping[str, Any], names: Mapping[str, Any]) -> 
     nearest = row.get("customers_main_nearest_after_id")
     return {
         "row": row,
-        "decision_label": DECISION_LABELS.get(str(row["decision"]), str(row["decision"])).format(
+        "decision_label": DECISION_LABELS.get(str(row[DECISION]), str(row[DECISION])).format(
             host=host
         ),
         "rule": None if rule is None else {"id": rule.id, "summary": rule.summary()},

@@ -30,7 +30,7 @@ from dealernet.render.report_context import (
     owner_keys,
     shared,
 )
-from dealernet.schema import BRAND, DEALER_ID, OWNER_GROUP
+from dealernet.schema import BRAND, DEALER_ID, HOST_DEALER_ID, OWNER_GROUP
 from dealernet.settings import DATA_DIR, INDEX_PAGE, OWNERS_DIR
 from dealernet.slugs import slug
 
@@ -198,7 +198,7 @@ def _map_page(result: Result, owner: str, parts: Shared) -> str:
 
     mask = (parts.keys == owner).to_numpy()
     hosts = host_sites(result)
-    wanted = set(parts.rows.loc[mask, "host_dealer_id"].dropna().astype(str))
+    wanted = set(parts.rows.loc[mask, HOST_DEALER_ID].dropna().astype(str))
     host_ids = hosts[DEALER_ID].astype(str)
     host_mask = host_ids.isin(wanted).to_numpy() | (owner_keys(hosts).to_numpy() == owner)
     selection = Selection(
