@@ -55,7 +55,7 @@ def _guarded(section: str, name: str, size: str, func: Callable[[], object]) -> 
         _, m = measure(func)
     except ImportError as exc:
         return Row(section, name, size, figure=f"not measured: {exc}")
-    except Exception as exc:  # noqa: BLE001 - report, do not stop the benchmark
+    except Exception as exc:  # report, do not stop the benchmark
         return Row(section, name, size, figure=f"failed: {type(exc).__name__}: {exc}"[:120])
     return Row.of(section, name, size, m)
 
@@ -513,7 +513,7 @@ def browser_map() -> list[Row]:
 
         with tempfile.TemporaryDirectory() as tmp:
             shot = take(Path(tmp) / "map.png")
-    except Exception as exc:  # noqa: BLE001 - no browser here: report, do not stop the run
+    except Exception as exc:  # no browser here: report, do not stop the run
         return [
             Row(
                 "maps",

@@ -227,9 +227,7 @@ def test_key_columns_are_named_through_schema_constants() -> None:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             key = node.slice if isinstance(node, ast.Subscript) else None
-            if isinstance(key, ast.Tuple):
-                keys = key.elts
-            elif isinstance(key, ast.List):
+            if isinstance(key, (ast.Tuple, ast.List)):
                 keys = key.elts
             else:
                 keys = [key] if key is not None else []

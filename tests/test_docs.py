@@ -54,4 +54,4 @@ def test_readme_python_example_runs(tmp_path, monkeypatch) -> None:
     code = code.replace('result.write("maps")', f"result.write({str(tmp_path / 'out')!r})")
     code = code.replace('"texas.csv"', repr(str(tmp_path / "texas.csv")))
     assert str(tmp_path) in code
-    exec(compile(code, "README", "exec"), {})  # noqa: S102 - our own README's example
+    exec(compile(code, "README", "exec"), {})  # our own README's example

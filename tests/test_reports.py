@@ -478,13 +478,13 @@ def test_bar_chart_draws_bars_and_ranges_to_one_scale():
 
 
 def test_pdf_without_a_renderer_says_what_to_install(small_out, monkeypatch):
-    import dealernet.render.browser
+    import dealernet.render._pdf
     from dealernet.render.reports import write_pdfs
 
     def missing():
         raise MissingDependencyError("no Chromium found")
 
-    monkeypatch.setattr(dealernet.render.browser, "chromium", missing)
+    monkeypatch.setattr(dealernet.render._pdf, "chromium", missing)
     monkeypatch.setitem(sys.modules, "weasyprint", None)
     report = next((small_out[0] / "owners").glob("*.html"))
     with pytest.raises(MissingDependencyError, match="pip install weasyprint"):

@@ -374,7 +374,7 @@ def test_optimal_absorbs_at_least_as_many_as_nearest_with_no_longer_drive(
         assert results["optimal"][1] <= results["nearest"][1] + 1e-9
 
 
-def _brute_force(n_rows, row, host, miles, preferred, remaining):  # noqa: ANN001, ANN202
+def _brute_force(n_rows, row, host, miles, preferred, remaining):
     """Best (placed, preferred, -miles) over every possible assignment."""
     options = [[(-1, 0.0, False)] for _ in range(n_rows)]
     for r, h, d, p in zip(row, host, miles, preferred, strict=True):
@@ -496,7 +496,7 @@ def test_notes_flag_a_condition_on_a_field_no_store_has(toy_network: gpd.GeoData
     assert any("annual_revenue" in note for note in decisions.notes)
 
 
-def test_without_any_host_every_absorb_falls_through(make_network) -> None:  # noqa: ANN001
+def test_without_any_host_every_absorb_falls_through(make_network) -> None:
     net = make_network([site("I1", "Infiniti", LAT0, LON0), site("I2", "Infiniti", LAT0 + 1, LON0)])
     decisions = apply_rules(
         net, scenario({"id": "all", "action": "absorb"}, {"id": "close", "action": "close"})

@@ -10,12 +10,12 @@ from click.testing import CliRunner
 
 pytest.importorskip("duckdb")
 
-from dealernet import QueryError  # noqa: E402
-from dealernet.analysis import pipeline  # noqa: E402
-from dealernet.cli.main import cli  # noqa: E402
-from dealernet.outputs.tables import write_tables  # noqa: E402
-from dealernet.planning import sql as dsql  # noqa: E402
-from dealernet.planning.sql import run_sql  # noqa: E402
+from dealernet import QueryError
+from dealernet.analysis import pipeline
+from dealernet.cli.main import cli
+from dealernet.outputs.tables import write_tables
+from dealernet.planning import sql as dsql
+from dealernet.planning.sql import run_sql
 
 JOIN = """
 SELECT d.decision, count(*) AS stores, sum(i.jobs_lost_base) AS jobs

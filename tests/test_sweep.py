@@ -150,15 +150,24 @@ def test_a_sweep_needs_exactly_one_list_of_values(texts, error) -> None:
 
 
 def test_a_bad_value_fails_before_any_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dealernet.analysis import pipeline
+    from dealernet.planning import sweep as sweep_module
 
     runs: list[object] = []
-    monkeypatch.setattr(pipeline, "run", lambda *args, **kwargs: runs.append(args))
+    real_run = sweep_module.run
+
+    def recorded(*args: object, **kwargs: object) -> object:
+        runs.append(args)
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "run", recorded)
     with pytest.raises(dealernet.ScenarioError):
         sweep("rules.nearest.max_distance_miles", [10, "far"], network=_toy_network())
     with pytest.raises(QueryError, match="each value once"):
         sweep("rules.nearest.max_distance_miles", [10, 10], network=_toy_network())
     assert runs == [], "a run started before every value was checked"
+    # the recorder does see runs: a good sweep goes through it
+    sweep("rules.nearest.max_distance_miles", [10, 20], network=_toy_network())
+    assert len(runs) == 2
 
 
 def test_line_chart_starts_at_zero_on_round_ticks() -> None:

@@ -1,4 +1,4 @@
-"""The package type-checks with the mypy settings in ``pyproject.toml``."""
+"""The code passes its own checks: mypy and ruff, with the settings in ``pyproject.toml``."""
 
 from __future__ import annotations
 
@@ -24,5 +24,25 @@ def test_mypy_finds_no_error(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _tool(name: str) -> None:
+    if importlib.util.find_spec(name) is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is not installed: the test extra must install it")
+        pytest.skip(f"{name} is not installed (pip install -e '.[test]')")
+
+
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
+def test_ruff_finds_nothing(command: list[str]) -> None:
+    _tool("ruff")
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", *command, "src", "tests", "benchmarks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -49,7 +49,7 @@ def atomic_open(target: Path, mode: str = "w", encoding: str | None = "utf-8") -
     binary = "b" in mode
     with (
         atomic_path(target) as tmp,
-        open(  # noqa: PTH123
+        open(
             tmp, mode, encoding=None if binary else encoding, newline=None if binary else ""
         ) as handle,
     ):

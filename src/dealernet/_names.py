@@ -289,7 +289,7 @@ def state_spellings() -> dict[str, str]:
 def state_names() -> Names:
     """The states, DC and the territories: a match's value is the postal code (``"TX"``),
     its label the name (``"Texas"``), so notes and suggestions read as words."""
-    import us
+    import us  # heavy or optional: imported on first use
 
     names = {s.abbr: s.name for s in (*us.states.STATES_AND_TERRITORIES, us.states.DC)}
     return Names(

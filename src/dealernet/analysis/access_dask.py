@@ -90,7 +90,7 @@ def connect(
         The scheduler cannot be reached in ``timeout`` seconds.
     """
     _require_dask()
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster  # heavy or optional: imported on first use
 
     if isinstance(scheduler, Client):
         yield scheduler
@@ -193,8 +193,8 @@ def compute_access_dask(
         Dask is not installed.
     """
     _require_dask()
-    import dask
-    import dask.dataframe as dd
+    import dask  # heavy or optional: imported on first use
+    import dask.dataframe as dd  # heavy or optional: imported on first use
 
     b_lat, b_lon, b_ids = _points(before_lat, before_lon, before_ids, "before")
     a_lat, a_lon, a_ids = _points(after_lat, after_lon, after_ids, "after")

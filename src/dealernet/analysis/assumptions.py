@@ -306,7 +306,7 @@ def draw(assumptions: Assumptions, keys: list[str]) -> dict[str, np.ndarray]:
     Each parameter follows a triangular distribution on (low, base, high); correlated pairs
     are joined with a Gaussian copula. The same seed always gives the same draws.
     """
-    from scipy.special import ndtr
+    from scipy.special import ndtr  # heavy or optional: imported on first use
 
     rng = np.random.default_rng(assumptions.seed)
     n, k = assumptions.draws, len(keys)

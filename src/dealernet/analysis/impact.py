@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from dealernet.analysis.access import points_of_sale
 from dealernet.analysis.assumptions import Assumptions, draw
 from dealernet.geo.distance import SiteIndex
 from dealernet.schema import (
@@ -253,7 +254,6 @@ def _recapture_miles(
 
     NaN for stores that do not close; ``inf`` when no point of sale remains at all.
     """
-    from dealernet.analysis.access import points_of_sale
 
     out = np.full(len(sites), np.nan)
     closed = sites[DECISION].to_numpy() == "close"

@@ -14,8 +14,18 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from dealernet._errors import InvalidInputError
 from dealernet.analysis import rollups
+from dealernet.analysis.access import access_by_site, access_for_decisions
+from dealernet.analysis.access_dask import access_for_decisions_dask
+from dealernet.analysis.assumptions import load_assumptions
+from dealernet.analysis.impact import estimate_impacts
 from dealernet.analysis.result import Result
+from dealernet.engine.rules import apply_rules
+from dealernet.engine.scenario import load_scenario
+from dealernet.geo.places import load_places
+from dealernet.io.frames import as_network
+from dealernet.io.population import load_population
 from dealernet.schema import DEALER_ID, DECISION
 from dealernet.settings import DEFAULT_ASSUMPTIONS, DEFAULT_SCENARIO, find_default
 
@@ -32,14 +42,12 @@ Progress = Callable[[str], None]
 
 def default_scenario() -> Scenario:
     """The scenario of the plan in the news (``data/scenarios/default.toml``)."""
-    from dealernet.engine.scenario import load_scenario
 
     return load_scenario(find_default(DEFAULT_SCENARIO))
 
 
 def default_assumptions() -> Assumptions:
     """The shipped, sourced assumptions (``data/assumptions.toml``)."""
-    from dealernet.analysis.assumptions import load_assumptions
 
     return load_assumptions(find_default(DEFAULT_ASSUMPTIONS))
 
@@ -80,10 +88,6 @@ def run(
     progress
         Called with each stage's name as it starts.
     """
-    from dealernet.analysis.access import access_by_site
-    from dealernet.analysis.impact import estimate_impacts
-    from dealernet.engine.rules import apply_rules
-    from dealernet.io.frames import as_network
 
     network = as_network(network)
     step = progress or (lambda _name: None)
@@ -128,7 +132,6 @@ def _access(
     scheduler: str | None,
 ) -> Access:
     """Customer access with the chosen engine and population."""
-    from dealernet._errors import InvalidInputError
 
     if engine not in ENGINES:
         msg = f"engine {engine!r}: use one of {', '.join(ENGINES)}"
@@ -144,15 +147,10 @@ def _access(
         if population is None:
             msg = "the dask engine reads a population dataset: give --population PATH"
             raise InvalidInputError(msg)
-        from dealernet.analysis.access_dask import access_for_decisions_dask
 
         return access_for_decisions_dask(population, network, table, *brands, scheduler=scheduler)
-    from dealernet.analysis.access import access_for_decisions
 
     if places is None:
-        from dealernet.geo.places import load_places
-        from dealernet.io.population import load_population
-
         places = load_places() if population is None else load_population(population)
     return access_for_decisions(places, network, table, *brands)
 

@@ -153,7 +153,7 @@ class Result:
 
 def _points(table: pd.DataFrame) -> gpd.GeoDataFrame:
     """A table with latitude and longitude as a point GeoDataFrame in :data:`CRS`."""
-    import geopandas as gpd
+    import geopandas as gpd  # heavy or optional: imported on first use
 
     geometry = gpd.points_from_xy(table[LONGITUDE], table[LATITUDE], crs=CRS)
     return gpd.GeoDataFrame(table.reset_index(drop=True), geometry=geometry, crs=CRS)

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 
 from dealernet.analysis.impact import MEASURES, PERCENTILES, Impacts
+from dealernet.geo.boundaries import county_at
 from dealernet.schema import (
     DECISION,
     DECISIONS,
@@ -104,7 +105,6 @@ def states(decisions: pd.DataFrame, impacts: Impacts) -> pd.DataFrame:
 
 def counties(decisions: pd.DataFrame, impacts: Impacts) -> pd.DataFrame:
     """Per county (5-digit FIPS), by point-in-polygon with the shipped county layer."""
-    from dealernet.geo.boundaries import county_at
 
     geoid, name = county_at(decisions[LATITUDE].to_numpy(), decisions[LONGITUDE].to_numpy())
     table = rollup(geoid, decisions, impacts).rename(columns={"key": "region"})

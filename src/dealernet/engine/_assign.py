@@ -86,7 +86,7 @@ def assign_optimal(
     are solved separately, with costs scaled to each group, which keeps the problems small
     and the arithmetic exact enough to compare miles.
     """
-    from scipy.sparse import coo_matrix
+    from scipy.sparse import coo_matrix  # heavy or optional: imported on first use
     from scipy.sparse.csgraph import connected_components
 
     out = np.full(n_rows, -1, dtype="int64")
@@ -138,7 +138,7 @@ def _match(
     preferred: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Minimum-cost full matching of rows to host slots plus one "no host" column each."""
-    from scipy.sparse import csr_matrix
+    from scipy.sparse import csr_matrix  # heavy or optional: imported on first use
     from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
     n = rows.size

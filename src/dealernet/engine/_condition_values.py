@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pandas.api import types as pdt
 
 #: Kinds of field value a condition can see (``ANY``: not known in advance).
 NUMBER = "number"
@@ -89,7 +90,6 @@ def convert(series: pd.Series, kind: str) -> Data:
     Text fields keep whole numbers readable (a ZIP read as 75001.0 becomes ``"75001"``);
     number fields turn unreadable text into missing values rather than failing.
     """
-    from pandas.api import types as pdt
 
     numeric_dtype = pdt.is_bool_dtype(series.dtype) or pdt.is_numeric_dtype(series.dtype)
     if kind != TEXT and numeric_dtype:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from dealernet.geo.distance import SiteIndex
 from dealernet.schema import (
@@ -80,7 +81,6 @@ def classify(
 
 def sites_by_state(network: gpd.GeoDataFrame) -> pd.DataFrame:
     """Site counts with one row per state and one column per brand, plus a total row."""
-    import pandas as pd
 
     table = pd.crosstab(network[STATE].fillna("?"), network[BRAND])
     table = table.sort_values(list(table.columns), ascending=False)

@@ -217,7 +217,7 @@ class _Builder:
     def _segment(self, node: ast.AST) -> str:
         try:
             return ast.get_source_segment(self.text, node) or type(node).__name__
-        except Exception:  # noqa: BLE001 - odd positions: the node's name will do
+        except Exception:  # odd positions: the node's name will do
             return type(node).__name__
 
     def _column(self, node: ast.AST) -> int:

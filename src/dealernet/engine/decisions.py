@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dealernet._atomic import write_text
+from dealernet._csv import spreadsheet_safe
 from dealernet.schema import (
     CITY,
     DEALER_ID,
@@ -179,7 +180,6 @@ def decisions_text(table: pd.DataFrame) -> str:
             ]
         else:
             out[column] = [_cell(v) for v in values]
-    from dealernet._csv import spreadsheet_safe
 
     frame = pd.DataFrame(out, columns=list(DECISION_COLUMNS), dtype=object)
     return spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n")

@@ -26,8 +26,8 @@ COAST_TOLERANCE_DEG = 0.02
 @lru_cache(maxsize=1)
 def states() -> gpd.GeoDataFrame:
     """States, DC and territories with ``state`` (postal code), ``statefp`` and ``name``."""
-    import geopandas as gpd
-    import us
+    import geopandas as gpd  # heavy or optional: imported on first use
+    import us  # heavy or optional: imported on first use
 
     gdf = gpd.read_file(STATES_GEOJSON, engine="pyogrio")
     found = [us.states.lookup(fp) for fp in gdf["statefp"]]
@@ -38,7 +38,7 @@ def states() -> gpd.GeoDataFrame:
 @lru_cache(maxsize=1)
 def counties() -> gpd.GeoDataFrame:
     """Counties with ``geoid`` (5-digit FIPS), ``name`` and ``state`` (postal code)."""
-    import geopandas as gpd
+    import geopandas as gpd  # heavy or optional: imported on first use
 
     gdf = gpd.read_file(COUNTIES_GEOJSON, engine="pyogrio")
     codes = dict(zip(states()["statefp"], states()["state"], strict=True))
@@ -65,7 +65,7 @@ def polygon_index(polygons: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.
     A point on a shared border takes the polygon with the lowest index, so the answer does
     not depend on the search tree's internal order.
     """
-    import shapely
+    import shapely  # heavy or optional: imported on first use
 
     points = shapely.points(np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64"))
     found = np.full(points.size, -1, dtype="int64")
@@ -99,7 +99,7 @@ def _pick(values: object, index: np.ndarray) -> np.ndarray:
 @lru_cache(maxsize=1)
 def _us_outline() -> object:
     """The 50 states and DC as one prepared geometry, for fast point-in-country tests."""
-    import shapely
+    import shapely  # heavy or optional: imported on first use
 
     layer = states()
     outline = shapely.union_all(layer[layer["state"].isin(list(STATES_50_DC))].geometry.to_numpy())
@@ -109,7 +109,7 @@ def _us_outline() -> object:
 
 def in_us(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Whether each point lies in the 50 states or DC (within the coast tolerance)."""
-    import shapely
+    import shapely  # heavy or optional: imported on first use
 
     lat = np.asarray(lat, dtype="float64")
     lon = np.asarray(lon, dtype="float64")

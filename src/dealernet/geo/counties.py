@@ -18,6 +18,7 @@ import pandas as pd
 
 from dealernet._errors import QueryError
 from dealernet._names import COUNTY, Match, Names, state_names
+from dealernet.geo.boundaries import counties, county_at
 from dealernet.schema import LATITUDE, LONGITUDE
 
 _COUNTY_SUFFIX = re.compile(
@@ -31,7 +32,6 @@ _CITY_CODES = 510
 
 def counties_at(sites: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """FIPS code and name (``"Dallas County"``, ``"Richmond city"``) of each site's county."""
-    from dealernet.geo.boundaries import counties, county_at
 
     if not len(sites):
         return np.array([], dtype=object), np.array([], dtype=object)
@@ -85,7 +85,6 @@ def match_counties(texts: Sequence[str]) -> tuple[set[str], list[str], list[Matc
         For an unknown code or name, or a name several counties share; the message lists
         them with their states and FIPS codes.
     """
-    from dealernet.geo.boundaries import counties
 
     layer = counties().reset_index(drop=True)
     labels_all = county_labels(layer)

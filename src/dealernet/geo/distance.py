@@ -35,7 +35,7 @@ TIE_TOLERANCE = 1e-3
 
 @lru_cache(maxsize=1)
 def _geod() -> Geod:
-    from pyproj import Geod
+    from pyproj import Geod  # heavy or optional: imported on first use
 
     return Geod(ellps="WGS84")
 
@@ -84,7 +84,7 @@ class SiteIndex:
     @classmethod
     def build(cls, lat: np.ndarray, lon: np.ndarray) -> SiteIndex:
         """Index sites by their ECEF coordinates."""
-        from scipy.spatial import cKDTree
+        from scipy.spatial import cKDTree  # heavy or optional: imported on first use
 
         lat = np.asarray(lat, dtype="float64")
         lon = np.asarray(lon, dtype="float64")

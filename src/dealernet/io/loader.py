@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from dealernet._errors import InvalidInputError
+from dealernet.geo.boundaries import in_us, state_at
 from dealernet.geo.places import normalise_zip, zip_centroids, zip_from_address
 from dealernet.io.readers import RawTable, discover, read_table
 from dealernet.io.validate import (
@@ -326,7 +327,6 @@ def _place_by_zip(frame: pd.DataFrame, bad: np.ndarray, report: ValidationReport
 
 def _fill_states(frame: pd.DataFrame, bad: np.ndarray, report: ValidationReport) -> None:
     """Normalise state codes, fill missing ones from the coordinates, flag sites abroad."""
-    from dealernet.geo.boundaries import in_us, state_at
 
     given = map_unique(frame[STATE], lambda v: normalise_state(v) or "")
     placed = ~bad & frame[LATITUDE].notna().to_numpy()
@@ -369,7 +369,7 @@ def _fill_states(frame: pd.DataFrame, bad: np.ndarray, report: ValidationReport)
 
 
 def _to_geodataframe(frame: pd.DataFrame) -> gpd.GeoDataFrame:
-    import geopandas as gpd
+    import geopandas as gpd  # heavy or optional: imported on first use
 
     frame = frame.rename(columns={FILE: SOURCE_FILE, ROW: SOURCE_ROW})
     frame = frame.drop(columns=[LABEL, HEADERS])

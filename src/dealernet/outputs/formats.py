@@ -21,6 +21,9 @@ import pandas as pd
 from dealernet._atomic import atomic_path, write_text
 from dealernet._csv import csv_text, rounded
 from dealernet._errors import QueryError
+from dealernet.geo import boundaries
+from dealernet.geo.regions import load_regions
+from dealernet.planning.query import GROUP_COLUMNS
 from dealernet.schema import LATITUDE, LONGITUDE
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -115,7 +118,7 @@ def query_geodataframe(answer: QueryResult) -> gpd.GeoDataFrame:
     """Sites as points; groups by state, county, region or division as outlines; hosts as
     points. Owner groups and decisions have no place, so they are refused.
     """
-    import geopandas as gpd
+    import geopandas as gpd  # heavy or optional: imported on first use
 
     frame = rounded(answer.frame)
     by = answer.group_by
@@ -136,11 +139,7 @@ def query_geodataframe(answer: QueryResult) -> gpd.GeoDataFrame:
 
 def _outlines(frame: pd.DataFrame, by: str) -> gpd.GeoDataFrame:
     """Groups joined to the shipped state or county boundaries (regions dissolved)."""
-    import geopandas as gpd
-
-    from dealernet.geo import boundaries
-    from dealernet.geo.regions import load_regions
-    from dealernet.planning.query import GROUP_COLUMNS
+    import geopandas as gpd  # heavy or optional: imported on first use
 
     key = GROUP_COLUMNS[by]
     if by == "county":

@@ -18,6 +18,7 @@ from rich.table import Table
 from dealernet.engine.colocation import COLOCATED, STANDALONE, placement_counts, sites_by_state
 from dealernet.formatting import count, miles, money, people, span
 from dealernet.outputs.side_by_side import SWEEP_MEASURES, comparison_rows, site_rows, sweep_rows
+from dealernet.planning.query import GROUP_COLUMNS
 from dealernet.schema import CITY, DECISION, EXACT, NAME, OWNER_GROUP, STATE, ZIP_CENTROID
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -182,7 +183,6 @@ def query_table(answer: QueryResult) -> Table:
                 _range(row, "revenue_lost", "money"),
             )
         return table
-    from dealernet.planning.query import GROUP_COLUMNS
 
     by = str(answer.group_by)
     key = GROUP_COLUMNS[by]

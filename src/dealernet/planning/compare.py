@@ -17,6 +17,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from dealernet._errors import QueryError
+from dealernet.analysis.pipeline import default_assumptions, run
+from dealernet.engine.scenario import Scenario, load_scenario
+from dealernet.geo.places import load_places
+from dealernet.io.loader import load_network
 from dealernet.schema import (
     CITY,
     DEALER_ID,
@@ -27,6 +31,7 @@ from dealernet.schema import (
     OWNER_GROUP,
     STATE,
 )
+from dealernet.settings import DEFAULT_DEALERS, find_default
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -97,16 +102,12 @@ def scenario_totals(result: Result) -> dict[str, Any]:
 
 def default_network() -> gpd.GeoDataFrame:
     """The dealer files a bare ``dealernet run`` reads (the bundled sample by default)."""
-    from dealernet.io.loader import load_network
-    from dealernet.settings import DEFAULT_DEALERS, find_default
 
     return load_network([find_default(DEFAULT_DEALERS)])
 
 
 def as_scenario(item: Scenario | str | Path) -> Scenario:
     """A scenario object, reading a file when given a path."""
-    from dealernet.engine.scenario import Scenario, load_scenario
-    from dealernet.settings import find_default
 
     if isinstance(item, Scenario):
         return item
@@ -163,8 +164,6 @@ def compare(
     QueryError
         With fewer than two scenarios, or scenarios that fold different brands.
     """
-    from dealernet.analysis.pipeline import default_assumptions, run
-    from dealernet.geo.places import load_places
 
     chosen = [as_scenario(s) for s in scenarios]
     if len(chosen) < 2:

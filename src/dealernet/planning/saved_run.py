@@ -30,8 +30,15 @@ import pandas as pd
 from dealernet._csv import rounded
 from dealernet._errors import DealernetError, InputFileError
 from dealernet._overrides import parse_recorded
-from dealernet.analysis.impact import MEASURES, Impacts
+from dealernet.analysis.access import Access
+from dealernet.analysis.assumptions import load_assumptions
+from dealernet.analysis.impact import MEASURES, Impacts, estimate_impacts
+from dealernet.analysis.pipeline import default_assumptions
 from dealernet.analysis.result import Result
+from dealernet.engine.rules import Decisions
+from dealernet.engine.scenario import load_scenario, parse_scenario
+from dealernet.geo.distance import geodesic_miles
+from dealernet.io.loader import load_network
 from dealernet.schema import (
     ADDRESS,
     BRAND,
@@ -184,8 +191,6 @@ def load_results(
         draw_arrays = rebuilt if rebuilt is not None else comonotone_draws(table)
     else:
         draw_arrays = {}
-    from dealernet.analysis.access import Access
-    from dealernet.engine.rules import Decisions
 
     access_summary = {k: (np.inf if v is None else v) for k, v in summary["access"].items()}
     thresholds = tuple(
@@ -247,8 +252,6 @@ def _rebuild_draws(
     """The run's own draws, recomputed and checked against ``impacts.csv``, or None."""
     if network.attrs.get("stand_in"):
         return None
-    from dealernet.analysis.impact import estimate_impacts
-    from dealernet.geo.distance import geodesic_miles
 
     decided = decisions.copy()
     hosts = network.set_index(network[DEALER_ID].astype(str))
@@ -309,7 +312,6 @@ def _network(
     notes: list[str],
 ) -> gpd.GeoDataFrame:
     """The run's network from its dealer files, or the source sites of decisions.csv."""
-    from dealernet.io.loader import load_network
 
     paths = (
         [Path(p) for p in dealers]
@@ -336,7 +338,7 @@ def _network(
 
 def _stand_in_network(decisions: pd.DataFrame, source_brand: str) -> gpd.GeoDataFrame:
     """Source-brand sites only, rebuilt from decisions.csv (host sites are then unknown)."""
-    import geopandas as gpd
+    import geopandas as gpd  # heavy or optional: imported on first use
 
     cols = [DEALER_ID, NAME, OWNER_GROUP, CITY, STATE, LATITUDE, LONGITUDE]
     frame = decisions[cols].copy()
@@ -349,7 +351,6 @@ def _stand_in_network(decisions: pd.DataFrame, source_brand: str) -> gpd.GeoData
 
 def _scenario(summary: dict[str, Any], notes: list[str]) -> Scenario:
     """The run's scenario file with its overrides, or a stand-in naming the brands."""
-    from dealernet.engine.scenario import load_scenario, parse_scenario
 
     recorded = summary["scenario"]
     source = str(recorded.get("source", ""))
@@ -381,8 +382,6 @@ def _assumptions(summary: dict[str, Any], notes: list[str]) -> Assumptions:
 
     The stand-in is only trusted if the draws rebuilt with it match ``impacts.csv``.
     """
-    from dealernet.analysis.assumptions import load_assumptions
-    from dealernet.analysis.pipeline import default_assumptions
 
     recorded = summary["assumptions"]
     path = find_default(Path(str(recorded.get("source", ""))))

@@ -21,6 +21,8 @@ import pandas as pd
 
 from dealernet._errors import QueryError
 from dealernet._names import OWNER, Match, Names, corrected, name_key, state_names
+from dealernet.geo.distance import SiteIndex
+from dealernet.geo.places import resolve_place
 from dealernet.schema import BRAND, LATITUDE, LONGITUDE, OWNER_GROUP, STATE, state_name
 from dealernet.slugs import slug as make_slug
 
@@ -150,8 +152,6 @@ def select(
         parts.append(_join([state_name(c) or c for c in codes]))
     centre = None
     if near is not None:
-        from dealernet.geo.places import resolve_place
-
         radius = _radius(DEFAULT_RADIUS_MILES if radius_miles is None else radius_miles)
         centre = resolve_place(near)
         read += centre.corrections
@@ -187,7 +187,6 @@ def _radius(value: float) -> float:
 
 def _within(sites: gpd.GeoDataFrame, centre: ResolvedPlace, radius: float) -> np.ndarray:
     """Which sites lie within ``radius`` geodesic miles of ``centre`` (exact, WGS84)."""
-    from dealernet.geo.distance import SiteIndex
 
     index = SiteIndex.build(sites[LATITUDE].to_numpy(), sites[LONGITUDE].to_numpy())
     inside = np.zeros(len(sites), dtype=bool)

@@ -63,7 +63,7 @@ _ALLOWED = "SELECT"
 
 def _duckdb() -> Any:
     try:
-        import duckdb
+        import duckdb  # heavy or optional: imported on first use
     except ImportError:  # pragma: no cover - depends on the environment
         msg = "dealernet sql needs DuckDB: pip install duckdb"
         raise MissingDependencyError(msg) from None

@@ -19,6 +19,8 @@ import pandas as pd
 
 from dealernet._errors import QueryError
 from dealernet._overrides import SCENARIO, is_list, parse_values, target
+from dealernet.analysis.pipeline import default_assumptions, default_scenario, run
+from dealernet.geo.places import load_places
 from dealernet.planning.compare import as_scenario, default_network, scenario_totals
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -129,8 +131,6 @@ def sweep(
         With no values, too many, or the same value twice; a value the scenario or
         assumptions reject raises their own error naming the setting.
     """
-    from dealernet.analysis.pipeline import default_assumptions, default_scenario, run
-    from dealernet.geo.places import load_places
 
     values = list(values)
     if not values or len(values) > MAX_VALUES:

@@ -44,13 +44,13 @@ class Assets:
 
 
 def _leaflet_dir() -> tuple[Path, str]:
-    import xstatic.pkg.leaflet as leaflet
+    import xstatic.pkg.leaflet as leaflet  # heavy or optional: imported on first use
 
     return Path(leaflet.BASE_DIR), leaflet.VERSION
 
 
 def _cluster_dir() -> tuple[Path, str]:
-    import xstatic.pkg.leaflet_markercluster as cluster
+    import xstatic.pkg.leaflet_markercluster as cluster  # heavy or optional: imported on first use
 
     return Path(cluster.BASE_DIR), cluster.VERSION
 

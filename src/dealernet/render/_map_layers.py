@@ -26,6 +26,9 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
+from dealernet.analysis.rollups import subset_totals
+from dealernet.formatting import count
+from dealernet.geo.boundaries import counties, states
 from dealernet.planning.selection import host_sites
 from dealernet.render._templates import macros
 from dealernet.schema import (
@@ -42,6 +45,7 @@ from dealernet.schema import (
     STATE,
     ZIP,
 )
+from dealernet.settings import METRES_PER_MILE
 from dealernet.slugs import slug
 
 T = TypeVar("T")
@@ -177,7 +181,6 @@ def totals(result: Result, selection: Selection) -> pd.Series:
     """National totals, or the selection's, summed the way the run sums any group."""
     if selection.is_everything:
         return result.national
-    from dealernet.analysis.rollups import subset_totals
 
     return subset_totals(selection.mask, result.decisions.table, result.impacts)
 
@@ -298,7 +301,6 @@ def _shades(n: int) -> list[str]:
 
 def _ramp(title: str, edges: list[float]) -> dict[str, Any]:
     """Legend entries for a choropleth: short class labels (``<19``, ``19-35``, ``98+``)."""
-    from dealernet.formatting import count
 
     shades = _shades(len(edges) + 1)
     labels = []
@@ -348,9 +350,7 @@ def _simplified(key: str, tolerance: float) -> dict[str, dict[str, Any]]:
     Cached: owner reports draw a map each, and simplifying the layers once per run instead
     of once per map saves most of a map's drawing time.
     """
-    import shapely
-
-    from dealernet.geo.boundaries import counties, states
+    import shapely  # heavy or optional: imported on first use
 
     layer = states() if key == "state" else counties()
     geoms = shapely.simplify(layer.geometry.to_numpy(), tolerance, preserve_topology=True)
@@ -399,7 +399,6 @@ def _per_run(result: Result, key: str, build: Callable[[], T]) -> T:
 
 def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerData:
     """Build every layer's data for ``selection``; report links start with ``report_dir``."""
-    from dealernet.geo.boundaries import counties, states
 
     tips, popups, symbols = (macros(f"_map_{n}.html.j2") for n in ("tooltip", "popup", "symbols"))
     reported = _per_run(result, "reported", lambda: reported_owners(result))
@@ -459,8 +458,6 @@ def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerDa
     icons["host"] = str(symbols.shape("ring", STYLE["host"], 22))
     circle = None
     if selection.centre is not None and selection.radius_miles is not None:
-        from dealernet.settings import METRES_PER_MILE
-
         c = selection.centre
         circle = [c.latitude, c.longitude, selection.radius_miles * METRES_PER_MILE]
     every_lat = np.concatenate(

@@ -8,12 +8,15 @@ Rendering never touches the network: every request that is not a local file is r
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dealernet._atomic import atomic_path
 from dealernet._errors import DealernetError, MissingDependencyError, QueryError
+from dealernet.render.browser import chromium, offline
 
 if TYPE_CHECKING:  # pragma: no cover
     from playwright.sync_api import Browser, Page
@@ -64,11 +67,10 @@ def print_pdfs(paths: Sequence[Path], *, paper: str = "letter") -> list[Path]:
 def _with_chromium(paths: Sequence[Path], size: str) -> list[Path]:
     """Print with headless Chromium (see :mod:`dealernet.render.browser`), offline."""
     try:
-        from playwright.sync_api import Error
+        from playwright.sync_api import Error  # heavy or optional: imported on first use
     except ImportError as exc:
         msg = "Playwright is not installed"
         raise MissingDependencyError(msg) from exc
-    from dealernet.render.browser import chromium
 
     written: list[Path] = []
     try:
@@ -93,14 +95,12 @@ def _outside_event_loop(func: Callable[..., None], *args: Any) -> None:
     Playwright's synchronous API refuses to run inside an event loop (a Jupyter notebook,
     or another Playwright session), so there it gets a thread of its own.
     """
-    import asyncio
 
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         func(*args)
         return
-    from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(func, *args).result()
@@ -108,7 +108,6 @@ def _outside_event_loop(func: Callable[..., None], *args: Any) -> None:
 
 def _print_all(browser: Browser, paths: Sequence[Path], size: str, written: list[Path]) -> None:
     """Print each page in one browser context; ``written`` grows as PDFs are finished."""
-    from dealernet.render.browser import offline
 
     context = browser.new_context(viewport={"width": PRINT_WIDTH[size], "height": VIEWPORT_HEIGHT})
     try:
@@ -165,7 +164,7 @@ def _settle_maps(page: Page) -> None:
 
 
 def _with_weasyprint(paths: Sequence[Path], size: str) -> list[Path]:
-    import weasyprint
+    import weasyprint  # heavy or optional: imported on first use
 
     page_size = weasyprint.CSS(string="@page { size: %s; }" % size)  # noqa: UP031
     written = []

@@ -14,6 +14,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
+from dealernet import formatting
+
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
@@ -26,7 +28,6 @@ def environment() -> Environment:
     ``span(low, base, high, fmt)``. Trailing newlines are dropped so a fragment (a layer
     label, a popup) carries none; :func:`render_page` ends whole pages with one.
     """
-    from dealernet import formatting
 
     env = Environment(
         loader=PackageLoader("dealernet", "templates"),

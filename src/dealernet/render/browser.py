@@ -75,7 +75,7 @@ def chromium() -> Iterator[Browser]:
         When Playwright or Chromium is not installed.
     """
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import sync_playwright  # heavy or optional: imported on first use
     except ImportError as exc:
         msg = "this needs Playwright: pip install playwright (no browser download needed)"
         raise MissingDependencyError(msg) from exc

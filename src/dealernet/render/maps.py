@@ -29,6 +29,8 @@ from markupsafe import Markup
 
 from dealernet._atomic import write_text
 from dealernet._errors import MissingDependencyError, QueryError
+from dealernet.planning.selection import select
+from dealernet.render._map_assets import assets
 from dealernet.render._map_layers import (
     DECISION_WORD,
     FAR_MILES,
@@ -118,8 +120,8 @@ class _PageParts(Element):
 
 def _folium() -> Any:
     try:
-        import folium
-        from folium.plugins import MarkerCluster
+        import folium  # heavy or optional: imported on first use
+        from folium.plugins import MarkerCluster  # heavy or optional: imported on first use
     except ImportError as exc:  # pragma: no cover - folium is a core dependency
         msg = "maps need folium: pip install folium"
         raise MissingDependencyError(msg) from exc
@@ -169,8 +171,6 @@ def build_map(
     QueryError
         When the selection holds no site of either brand and no radius to show.
     """
-    from dealernet.planning.selection import select
-    from dealernet.render._map_assets import assets
 
     folium, marker_cluster = _folium()
     selection = selection if selection is not None else select(result)

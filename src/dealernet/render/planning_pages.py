@@ -19,6 +19,7 @@ from dealernet._csv import csv_text
 from dealernet._errors import QueryError
 from dealernet.outputs.formats import format_for
 from dealernet.outputs.side_by_side import SWEEP_MEASURES, comparison_rows, site_rows, sweep_rows
+from dealernet.render._templates import render_page
 from dealernet.render.charts import LineChart, LineSpec, line_chart
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,7 +43,6 @@ def _draws(results: tuple[Any, ...]) -> int:
 
 def comparison_html(comparison: Comparison) -> str:
     """The comparison as one self-contained HTML page."""
-    from dealernet.render._templates import render_page
 
     first = comparison.results[0]
     scenarios = [
@@ -123,7 +123,6 @@ def sweep_charts(sweep: Sweep) -> list[LineChart]:
 
 def sweep_html(sweep: Sweep) -> str:
     """The sweep as one self-contained HTML page: inline SVG charts and the table."""
-    from dealernet.render._templates import render_page
 
     return render_page(
         "sweep.html.j2",

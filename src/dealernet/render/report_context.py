@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from dealernet._csv import rounded, spreadsheet_safe
 from dealernet.analysis.impact import DEPARTMENTS, PERCENTILES, REVENUE_DEPARTMENTS
 from dealernet.render.charts import BarSpec, Chart, bar_chart
 from dealernet.schema import BRAND, CITY, DEALER_ID, DECISION, NAME, OWNER_GROUP, SOURCE_FILE, STATE
@@ -151,7 +152,6 @@ class Shared:
 
 def shared(result: Result) -> Shared:
     """Build the parts every report of ``result`` shares."""
-    from dealernet._csv import rounded, spreadsheet_safe
 
     rows = site_rows(result)
     return Shared(

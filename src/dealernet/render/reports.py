@@ -16,11 +16,16 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from dealernet._atomic import write_text
 from dealernet._errors import QueryError
 from dealernet._names import Match, name_key
-from dealernet.planning.selection import owner_names
+from dealernet.outputs.tables import TABLES
+from dealernet.planning.selection import Selection, host_sites, owner_names
+from dealernet.render._pdf import print_pdfs
 from dealernet.render._templates import render_page
+from dealernet.render.maps import NETWORK_MAP, render_map
 from dealernet.render.report_context import (
     Shared,
     affected_owners,
@@ -191,10 +196,6 @@ def _render_owner(result: Result, owner: str, parts: Shared, csv_text: str) -> s
 
 def _map_page(result: Result, owner: str, parts: Shared) -> str:
     """The offline map page of the owner's stores, their hosts and the group's own hosts."""
-    import numpy as np
-
-    from dealernet.planning.selection import Selection, host_sites
-    from dealernet.render.maps import render_map
 
     mask = (parts.keys == owner).to_numpy()
     hosts = host_sites(result)
@@ -230,8 +231,6 @@ def render_index(
         name = str(record[OWNER_GROUP])
         href = f"{OWNERS_DIR}/{slug(name)}.html"
         rows.append({"o": record, "href": href if (out / href).is_file() else None})
-    from dealernet.outputs.tables import TABLES
-    from dealernet.render.maps import NETWORK_MAP
 
     data = [
         {"href": f"{DATA_DIR}/{name}", "name": name, "what": what}
@@ -263,6 +262,5 @@ def write_pdfs(paths: Iterable[Path], *, paper: str = "letter") -> list[Path]:
     MissingDependencyError
         When neither is installed, with what to install.
     """
-    from dealernet.render._pdf import print_pdfs
 
     return print_pdfs(list(paths), paper=paper)

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dealernet.outputs.tables import write_tables
+from dealernet.render.maps import map_path, write_map
+from dealernet.render.reports import write_reports
 from dealernet.settings import OWNERS_DIR
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,9 +53,6 @@ def write_run(
     progress: Progress | None = None,
 ) -> RunFiles:
     """Write the tables, the national map and (unless ``reports=False``) the owner reports."""
-    from dealernet.outputs.tables import write_tables
-    from dealernet.render.maps import map_path, write_map
-    from dealernet.render.reports import write_reports
 
     stages = STAGES if reports else STAGES[:-1]
     step = progress or (lambda _stage, _done, _total: None)

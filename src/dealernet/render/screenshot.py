@@ -24,6 +24,9 @@ from pathlib import Path
 
 from dealernet._atomic import atomic_open
 from dealernet._errors import DealernetError
+from dealernet.analysis.pipeline import run
+from dealernet.render.browser import chromium, offline
+from dealernet.render.maps import write_map
 from dealernet.settings import DEFAULT_DEALERS, find_default
 
 #: Where the README expects the picture.
@@ -50,9 +53,6 @@ def take(
 ) -> Shot:
     """Write the national map of ``dealers`` and save its offline screenshot to ``out``."""
     import dealernet
-    from dealernet.analysis.pipeline import run
-    from dealernet.render.browser import chromium, offline
-    from dealernet.render.maps import write_map
 
     result = run(dealernet.load_network(dealers or find_default(DEFAULT_DEALERS)))
     with tempfile.TemporaryDirectory() as tmp:
