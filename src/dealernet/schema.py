@@ -83,6 +83,18 @@ HOST_DEALER_ID = "host_dealer_id"
 #: Decisions in reporting order.
 DECISIONS: tuple[str, ...] = ("keep", "absorb", "close", "unaffected")
 
+# --- owner groups: where each site's owner comes from ----------------------------------------
+
+#: ``owner_source`` of a site: its file named the owner, dealernet inferred it (see
+#: ``owner_evidence``), or nobody knows. A site with an unknown owner is never grouped with
+#: another store and never said to be "the group's".
+OWNER_SOURCE = "owner_source"
+OWNER_EVIDENCE = "owner_evidence"
+OWNER_FROM_FILE = "file"
+OWNER_INFERRED = "inferred"
+OWNER_UNKNOWN = "unknown"
+OWNER_SOURCES: tuple[str, ...] = (OWNER_FROM_FILE, OWNER_INFERRED, OWNER_UNKNOWN)
+
 # location_quality values
 EXACT = "exact"
 ZIP_CENTROID = "zip_centroid"
