@@ -4,22 +4,70 @@ from __future__ import annotations
 
 from pathlib import Path
 
-#: Default dealer files, output folder, scenario and assumptions, relative to the
-#: working directory (the repository root in the README's quick start).
-DEFAULT_DEALERS = Path("data/dealers")
+#: Reference data and every bundled input, shipped inside the package (so a wheel installed
+#: anywhere runs): networks, scenarios, assumptions, boundaries, places.
+PACKAGE_DATA = Path(__file__).parent / "_data"
+NETWORKS_DIR = PACKAGE_DATA / "networks"
+SCENARIOS_DIR = PACKAGE_DATA / "scenarios"
+
+#: Networks shipped with dealernet, by the name ``--dealers`` takes instead of a path:
+#: the real 2015 locator rosters (owners inferred, sales estimated) and the synthetic sample
+#: (made-up stores with every economics column, for trying features and for tests).
+REAL_2015 = "real-2015"
+SAMPLE = "sample"
+BUNDLED_NETWORKS: dict[str, Path] = {
+    REAL_2015: NETWORKS_DIR / REAL_2015,
+    SAMPLE: NETWORKS_DIR / SAMPLE,
+}
+#: What every output made from a bundled network says about where its figures come from.
+NETWORK_LABELS: dict[str, str] = {
+    REAL_2015: "real 2015 dealer locations; owners inferred; sales estimated",
+    SAMPLE: "synthetic sample: every dealership, owner and sales figure is made up",
+}
+
+#: Defaults of ``--dealers``, ``--out``, ``--scenario`` and ``--assumptions``.
+DEFAULT_DEALERS = REAL_2015
 DEFAULT_OUT = Path("maps")
-DEFAULT_SCENARIO = Path("data/scenarios/default.toml")
-DEFAULT_ASSUMPTIONS = Path("data/assumptions.toml")
-
-#: The repository's data folder, for defaults when running outside the repository root.
-REPO_DATA = Path(__file__).resolve().parents[2] / "data"
+DEFAULT_SCENARIO = "default"
+DEFAULT_SCENARIO_PATH = SCENARIOS_DIR / "default.toml"
+DEFAULT_ASSUMPTIONS = PACKAGE_DATA / "assumptions.toml"
 
 
-def find_default(path: Path) -> Path:
-    """A default input: relative to the working directory if there, else to the repository."""
-    if path.exists() or not (REPO_DATA.parent / path).exists():
+def dealer_paths(values: tuple[str | Path, ...] | list[str | Path]) -> list[Path]:
+    """Dealer files or folders, with bundled network names (``sample``) as their folders.
+
+    An existing path always wins, so a folder of your own called ``sample`` is yours.
+    """
+    chosen = list(values) or [DEFAULT_DEALERS]
+    out = []
+    for value in chosen:
+        path = Path(value)
+        bundled = BUNDLED_NETWORKS.get(str(value).strip().lower())
+        out.append(bundled if bundled is not None and not path.exists() else path)
+    return out
+
+
+def scenario_path(value: str | Path) -> Path:
+    """A scenario file: a path, or the name of a bundled one (``default``, ``conservative``)."""
+    path = Path(value)
+    if path.exists():
         return path
-    return REPO_DATA.parent / path
+    bundled = SCENARIOS_DIR / f"{path.stem if path.suffix == '.toml' else path.name}.toml"
+    return bundled if path.parent == Path(".") and bundled.is_file() else path
+
+
+def bundled_scenarios() -> list[str]:
+    """Names of the scenarios shipped with dealernet, for help texts and messages."""
+    return sorted(p.stem for p in SCENARIOS_DIR.glob("*.toml"))
+
+
+def bundled_network(path: str | Path) -> str | None:
+    """The bundled network a dealer file belongs to (``real-2015``, ``sample``), if any."""
+    resolved = Path(path).resolve()
+    for name, folder in BUNDLED_NETWORKS.items():
+        if resolved.is_relative_to(folder.resolve()):
+            return name
+    return None
 
 
 # --- the run folder (``--out``): one name for each thing a run writes -----------------------
@@ -37,13 +85,20 @@ SWEEPS_DIR = "sweeps"
 NETWORK_MAP = "network.html"
 INDEX_PAGE = "index.html"
 
-#: Folder of reference data shipped inside the package (boundaries, places).
-PACKAGE_DATA = Path(__file__).parent / "_data"
+#: Reference data shipped inside the package (boundaries, places).
 STATES_GEOJSON = PACKAGE_DATA / "boundaries" / "us-states.geojson"
 COUNTIES_GEOJSON = PACKAGE_DATA / "boundaries" / "us-counties.geojson"
 
 #: A source-brand site closer than this to a host-brand site shares its rooftop.
 COLOCATION_RADIUS_MILES = 0.25
+#: ... and so does one up to this far away whose street address is the same block: the same
+#: street and side, house numbers at most ``COLOCATION_ADDRESS_MAX_NUMBER_GAP`` apart
+#: (:func:`dealernet.geo.addresses.same_block`). Locator geocodes of one rooftop can be a few
+#: tenths of a mile apart (8586 / 8590 Laguna Grove Dr, Elk Grove CA: 0.27 mile in the 2015
+#: rosters); the guard keeps two "100 Main St" in two towns apart.
+COLOCATION_GUARD_MILES = 1.0
+#: Largest house-number gap that is still "the same block" for co-location.
+COLOCATION_ADDRESS_MAX_NUMBER_GAP = 20
 
 #: Road miles per geodesic mile for the optional road estimate. 1.2-1.4 is the range
 #: usually reported for US road networks (Ballou et al. 2002, "Selected country

@@ -1,9 +1,9 @@
 """Impact assumptions: load, check, override, and draw them for the Monte Carlo.
 
-An assumptions file (TOML, see ``data/assumptions.toml``) gives every parameter a ``base``,
-``low`` and ``high`` value, a ``unit`` and a ``source``. :data:`PARAMETERS` is the one list
-of parameters the impact model knows, with the range each may take; anything else is an
-error, so a typo never silently falls back to a default.
+An assumptions file (TOML, see the bundled ``_data/assumptions.toml``) gives every
+parameter a ``base``, ``low`` and ``high`` value, a ``unit`` and a ``source``.
+:data:`PARAMETERS` is the one list of parameters the impact model knows, with the range each
+may take; anything else is an error, so a typo never silently falls back to a default.
 """
 
 from __future__ import annotations

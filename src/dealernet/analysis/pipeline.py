@@ -21,13 +21,14 @@ from dealernet.analysis.access_dask import access_for_decisions_dask
 from dealernet.analysis.assumptions import load_assumptions
 from dealernet.analysis.impact import estimate_impacts
 from dealernet.analysis.result import Result
+from dealernet.engine.checks import check_brands
 from dealernet.engine.rules import apply_rules
 from dealernet.engine.scenario import load_scenario
 from dealernet.geo.places import load_places
 from dealernet.io.frames import as_network
 from dealernet.io.population import load_population
 from dealernet.schema import DEALER_ID, DECISION
-from dealernet.settings import DEFAULT_ASSUMPTIONS, DEFAULT_SCENARIO, find_default
+from dealernet.settings import DEFAULT_ASSUMPTIONS, DEFAULT_SCENARIO_PATH
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -41,15 +42,15 @@ Progress = Callable[[str], None]
 
 
 def default_scenario() -> Scenario:
-    """The scenario of the plan in the news (``data/scenarios/default.toml``)."""
+    """The scenario of the plan in the news (the bundled ``default.toml``)."""
 
-    return load_scenario(find_default(DEFAULT_SCENARIO))
+    return load_scenario(DEFAULT_SCENARIO_PATH)
 
 
 def default_assumptions() -> Assumptions:
-    """The shipped, sourced assumptions (``data/assumptions.toml``)."""
+    """The shipped, sourced assumptions (the bundled ``assumptions.toml``)."""
 
-    return load_assumptions(find_default(DEFAULT_ASSUMPTIONS))
+    return load_assumptions(DEFAULT_ASSUMPTIONS)
 
 
 def run(
@@ -72,7 +73,7 @@ def run(
         ``dealer_id``, ``name``, ``brand`` and a location (latitude / longitude columns or
         point geometry); :func:`dealernet.io.frames.as_network` names what is missing.
     scenario, assumptions
-        Default to the shipped ``data/scenarios/default.toml`` and ``data/assumptions.toml``.
+        Default to the bundled ``default`` scenario and assumptions (package data).
     places
         Population points for customer access; defaults to the shipped US places.
     population
@@ -93,6 +94,7 @@ def run(
     step = progress or (lambda _name: None)
     scenario = scenario or default_scenario()
     assumptions = assumptions or default_assumptions()
+    check_brands(network, scenario)
     step("rules")
     decisions = apply_rules(network, scenario)
     table = decisions.table

@@ -22,7 +22,19 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from dealernet import formatting
-from dealernet.schema import DEALER_ID, DECISION, LATITUDE, LONGITUDE, SAMPLE_ID_PREFIX
+from dealernet.schema import (
+    BRAND,
+    DEALER_ID,
+    DECISION,
+    LATITUDE,
+    LONGITUDE,
+    OWNER_GROUP,
+    OWNER_INFERRED,
+    OWNER_SOURCE,
+    SAMPLE_ID_PREFIX,
+    SOURCE_FILE,
+)
+from dealernet.settings import NETWORK_LABELS, REAL_2015, SAMPLE, bundled_network
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
@@ -86,6 +98,48 @@ class Result:
         ids = self.network[DEALER_ID].astype(str)
         return bool(ids.str.startswith(SAMPLE_ID_PREFIX).any())
 
+    @property
+    def data_origin(self) -> str:
+        """Where the figures come from and what was inferred or estimated, in one line.
+
+        Every output repeats it (terminal, ``summary.json``, every page), so a figure copied
+        from any of them carries its caveat: the synthetic sample, the real 2015 roster, or
+        the user's files with what dealernet had to infer or estimate for them.
+        """
+        files = self.network[SOURCE_FILE].dropna().astype(str).unique()
+        bundled = {bundled_network(f) for f in files}
+        if self.is_sample or bundled == {SAMPLE}:
+            return NETWORK_LABELS[SAMPLE]
+        if bundled == {REAL_2015}:
+            return NETWORK_LABELS[REAL_2015]
+        parts = [
+            "your dealer files" + (" and the real 2015 roster" if REAL_2015 in bundled else "")
+        ]
+        source = self.network[self.network[BRAND] == self.source_brand]
+        inferred = int((source.get(OWNER_SOURCE, pd.Series(dtype=str)) == OWNER_INFERRED).sum())
+        unknown = int(source[OWNER_GROUP].isna().sum())
+        if inferred:
+            parts.append(f"owners inferred for {inferred:,} {self.source_brand} stores")
+        if unknown:
+            parts.append(f"owners not known for {unknown:,}")
+        estimated = int((self.impacts.table.get("revenue_source") == "estimated").sum())
+        if estimated:
+            parts.append(f"sales estimated for {estimated:,} of {len(self.impacts.table):,} stores")
+        return "; ".join(parts)
+
+    @property
+    def rule_notes(self) -> list[str]:
+        """What a user should hear about this run: rules that never decided a store, host
+        exclusions that excluded nothing, conditions on fields no store has."""
+        counts = self.decisions.counts_by_rule()
+        explained = " ".join(self.decisions.notes)
+        idle = [
+            f"rule {rule.id} ({rule.action}) decided no store"
+            for rule in self.scenario.rules
+            if int(counts.loc[rule.id, "sites"]) == 0 and f"rule {rule.id}:" not in explained
+        ]
+        return [*self.decisions.notes, *idle]
+
     # --- tables as GeoDataFrames ---------------------------------------------------------------
 
     @property
@@ -111,7 +165,7 @@ class Result:
         decided = ", ".join(f"{n:,} {d}" for d, n in counts.items())
         return (
             f"<dealernet.Result: {self.scenario.name!r}, {self.source_brand} into "
-            f"{self.host_brand}{', synthetic sample' if self.is_sample else ''}>\n"
+            f"{self.host_brand}>\n  data: {self.data_origin}\n"
             f"  {int(counts.sum()):,} {self.source_brand} sites: {decided}\n"
             f"  jobs lost {_range(national, 'jobs_lost', formatting.count)}\n"
             f"  revenue lost {_range(national, 'revenue_lost', formatting.money)}\n"

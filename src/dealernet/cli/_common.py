@@ -91,7 +91,8 @@ def dealers_option(func: F) -> F:
         "-d",
         type=click.Path(path_type=Path),
         multiple=True,
-        help=f"Dealer file or folder; repeatable. [default: {settings.DEFAULT_DEALERS}]",
+        help="Dealer file or folder, or a bundled network: real-2015 (real 2015 locations) or "
+        f"sample (synthetic); repeatable. [default: {settings.DEFAULT_DEALERS}]",
     )(func)
 
 
@@ -122,16 +123,16 @@ def analysis_options(func: F) -> F:
         "-a",
         type=click.Path(path_type=Path, dir_okay=False),
         default=settings.DEFAULT_ASSUMPTIONS,
-        show_default=True,
+        show_default="the bundled, sourced assumptions",
         help="Impact assumptions file (TOML).",
     )(func)
     return click.option(
         "--scenario",
         "-s",
-        type=click.Path(path_type=Path, dir_okay=False),
         default=settings.DEFAULT_SCENARIO,
         show_default=True,
-        help="Scenario file (TOML) with the rules to apply.",
+        help="Scenario file (TOML) with the rules to apply, or a bundled one: "
+        "default, conservative, absorb-all.",
     )(func)
 
 
@@ -170,7 +171,7 @@ def population_options(func: F) -> F:
 
 
 def dealer_paths(dealers: tuple[Path, ...]) -> list[Path]:
-    return list(dealers) if dealers else [settings.find_default(settings.DEFAULT_DEALERS)]
+    return settings.dealer_paths(dealers)
 
 
 def print_report(report: Any, limit: int | None) -> None:
@@ -253,15 +254,17 @@ def analyse(
     )
 
 
-def load_settings(scenario: Path, assumptions: Path, overrides: tuple[str, ...]) -> tuple[Any, Any]:
+def load_settings(
+    scenario: str | Path, assumptions: Path, overrides: tuple[str, ...]
+) -> tuple[Any, Any]:
     """The scenario and assumptions, with ``--set`` overrides routed to the right one."""
     from dealernet._overrides import route
     from dealernet.analysis.assumptions import load_assumptions
     from dealernet.engine.scenario import load_scenario
 
     to_scenario, to_assumptions = route(overrides)  # a malformed --set fails before any read
-    the_scenario = load_scenario(settings.find_default(scenario))
-    the_assumptions = load_assumptions(settings.find_default(assumptions))
+    the_scenario = load_scenario(settings.scenario_path(scenario))
+    the_assumptions = load_assumptions(assumptions)
     if to_scenario:
         the_scenario = the_scenario.with_overrides(to_scenario)
     if to_assumptions:

@@ -54,7 +54,8 @@ def cli() -> None:
     epilog="""\b
 Examples:
   dealernet run
-  dealernet run --scenario data/scenarios/conservative.toml --out results
+  dealernet run --scenario conservative --out results
+  dealernet run --dealers sample          # the synthetic sample, with owners and sales
   dealernet run --dealers my_dealers.xlsx --skip-invalid
   dealernet run --set rules.nearest.max_distance_miles=25 --set retention.sales.base=0.5
   dealernet run --no-reports                  # tables and the map only, in seconds
@@ -75,7 +76,7 @@ Examples:
 def run(
     dealers: tuple[Path, ...],
     skip_invalid: bool,
-    scenario: Path,
+    scenario: str,
     assumptions: Path,
     overrides: tuple[str, ...],
     out: Path,
@@ -116,6 +117,7 @@ def run(
     terminal.print_run_summary(console, result)
     console.print(f"Wrote {len(files.tables)} tables to {escape(str(out / settings.DATA_DIR))}")
     console.print(f"Map: {escape(str(files.national_map))}")
+    print_notes(result.rule_notes)
     if reports:
         console.print(
             f"Owner reports: {len(files.owner_reports)} in "
@@ -128,7 +130,7 @@ def run(
     epilog="""\b
 Examples:
   dealernet validate
-  dealernet validate data/dealers/infiniti.csv my_extra_sites.xlsx
+  dealernet validate my_dealers.csv my_extra_sites.xlsx
   dealernet validate dealers/ --problems problems.csv"""
 )
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
@@ -181,9 +183,9 @@ Examples:
     "--out",
     "-o",
     type=click.Path(path_type=Path, file_okay=False),
-    default=settings.DEFAULT_DEALERS,
+    default=Path(settings.SAMPLE),
     show_default=True,
-    help="Folder to write infiniti.csv and nissan.csv into.",
+    help="Folder to write infiniti.csv and nissan.csv into (then --dealers FOLDER reads it).",
 )
 @handle_errors
 def sample(seed: int, out: Path) -> None:
@@ -231,7 +233,7 @@ def map_command(
     output: Path | None,
     dealers: tuple[Path, ...],
     skip_invalid: bool,
-    scenario: Path,
+    scenario: str,
     assumptions: Path,
     overrides: tuple[str, ...],
     out: Path,
@@ -299,7 +301,7 @@ def report(
     paper: str,
     dealers: tuple[Path, ...],
     skip_invalid: bool,
-    scenario: Path,
+    scenario: str,
     assumptions: Path,
     overrides: tuple[str, ...],
     out: Path,

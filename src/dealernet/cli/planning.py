@@ -64,7 +64,7 @@ def _result(
     results: Path | None,
     dealers: tuple[Path, ...],
     skip_invalid: bool,
-    scenario: Path,
+    scenario: str,
     assumptions: Path,
     overrides: tuple[str, ...],
     *,
@@ -169,7 +169,7 @@ def query(
     ctx: click.Context,
     dealers: tuple[Path, ...],
     skip_invalid: bool,
-    scenario: Path,
+    scenario: str,
     assumptions: Path,
     overrides: tuple[str, ...],
     results: Path | None,
@@ -287,7 +287,7 @@ def sql(
     statement: str,
     dealers: tuple[Path, ...],
     skip_invalid: bool,
-    scenario: Path,
+    scenario: str,
     assumptions: Path,
     overrides: tuple[str, ...],
     results: Path | None,
@@ -315,15 +315,13 @@ def sql(
 @click.command(
     epilog="""\b
 Examples:
-  dealernet compare data/scenarios/default.toml data/scenarios/conservative.toml
-  dealernet compare data/scenarios/*.toml --output comparison.html
+  dealernet compare default conservative
+  dealernet compare default conservative absorb-all --output comparison.html
   dealernet compare default.toml conservative.toml --output comparison.csv
-  dealernet compare data/scenarios/default.toml data/scenarios/absorb-all.toml \
+  dealernet compare default absorb-all \
       --set retention.sales.base=0.5"""
 )
-@click.argument(
-    "scenarios", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False)
-)
+@click.argument("scenarios", nargs=-1, required=True)
 @dealers_option
 @click.option(
     "--assumptions",
@@ -347,7 +345,7 @@ Examples:
 )
 @handle_errors
 def compare(
-    scenarios: tuple[Path, ...],
+    scenarios: tuple[str, ...],
     dealers: tuple[Path, ...],
     skip_invalid: bool,
     assumptions: Path,
@@ -387,7 +385,7 @@ def compare(
     epilog="""\b
 Examples:
   dealernet sweep --set rules.nearest.max_distance_miles=10,20,30,40,60
-  dealernet sweep --scenario data/scenarios/conservative.toml \
+  dealernet sweep --scenario conservative \
       --set rules.short-move.max_distance_miles=5,10,15,25
   dealernet sweep --set retention.sales.base=0.3,0.5,0.7 --output retention.html
   dealernet sweep --set rules.*.capacity=1,2,3 --output capacity.csv
@@ -409,7 +407,7 @@ applied to every run."""
 def sweep(
     dealers: tuple[Path, ...],
     skip_invalid: bool,
-    scenario: Path,
+    scenario: str,
     assumptions: Path,
     overrides: tuple[str, ...],
     output: Path | None,

@@ -318,6 +318,11 @@ class _Engine:
             if rule.exclude_hosts is not None
             else np.zeros(self.m, dtype=bool)
         )
+        if rule.exclude_hosts is not None and not excluded.any():
+            self.notes.append(
+                f"rule {rule.id}: exclude_hosts `{rule.exclude_hosts.text}` excluded no host "
+                "site; check the field names and values"
+            )
         usable = (remaining > 0) & ~excluded
         room = np.where(usable, remaining, 0.0)
         ok = np.flatnonzero(usable)

@@ -1,6 +1,6 @@
 """Scenario files: which brand folds into which, and the ordered rules that decide each store.
 
-A scenario is TOML (see ``data/scenarios/default.toml``)::
+A scenario is TOML (see the bundled ``_data/scenarios/default.toml``)::
 
     [scenario]
     name = "Infiniti into Nissan, 2025 plan"
@@ -327,7 +327,9 @@ def load_scenario(path: str | Path) -> Scenario:
         When the file cannot be read, is not TOML (with line and column), or breaks any
         rule of the format (every problem listed).
     """
-    hint = "; the bundled ones are in data/scenarios/"
+    from dealernet.settings import bundled_scenarios
+
+    hint = f"; bundled scenarios: {', '.join(bundled_scenarios())}"
     data = read_toml(path, "scenario file", error=ScenarioError, hint=hint)
     return parse_scenario(data, str(Path(path)))
 

@@ -95,9 +95,17 @@ def load_network(
     Raises
     ------
     InvalidInputError
-        When any error is found (and ``skip_invalid`` is false); ``exc.report`` lists all.
+        When any error is found (and ``skip_invalid`` is false), or when ``skip_invalid``
+        leaves no row; ``exc.report`` lists every problem.
     """
     result = read_network(paths, skip_invalid=skip_invalid, progress=progress)
+    if skip_invalid and result.network.empty:
+        dropped = len(result.report.dropped_rows)
+        msg = (
+            f"no valid row is left: all {dropped:,} rows have errors, so --skip-invalid "
+            "dropped every one. Fix the errors listed above (dealernet validate lists them)."
+        )
+        raise InvalidInputError(msg, result.report)
     result.network.attrs["validation"] = result.report
     return result.network
 

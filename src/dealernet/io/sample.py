@@ -1,7 +1,7 @@
 """The synthetic sample network: 197 Infiniti and 1,071 Nissan sites shaped like the real ones.
 
 No public dealer file can be fetched offline, so the project ships a made-up network with
-the published shape (facts and sources in data/dealers/README.md): the store counts,
+the published shape (facts and sources in _data/networks/sample/README.md): the store counts,
 Infiniti weighted toward large metros, about 43 % of Infiniti stores held by owners who
 also hold a Nissan store, a minority already on a Nissan rooftop, volumes around the
 published averages.
@@ -57,7 +57,7 @@ COLOCATED_SHARE = 0.15
 #: Mean annual new units a store. Infiniti: about 24 a month (Automotive News / Haig
 #: Partners, Dec 2024). Nissan: Nissan Group 2023 US sales of 898,796 (Nissan, Jan 2024)
 #: less Infiniti's 64,699, over 1,071 stores = 779. The same figures calibrate the impact
-#: model (data/assumptions.toml, new_units_per_store), so sample baselines match the facts.
+#: model (the bundled assumptions.toml, new_units_per_store), so sample baselines match the facts.
 INFINITI_MEAN_NEW = 288
 NISSAN_MEAN_NEW = 779
 #: Owner-group sizes (stores) and their probabilities.

@@ -50,6 +50,7 @@ def write_tables(result: Result, out: Path) -> list[Path]:
 def summary_json(result: Result) -> str:
     """National totals, access and provenance, as stable, readable JSON."""
     data: dict[str, Any] = {
+        "data_origin": result.data_origin,
         "scenario": {
             "name": result.scenario.name,
             "source": str(result.scenario.source),

@@ -37,6 +37,7 @@ TOP_STATES = 10
 def print_run_summary(console: Console, result: Result) -> None:
     """Everything ``dealernet run`` reports: network, decisions per rule, totals, customers."""
     status = result.decisions.table["status"].value_counts()
+    console.print(f"[bold yellow]Data:[/] {escape(result.data_origin)}")
     print_network_summary(console, result.network, status, result.source_brand, result.host_brand)
     console.print(f"\nScenario: [bold]{escape(result.scenario.name)}[/]")
     console.print(decisions_table(result))

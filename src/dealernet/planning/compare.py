@@ -31,7 +31,7 @@ from dealernet.schema import (
     OWNER_GROUP,
     STATE,
 )
-from dealernet.settings import DEFAULT_DEALERS, find_default
+from dealernet.settings import dealer_paths, scenario_path
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -103,7 +103,7 @@ def scenario_totals(result: Result) -> dict[str, Any]:
 def default_network() -> gpd.GeoDataFrame:
     """The dealer files a bare ``dealernet run`` reads (the bundled sample by default)."""
 
-    return load_network([find_default(DEFAULT_DEALERS)])
+    return load_network(dealer_paths([]))
 
 
 def as_scenario(item: Scenario | str | Path) -> Scenario:
@@ -111,7 +111,7 @@ def as_scenario(item: Scenario | str | Path) -> Scenario:
 
     if isinstance(item, Scenario):
         return item
-    return load_scenario(find_default(Path(item)))
+    return load_scenario(scenario_path(item))
 
 
 def labels_for(scenarios: Sequence[Scenario], given: Sequence[str] | None = None) -> list[str]:

@@ -54,7 +54,7 @@ from dealernet.schema import (
     STATE,
     ZIP,
 )
-from dealernet.settings import DATA_DIR, find_default
+from dealernet.settings import DATA_DIR, scenario_path
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -316,7 +316,7 @@ def _network(
     paths = (
         [Path(p) for p in dealers]
         if dealers
-        else [find_default(Path(p)) for p in summary.get("dealer_files", [])]
+        else [Path(p) for p in summary.get("dealer_files", [])]
     )
     missing = [p for p in paths if not p.exists()]
     if paths and not missing:
@@ -356,7 +356,7 @@ def _scenario(summary: dict[str, Any], notes: list[str]) -> Scenario:
     source = str(recorded.get("source", ""))
     path, _, overrides = source.partition(" with ")
     try:
-        scenario = load_scenario(find_default(Path(path)))
+        scenario = load_scenario(scenario_path(path))
         if overrides:
             scenario = scenario.with_overrides(parse_recorded(overrides))
         if scenario.name == recorded["name"]:
@@ -384,7 +384,7 @@ def _assumptions(summary: dict[str, Any], notes: list[str]) -> Assumptions:
     """
 
     recorded = summary["assumptions"]
-    path = find_default(Path(str(recorded.get("source", ""))))
+    path = scenario_path(str(recorded.get("source", "")))
     try:
         found = load_assumptions(path)
     except DealernetError:

@@ -271,6 +271,7 @@ def _page(
         scenario_name=name,
         label=label,
         sample=result.is_sample,
+        data_origin=result.data_origin,
         totals=layer.totals,
         source_brand=result.source_brand,
         host_brand=result.host_brand,

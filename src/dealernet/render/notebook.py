@@ -36,6 +36,7 @@ def result_html(result: Result) -> str:
         source_brand=result.source_brand,
         host_brand=result.host_brand,
         sample=result.is_sample,
+        data_origin=result.data_origin,
         decisions=list(result.decisions.counts().items()),
         totals=totals,
         draws=result.assumptions.draws,

@@ -59,6 +59,7 @@ def comparison_html(comparison: Comparison) -> str:
         rows=comparison_rows(comparison),
         differences=site_rows(comparison.differences, comparison.labels),
         host_changes=site_rows(comparison.host_changes, comparison.labels),
+        data_origin=first.data_origin,
         version=_version(),
     )
 
@@ -133,6 +134,7 @@ def sweep_html(sweep: Sweep) -> str:
         charts=sweep_charts(sweep),
         heads=[m[1] for m in SWEEP_MEASURES],
         rows=sweep_rows(sweep),
+        data_origin=sweep.results[0].data_origin if sweep.results else "not known",
         version=_version(),
     )
 

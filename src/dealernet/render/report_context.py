@@ -21,6 +21,7 @@ from dealernet._csv import rounded, spreadsheet_safe
 from dealernet.analysis.impact import DEPARTMENTS, PERCENTILES, REVENUE_DEPARTMENTS
 from dealernet.render.charts import BarSpec, Chart, bar_chart
 from dealernet.schema import BRAND, CITY, DEALER_ID, DECISION, NAME, OWNER_GROUP, SOURCE_FILE, STATE
+from dealernet.settings import NETWORK_LABELS, REAL_2015
 
 if TYPE_CHECKING:  # pragma: no cover
     from dealernet.analysis.result import Result
@@ -122,6 +123,8 @@ def common(result: Result, today: dt.date | None = None) -> dict[str, Any]:
         "version": __version__,
         "dealer_files": files,
         "sample": result.is_sample,
+        "data_origin": result.data_origin,
+        "real_2015": result.data_origin == NETWORK_LABELS[REAL_2015],
     }
 
 

@@ -27,7 +27,7 @@ from dealernet._errors import DealernetError
 from dealernet.analysis.pipeline import run
 from dealernet.render.browser import chromium, offline
 from dealernet.render.maps import write_map
-from dealernet.settings import DEFAULT_DEALERS, find_default
+from dealernet.settings import dealer_paths
 
 #: Where the README expects the picture.
 DEFAULT_OUTPUT = Path("docs/network-map.png")
@@ -54,7 +54,7 @@ def take(
     """Write the national map of ``dealers`` and save its offline screenshot to ``out``."""
     import dealernet
 
-    result = run(dealernet.load_network(dealers or find_default(DEFAULT_DEALERS)))
+    result = run(dealernet.load_network(dealers or dealer_paths([])))
     with tempfile.TemporaryDirectory() as tmp:
         page_path = write_map(result, Path(tmp) / "network.html")
         size = page_path.stat().st_size
