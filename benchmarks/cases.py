@@ -544,8 +544,93 @@ def browser_map() -> list[Row]:
     ]
 
 
+#: The labelled (Infiniti, Nissan) pairs of the 2015 rosters (tests/data/owners-2015/README.md).
+OWNER_PAIRS = REPO / "tests" / "data" / "owner_pairs.csv"
+#: Published share of Infiniti stores whose owners also hold a Nissan store (Automotive News
+#: and Haig Partners, December 2024), for comparison with what the inference finds.
+PUBLISHED_SHARE = 0.43
+
+
+def _real_rosters() -> tuple[list[Path], str] | None:
+    """The 2015 Infiniti and Nissan rosters: bundled with the package, else in ../shared."""
+    from dealernet.settings import BUNDLED_NETWORKS, REAL_2015
+
+    bundled = BUNDLED_NETWORKS[REAL_2015]
+    if (bundled / "infiniti.csv").is_file() and (bundled / "nissan.csv").is_file():
+        return [bundled / "infiniti.csv", bundled / "nissan.csv"], "bundled real-2015"
+    shared = REPO.parent / "shared" / "data" / "dealers-2015"
+    if (shared / "infiniti.json").is_file():
+        return [shared / "infiniti.json", shared / "nissan.json"], "shared/data/dealers-2015"
+    return None
+
+
+def owners() -> list[Row]:
+    """Owner inference on the full 2015 rosters: its precision and recall on the pairs
+    labelled by hand, and the share of Infiniti stores it puts in a group with a Nissan
+    store (published: about 43 %)."""
+    import pandas as pd
+
+    from dealernet.io.loader import load_network
+    from dealernet.io.owners import infer_owners, owner_counts, same_owner
+    from dealernet.schema import BRAND, OWNER_GROUP
+
+    found = _real_rosters()
+    if found is None:
+        return [Row("owner inference", "2015 rosters", "", figure="not measured: no roster")]
+    paths, where = found
+    network = load_network(paths)
+    inferred, m = measure(partial(infer_owners, network, "Infiniti", "Nissan"))
+    size = f"{len(network):,} stores ({where})"
+    pairs = pd.read_csv(OWNER_PAIRS, dtype=str)
+    truth = (pairs["same_owner"] == "true").to_numpy()
+    keys = zip(pairs["infiniti_id"], pairs["nissan_id"], strict=True)
+    grouped = np.array(same_owner(inferred, [("Infiniti", a, "Nissan", b) for a, b in keys]))
+    hits = int((grouped & truth).sum())
+    precision, recall = hits / max(int(grouped.sum()), 1), hits / int(truth.sum())
+    infiniti = inferred[inferred[BRAND] == "Infiniti"]
+    nissan_groups = set(inferred.loc[inferred[BRAND] == "Nissan", OWNER_GROUP].dropna())
+    with_nissan = int(infiniti[OWNER_GROUP].isin(nissan_groups).sum())
+    counts = {b: owner_counts(inferred, b)["inferred"] for b in ("Infiniti", "Nissan")}
+    share = with_nissan / len(infiniti)
+    return [
+        Row.of(
+            "owner inference",
+            "infer owners (names, websites, 50 mi)",
+            size,
+            m,
+            figure=f"{counts['Infiniti']:,} Infiniti and {counts['Nissan']:,} Nissan stores "
+            f"given an inferred group; {inferred[OWNER_GROUP].nunique():,} groups",
+            target="< 10 s",
+            ok=m.seconds < 10,
+        ),
+        Row(
+            "owner inference",
+            "precision on the labelled pairs",
+            f"{len(pairs)} pairs",
+            figure=f"{precision:.3f} ({hits} of {int(grouped.sum())} grouped pairs right)",
+            target=">= 0.95",
+            ok=precision >= 0.95,
+        ),
+        Row(
+            "owner inference",
+            "recall on the labelled pairs",
+            f"{int(truth.sum())} same-owner pairs",
+            figure=f"{recall:.3f} ({hits} of {int(truth.sum())}; see "
+            "tests/data/owners-2015/README.md)",
+        ),
+        Row(
+            "owner inference",
+            "Infiniti stores grouped with a Nissan store",
+            f"{len(infiniti)} Infiniti stores",
+            figure=f"{with_nissan} ({share:.1%}); published about {PUBLISHED_SHARE:.0%} "
+            "(Automotive News / Haig Partners, Dec 2024, Nissan stores anywhere)",
+        ),
+    ]
+
+
 #: Case name -> function, for the runner and child processes.
 CASES: dict[str, Callable[..., list[Row]]] = {
+    "owners": owners,
     "stages": stages,
     "commands": commands,
     "nearest": nearest,

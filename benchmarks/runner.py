@@ -36,6 +36,7 @@ FULL: Plan = [
     ("rules", {"sources": 2000, "hosts": 10000}),
     ("monte_carlo", {"sites": 2000, "draws": 2000}),
     ("access", {"n_points": 10_000_000, "n_sites": 10_000, "dask_points": 1_000_000}),
+    ("owners", {}),
 ]
 
 QUICK: Plan = [
@@ -45,6 +46,7 @@ QUICK: Plan = [
     ("rules", {"sources": 100, "hosts": 500}),
     ("monte_carlo", {"sites": 100, "draws": 200}),
     ("access", {"n_points": 20_000, "n_sites": 500}),
+    ("owners", {}),
 ]
 
 HEADERS = ("benchmark", "size", "time s", "cpu s", "peak MB", "target", "result", "figures")

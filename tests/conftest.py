@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def sample_network() -> Iterator[gpd.GeoDataFrame]:
-    """The bundled sample network (``data/dealers``), loaded once per session.
+    """The bundled sample network (``--dealers sample``), loaded once per session.
 
     Shared, so read-only: a test that changes it takes ``sample_network.copy()``. Teardown
     fails if any test changed it.

@@ -35,10 +35,16 @@ from dealernet.schema import (
 
 #: The repository root.
 ROOT = Path(__file__).resolve().parents[1]
+#: Bundled inputs, as package data (what a wheel ships).
+PACKAGE_DATA = ROOT / "src" / "dealernet" / "_data"
 #: The bundled synthetic sample network (a folder of dealer files).
-DEALERS = ROOT / "data" / "dealers"
+DEALERS = PACKAGE_DATA / "networks" / "sample"
+#: The bundled real 2015 network (Infiniti and Nissan locator rosters).
+REAL_2015 = PACKAGE_DATA / "networks" / "real-2015"
+#: The bundled assumptions.
+ASSUMPTIONS = PACKAGE_DATA / "assumptions.toml"
 #: The bundled scenario files.
-SCENARIOS_DIR = ROOT / "data" / "scenarios"
+SCENARIOS_DIR = PACKAGE_DATA / "scenarios"
 
 #: Metres in one statute mile, for checking distances with pyproj's ``Geod`` directly.
 METRES_PER_MILE = 1609.344

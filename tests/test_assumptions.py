@@ -16,14 +16,14 @@ from dealernet.analysis.assumptions import (
     load_assumptions,
     parse_assumptions,
 )
-from helpers import ROOT
+from helpers import ASSUMPTIONS
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-SHIPPED = ROOT / "data" / "assumptions.toml"
+SHIPPED = ASSUMPTIONS
 
 
 def shipped_data() -> dict:

@@ -8,7 +8,15 @@ import sys
 
 from helpers import ROOT
 
-SECTIONS = ("commands", "stages", "nearest host", "rule engine", "impact", "access")
+SECTIONS = (
+    "commands",
+    "stages",
+    "nearest host",
+    "rule engine",
+    "impact",
+    "access",
+    "owner inference",
+)
 
 
 def test_quick_benchmark_prints_every_section_with_targets(tmp_path) -> None:
@@ -44,3 +52,7 @@ def test_quick_benchmark_prints_every_section_with_targets(tmp_path) -> None:
     # Our nearest search never picks a wrong host, whatever the timing.
     ours = next(r for r in rows if r["name"].startswith("ours: exact pick"))
     assert ours["figure"].startswith("0 wrong")
+    # The owner inference is scored on the hand-labelled pairs of the real 2015 rosters.
+    precision = next(r for r in rows if r["name"] == "precision on the labelled pairs")
+    assert precision["ok"] is True, precision["figure"]
+    assert any(r["name"] == "Infiniti stores grouped with a Nissan store" for r in rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from dealernet.schema import LATITUDE, LONGITUDE, NUMERIC_COLUMNS, TEXT_COLUMNS
-from helpers import ROOT
+from helpers import ASSUMPTIONS, DEALERS, ROOT, SCENARIOS_DIR
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -37,19 +37,21 @@ def test_readme_documents_every_input_column() -> None:
 def test_readme_lists_every_assumption_as_in_the_shipped_file() -> None:
     from dealernet.analysis.assumptions import load_assumptions, markdown_table
 
-    table = markdown_table(load_assumptions(ROOT / "data" / "assumptions.toml"))
-    assert table in README, "regenerate the README's assumption table from data/assumptions.toml"
+    table = markdown_table(load_assumptions(ASSUMPTIONS))
+    assert table in README, (
+        "regenerate the README's assumption table from the bundled assumptions.toml"
+    )
 
 
 def test_readme_shows_the_default_scenario_as_shipped() -> None:
-    default = (ROOT / "data" / "scenarios" / "default.toml").read_text(encoding="utf-8").strip()
+    default = (SCENARIOS_DIR / "default.toml").read_text(encoding="utf-8").strip()
     assert default in README
 
 
 def test_readme_python_example_runs(tmp_path, monkeypatch) -> None:
     block = README.split("## Python", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     monkeypatch.chdir(ROOT)
-    code = block.replace('"my_dealers.xlsx"', '"data/dealers/infiniti.csv"')
+    code = block.replace('"my_dealers.xlsx"', repr(str(DEALERS / "infiniti.csv")))
     # write into the test's folder, not the repository's maps/
     code = code.replace('result.write("maps")', f"result.write({str(tmp_path / 'out')!r})")
     code = code.replace('"texas.csv"', repr(str(tmp_path / "texas.csv")))

@@ -10,9 +10,9 @@ import pytest
 from dealernet.analysis import rollups
 from dealernet.analysis.assumptions import load_assumptions
 from dealernet.analysis.impact import MEASURES, estimate_impacts
-from helpers import ROOT
+from helpers import ASSUMPTIONS
 
-ASSUMPTIONS = load_assumptions(ROOT / "data" / "assumptions.toml")
+ASSUMPTIONS = load_assumptions(ASSUMPTIONS)
 
 
 def site(dealer_id: str, lat: float, lon: float, **extra: object) -> dict[str, object]:

@@ -341,7 +341,7 @@ def test_report_says_where_its_numbers_come_from(sample, sample_owners, sample_o
     html = (sample_out / "owners" / f"{slug(sample_owners[0])}.html").read_text()
     expected = (
         sample.scenario.name,
-        "data/dealers/infiniti.csv",
+        "networks/sample/infiniti.csv",
         "Sample data.",
         "Method and caveats",
         "Assumptions used",

@@ -84,7 +84,9 @@ def test_committed_sample_equals_a_fresh_run(sample_dir: Path) -> None:
     for name in ("infiniti.csv", "nissan.csv"):
         committed = (COMMITTED / name).read_bytes()
         fresh = (sample_dir / name).read_bytes()
-        assert committed == fresh, "regenerate: dealernet sample --seed 2024 --out data/dealers"
+        assert committed == fresh, (
+            "regenerate: dealernet sample --seed 2024 --out src/dealernet/_data/networks/sample"
+        )
 
 
 def test_write_leaves_only_the_two_files(sample_dir: Path) -> None:

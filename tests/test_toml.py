@@ -12,9 +12,9 @@ from dealernet._toml import Checker, read_toml
 from dealernet.analysis.assumptions import load_assumptions
 from dealernet.engine.scenario import load_scenario
 from dealernet.geo.regions import load_regions
-from helpers import ROOT
+from helpers import ASSUMPTIONS
 
-SHIPPED_ASSUMPTIONS = ROOT / "data" / "assumptions.toml"
+SHIPPED_ASSUMPTIONS = ASSUMPTIONS
 
 LOADERS: list[tuple[Callable[[Path], object], type[Exception], str]] = [
     (load_scenario, ScenarioError, "scenario file"),

@@ -25,6 +25,9 @@ _API: dict[str, str] = {
     "generate_sample": "dealernet.io.sample",
     "write_sample": "dealernet.io.sample",
     "load_population": "dealernet.io.population",
+    "infer_owners": "dealernet.io.owners",
+    "load_owner_file": "dealernet.io.owner_file",
+    "apply_owner_file": "dealernet.io.owner_file",
     # run the analysis
     "run": "dealernet.analysis.pipeline",
     "load_scenario": "dealernet.engine.scenario",
@@ -107,6 +110,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from dealernet.geo.distance import SiteIndex, geodesic_miles
     from dealernet.geo.places import load_places, resolve_place
     from dealernet.io.loader import load_network, read_network, validate_network
+    from dealernet.io.owner_file import apply_owner_file, load_owner_file
+    from dealernet.io.owners import infer_owners
     from dealernet.io.population import load_population
     from dealernet.io.sample import generate_sample, write_sample
     from dealernet.io.validate import Problem, ValidationReport

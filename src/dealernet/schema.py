@@ -36,6 +36,13 @@ LOCATION_QUALITY = "location_quality"
 SOURCE_FILE = "source_file"
 SOURCE_ROW = "source_row"
 GEOMETRY = "geometry"
+WEBSITE = "website"
+PHONE = "phone"
+#: The dealer code as the file gave it. Makers number their dealers independently, so a
+#: code is unique within a brand only: the loader keeps ``dealer_id`` unique across the
+#: network by writing ``<Brand>-<code>`` for the rows whose code another brand also uses,
+#: and leaves every other id as the file gave it.
+DEALER_CODE = "dealer_code"
 
 #: Text columns of a site, in output order.
 TEXT_COLUMNS: tuple[str, ...] = (
@@ -48,6 +55,11 @@ TEXT_COLUMNS: tuple[str, ...] = (
     STATE,
     ZIP,
 )
+
+#: Contact details a dealer locator publishes: kept through loading because a shared website
+#: domain is evidence of a shared owner; no rule or figure depends on them. Not in
+#: :data:`TEXT_COLUMNS`, so files written with the classic columns (the sample) keep them out.
+CONTACT_COLUMNS: tuple[str, ...] = (WEBSITE, PHONE)
 
 #: Optional numeric economics a dealer file may carry.
 NUMERIC_COLUMNS: tuple[str, ...] = (
@@ -64,6 +76,8 @@ NUMERIC_COLUMNS: tuple[str, ...] = (
 #: Every column of the loaded network, in order (``geometry`` last).
 SITE_COLUMNS: tuple[str, ...] = (
     *TEXT_COLUMNS,
+    *CONTACT_COLUMNS,
+    DEALER_CODE,
     LATITUDE,
     LONGITUDE,
     *NUMERIC_COLUMNS,
@@ -90,6 +104,8 @@ DECISIONS: tuple[str, ...] = ("keep", "absorb", "close", "unaffected")
 #: another store and never said to be "the group's".
 OWNER_SOURCE = "owner_source"
 OWNER_EVIDENCE = "owner_evidence"
+#: The dealer id of the store an inferred owner was matched with (see ``owner_evidence``).
+OWNER_PARTNER = "owner_partner"
 OWNER_FROM_FILE = "file"
 OWNER_INFERRED = "inferred"
 OWNER_UNKNOWN = "unknown"
@@ -127,10 +143,28 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "ownership group",
         "dealer principal",
     ),
-    ADDRESS: ("address", "street", "street address", "address1", "address line 1"),
-    CITY: ("city", "town", "municipality"),
-    STATE: ("state", "st", "state code", "province", "region code"),
-    ZIP: ("zip", "zip code", "zipcode", "postal_code", "postal code", "postcode", "zip5"),
+    ADDRESS: (
+        "address",
+        "street",
+        "street address",
+        "address1",
+        "address line 1",
+        "streetAddress",
+    ),
+    CITY: ("city", "town", "municipality", "addressLocality"),
+    STATE: ("state", "st", "state code", "province", "region code", "addressRegion"),
+    ZIP: (
+        "zip",
+        "zip code",
+        "zipcode",
+        "postal_code",
+        "postal code",
+        "postcode",
+        "zip5",
+        "postalCode",
+    ),
+    WEBSITE: ("website", "url", "web site", "homepage"),
+    PHONE: ("phone", "telephone", "phone number"),
     LATITUDE: ("latitude", "lat", "y"),
     LONGITUDE: ("longitude", "lng", "lon", "long", "x"),
     ANNUAL_NEW_UNITS: ("annual_new_units", "new units", "new unit sales", "new sales"),
@@ -168,9 +202,44 @@ ALIAS_INDEX: dict[str, str] = {
 }
 
 
-def canonical_column(header: object) -> str | None:
-    """The canonical column a header names, or ``None`` when it is not one we know."""
-    return ALIAS_INDEX.get(header_key(header))
+#: What joins the keys of a flattened nested record (``geo.latitude``, ``address/postalCode``,
+#: ``geo_latitude``).
+_PATH_SPLIT = re.compile(r"[./_]+")
+
+
+def canonical_column(header: object, *, nested: bool = True) -> str | None:
+    """The canonical column a header names, or ``None`` when it is not one we know.
+
+    A header unknown as a whole is matched on its trailing path components, longest first,
+    so an export that flattened nested records (``address.postalCode``,
+    ``address_postal_code``, ``geo/latitude``) reads like one with plain headers. Pass
+    ``nested=False`` to match whole headers only.
+    """
+    column = ALIAS_INDEX.get(header_key(header))
+    if column is not None or not nested:
+        return column
+    parts = [p for p in _PATH_SPLIT.split(str(header).strip()) if p]
+    for start in range(1, len(parts)):
+        column = ALIAS_INDEX.get(header_key(" ".join(parts[start:])))
+        if column is not None:
+            return column
+    return None
+
+
+def match_headers(headers: Iterable[object]) -> dict[str, str]:
+    """Canonical column -> the header that supplies it, the first of equals winning.
+
+    Whole-header matches are taken before trailing-component ones, so a flattened
+    ``brand.name`` never takes ``name`` from a real ``name`` header, wherever it stands.
+    """
+    headers = list(headers)
+    found: dict[str, str] = {}
+    for nested in (False, True):
+        for header in headers:
+            column = canonical_column(header, nested=nested)
+            if column is not None and column not in found and str(header) not in found.values():
+                found[column] = str(header)
+    return found
 
 
 def accepted_spellings(column: str) -> str:
@@ -236,6 +305,35 @@ def normalise_brand(value: object) -> str | None:
     if value is None:
         return None
     return _BRAND_INDEX.get(header_key(value))
+
+
+def _brand_pattern(spellings: Iterable[str]) -> re.Pattern[str]:
+    """Any spelling as a whole word, its spaces and hyphens optional (``Mercedes Benz``)."""
+    words = sorted(spellings, key=len, reverse=True)
+    parts = (r"[\s\-]*".join(map(re.escape, re.split(r"[\s\-]+", w))) for w in words)
+    return re.compile(rf"(?<![^\W\d_])(?:{'|'.join(parts)})(?![^\W\d_])", re.IGNORECASE)
+
+
+#: Every brand spelling in one pattern, and the words one can start with: a name holding
+#: none of those words is passed over without the pattern (fast on a million rows).
+_BRAND_WORDS = _brand_pattern([*BRANDS, *_BRAND_EXTRA])
+_BRAND_START_WORDS = frozenset(
+    key
+    for spelling in (*BRANDS, *_BRAND_EXTRA)
+    for key in (header_key(re.split(r"[\s\-]+", spelling)[0]), header_key(spelling))
+)
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def brands_named(text: object) -> set[str]:
+    """The brands a store name names as whole words (``"Weatherford BMW"`` -> ``{"BMW"}``)."""
+    if text is None:
+        return set()
+    value = str(text)
+    if _BRAND_START_WORDS.isdisjoint(w.casefold() for w in _WORD.findall(value)):
+        return set()
+    found = (normalise_brand(m.group(0)) for m in _BRAND_WORDS.finditer(value))
+    return {b for b in found if b is not None}
 
 
 def brand_in_filename(stem: str) -> str | None:

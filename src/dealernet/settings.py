@@ -97,8 +97,12 @@ COLOCATION_RADIUS_MILES = 0.25
 #: tenths of a mile apart (8586 / 8590 Laguna Grove Dr, Elk Grove CA: 0.27 mile in the 2015
 #: rosters); the guard keeps two "100 Main St" in two towns apart.
 COLOCATION_GUARD_MILES = 1.0
-#: Largest house-number gap that is still "the same block" for co-location.
-COLOCATION_ADDRESS_MAX_NUMBER_GAP = 20
+#: Largest house-number gap that is still "the same block" for co-location. In the 2015
+#: rosters of ten makes, stores 0.25-1 mile apart on one side of one street with numbers
+#: 2-6 apart are nearly all one dealer's (Len Stoler 11309 / 11311 Reisterstown Rd, Hennessy
+#: 3377 / 3383 Satellite Blvd); from 10 apart on none share a dealer name. A "same block"
+#: of 50 would fold in competitors (Infiniti 3103 / Nissan 3057 Route 10, Denville NJ).
+COLOCATION_ADDRESS_MAX_NUMBER_GAP = 6
 
 #: Road miles per geodesic mile for the optional road estimate. 1.2-1.4 is the range
 #: usually reported for US road networks (Ballou et al. 2002, "Selected country

@@ -237,7 +237,9 @@ def _losses(
     out["revenue_lost"] = np.where(
         absorbed, total - kept_rev, np.where(closed, total * (1 - recaptured), 0.0)
     )
-    same_owner = sites[SAME_OWNER_HOST].fillna(False).astype(bool).to_numpy()[None, :]
+    # a host whose owner (or the store's) is not known counts as another owner's
+    same = sites[SAME_OWNER_HOST].astype("boolean").fillna(False)
+    same_owner = same.to_numpy(dtype=bool)[None, :]
     at_risk_absorbed = np.where(same_owner, out["revenue_lost"], total)
     out["revenue_at_risk"] = np.where(absorbed, at_risk_absorbed, np.where(closed, total, 0.0))
     out["payroll_lost"] = out["jobs_lost"] * p["earnings.annual"][:, None]

@@ -8,7 +8,7 @@ output: :mod:`dealernet.outputs.tables` writes files, :mod:`dealernet.outputs.te
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,12 +20,14 @@ from dealernet.analysis.access import access_by_site, access_for_decisions
 from dealernet.analysis.access_dask import access_for_decisions_dask
 from dealernet.analysis.assumptions import load_assumptions
 from dealernet.analysis.impact import estimate_impacts
+from dealernet.analysis.owner_groups import owner_sources
 from dealernet.analysis.result import Result
 from dealernet.engine.checks import check_brands
 from dealernet.engine.rules import apply_rules
 from dealernet.engine.scenario import load_scenario
 from dealernet.geo.places import load_places
 from dealernet.io.frames import as_network
+from dealernet.io.owners import with_owners
 from dealernet.io.population import load_population
 from dealernet.schema import DEALER_ID, DECISION
 from dealernet.settings import DEFAULT_ASSUMPTIONS, DEFAULT_SCENARIO_PATH
@@ -63,6 +65,7 @@ def run(
     engine: str = "memory",
     scheduler: str | None = None,
     progress: Progress | None = None,
+    owners: str | Path | Mapping[str | tuple[str, str], str] | None = None,
 ) -> Result:
     """Run every stage: rules, impacts, roll-ups and customer access.
 
@@ -88,6 +91,10 @@ def run(
         ``None`` starts a local cluster.
     progress
         Called with each stage's name as it starts.
+    owners
+        An owners file (CSV or XLSX: ``dealer_id``, ``owner_group``) or its mapping; it wins
+        over the owners inferred for stores whose dealer file names none
+        (:func:`dealernet.io.owners.with_owners`).
     """
 
     network = as_network(network)
@@ -95,6 +102,7 @@ def run(
     scenario = scenario or default_scenario()
     assumptions = assumptions or default_assumptions()
     check_brands(network, scenario)
+    network = with_owners(network, scenario.source_brand, scenario.host_brand, owners)
     step("rules")
     decisions = apply_rules(network, scenario)
     table = decisions.table
@@ -114,7 +122,7 @@ def run(
         assumptions=assumptions,
         decisions=decisions,
         impacts=impacts,
-        owners=rollups.owners(table, impacts),
+        owners=rollups.owners(table, impacts, owner_sources(table, network, scenario.source_brand)),
         regions=rollups.regions(table, impacts),
         national=rollups.national(table, impacts),
         access=access,

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 
 from dealernet.analysis.impact import MEASURES, PERCENTILES, Impacts
+from dealernet.analysis.owner_groups import owner_keys, with_key_columns
 from dealernet.geo.boundaries import county_at
 from dealernet.schema import (
     DECISION,
@@ -46,7 +47,7 @@ def rollup(keys: pd.Series | np.ndarray, decisions: pd.DataFrame, impacts: Impac
         return np.bincount(codes, weights=weights, minlength=n)
 
     decision = decisions[DECISION].to_numpy()
-    same = decisions["same_owner_host"].fillna(False).astype(bool).to_numpy() & (
+    same = decisions["same_owner_host"].astype("boolean").fillna(False).to_numpy(dtype=bool) & (
         decision == "absorb"
     )
     # Columns are gathered in a dict and framed once: one DataFrame per call, which matters
@@ -88,10 +89,27 @@ def subset_totals(mask: np.ndarray, decisions: pd.DataFrame, impacts: Impacts) -
     return table.iloc[0].drop("key")
 
 
-def owners(decisions: pd.DataFrame, impacts: Impacts) -> pd.DataFrame:
-    """Per owner group: stores by decision, whether they own the hosts, and losses."""
-    table = rollup(decisions[OWNER_GROUP], decisions, impacts).rename(columns={"key": OWNER_GROUP})
-    table["owns_a_host"] = table["absorbed_into_same_owner"] > 0
+def owners(
+    decisions: pd.DataFrame, impacts: Impacts, sources: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Per owner group: stores by decision, whether they own the hosts, and losses.
+
+    A store whose owner is not known is a row of its own, keyed by the store
+    (:func:`dealernet.analysis.owner_groups.owner_keys`), with ``owner_source`` ``unknown``,
+    its ``dealer_id``, and no figure that needs the owner (``absorbed_into_same_owner`` and
+    ``owns_a_host`` are missing). A group's ``owns_a_host`` is missing too when none of its
+    stores went into its own host but one went into a host whose owner is not known.
+    ``sources`` is each row's ``owner_source``
+    (:func:`~dealernet.analysis.owner_groups.owner_sources`); without it, owners are
+    ``file`` or ``unknown``.
+    """
+    keys = owner_keys(decisions)
+    table = rollup(keys, decisions, impacts).rename(columns={"key": OWNER_GROUP})
+    owns = (table["absorbed_into_same_owner"] > 0).astype("boolean")
+    # none into its own host, but a host's owner is not known: whether it owns one is not known
+    blind = (decisions[DECISION] == "absorb") & decisions["same_owner_host"].isna()
+    table["owns_a_host"] = owns.mask(~owns & table[OWNER_GROUP].isin(set(keys[blind])))
+    table = with_key_columns(table, decisions, sources)
     return table.sort_values(["jobs_lost_base", OWNER_GROUP], ascending=[False, True])
 
 

@@ -79,8 +79,27 @@ def print_notes(notes: Iterable[object]) -> None:
         console.print(f"[yellow]Note:[/] {escape(text)}")
 
 
+#: Where ``--owners`` keeps its value for :func:`load_dealers` (``click.Context.meta``), so
+#: the option reaches every command that reads dealers without a parameter in each one.
+OWNERS_FILE = "dealernet.owners_file"
+
+
+def _remember_owners(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    ctx.meta[OWNERS_FILE] = value
+
+
 def dealers_option(func: F) -> F:
-    """``--dealers`` and ``--skip-invalid``, the same on every command that reads dealers."""
+    """``--dealers``, ``--owners`` and ``--skip-invalid``, the same on every command that
+    reads dealers."""
+    func = click.option(
+        "--owners",
+        "owners_file",
+        type=click.Path(path_type=Path, dir_okay=False),
+        expose_value=False,
+        callback=_remember_owners,
+        help="Owners file (CSV or XLSX: dealer_id, owner_group): who owns which store. "
+        "It wins over the owners inferred from names and websites.",
+    )(func)
     func = click.option(
         "--skip-invalid",
         is_flag=True,
@@ -174,9 +193,16 @@ def dealer_paths(dealers: tuple[Path, ...]) -> list[Path]:
     return settings.dealer_paths(dealers)
 
 
-def print_report(report: Any, limit: int | None) -> None:
-    """Every problem (up to ``limit``) on standard error, then a one-line summary."""
+def print_report(report: Any, limit: int | None, *, columns: bool = False) -> None:
+    """Every problem (up to ``limit``) on standard error, then a one-line summary.
+
+    With ``columns``, first how each file was read (headers used and ignored, brands), so a
+    user sees at once when a column was missed.
+    """
     console = make_console(stderr=True)
+    if columns:
+        for line in report.column_lines():
+            console.print(escape(line))
     for line in report.lines(limit=limit):
         style = "red" if line.startswith("error") else "yellow"
         console.print(escape(line), style=style)
@@ -220,6 +246,21 @@ def load_dealers(
         progress=lambda label, _done, _total: progress(label, 0, steps),
     )
     print_dropped(network.attrs.get("validation"))
+    context = click.get_current_context(silent=True)
+    owners_file = context.meta.get(OWNERS_FILE) if context is not None else None
+    return network if owners_file is None else with_owner_file(network, owners_file)
+
+
+def with_owner_file(network: Any, path: Path) -> Any:
+    """The network with ``--owners``' groups (inference then leaves those stores alone)."""
+    from dealernet.io.owner_file import apply_owner_file, load_owner_file, unmatched_owner_ids
+
+    mapping = load_owner_file(path)
+    network = apply_owner_file(network, mapping, source=f"owners file {path.name}")
+    missing = unmatched_owner_ids(network, mapping)
+    if missing:
+        shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
+        print_notes([f"{path}: {len(missing):,} dealer ids match no store (ignored): {shown}"])
     return network
 
 

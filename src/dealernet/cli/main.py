@@ -115,6 +115,7 @@ def run(
 
         files = write_run(result, out, reports=reports, cdn=cdn, progress=step)
     terminal.print_run_summary(console, result)
+    console.print(escape(terminal.owners_line(result)))
     console.print(f"Wrote {len(files.tables)} tables to {escape(str(out / settings.DATA_DIR))}")
     console.print(f"Map: {escape(str(files.national_map))}")
     print_notes(result.rule_notes)
@@ -156,7 +157,7 @@ def validate(paths: tuple[Path, ...], problems: Path | None, max_problems: int) 
 
     with progress_bar() as progress:
         report = validate_network(dealer_paths(paths), progress=progress)
-    print_report(report, limit=max_problems)
+    print_report(report, limit=max_problems, columns=True)
     if problems is not None:
         from dealernet._atomic import write_csv
 

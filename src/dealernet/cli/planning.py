@@ -51,7 +51,7 @@ def _given(ctx: click.Context, *names: str) -> list[str]:
     """Options the user typed (not defaults), as --option names."""
     from click.core import ParameterSource
 
-    flags = {"overrides": "--set"}
+    flags = {"overrides": "--set", "owners_file": "--owners"}
     return [
         flags.get(n, f"--{n.replace('_', '-')}")
         for n in names
@@ -75,7 +75,7 @@ def _result(
     if results is not None:
         from dealernet.planning.saved_run import load_results
 
-        if clash := _given(ctx, "scenario", "assumptions", "overrides"):
+        if clash := _given(ctx, "scenario", "assumptions", "overrides", "owners_file"):
             msg = f"--results reads a finished run; {', '.join(clash)} cannot change it"
             raise click.UsageError(msg)
         with progress_bar() as progress:

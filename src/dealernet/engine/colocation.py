@@ -7,8 +7,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from dealernet import settings
+from dealernet.geo.addresses import StreetAddress, parse_street_address, same_block
 from dealernet.geo.distance import SiteIndex
 from dealernet.schema import (
+    ADDRESS,
     BRAND,
     DEALER_ID,
     EXACT,
@@ -31,6 +34,13 @@ COLOCATED = "colocated"
 NEAREST_HOST_ID = "nearest_host_dealer_id"
 DISTANCE_TO_NEAREST_HOST = "distance_to_nearest_host"
 NEAREST_HOST_SAME_OWNER = "nearest_host_same_owner"
+#: Which test found a co-located site's rooftop: :data:`BY_RADIUS` or :data:`BY_ADDRESS`
+#: (missing for a stand-alone site).
+COLOCATION_TEST = "colocation_test"
+BY_RADIUS = "radius"
+BY_ADDRESS = "address"
+#: The host site a co-located site shares its rooftop with (missing for a stand-alone site).
+COLOCATED_HOST_ID = "colocated_host_dealer_id"
 
 
 def brand_sites(network: gpd.GeoDataFrame, brand: str) -> gpd.GeoDataFrame:
@@ -50,14 +60,21 @@ def classify(
     source_brand: str,
     host_brand: str,
     radius_miles: float,
+    guard_miles: float = settings.COLOCATION_GUARD_MILES,
 ) -> gpd.GeoDataFrame:
     """Source-brand sites with their nearest host and co-location status.
 
-    A source site closer than ``radius_miles`` (geodesic) to a host-brand site shares that
-    rooftop (``colocated``); every other source site is ``standalone`` and a candidate for
-    the rules. Adds :data:`STATUS`, :data:`NEAREST_HOST_ID`,
-    :data:`DISTANCE_TO_NEAREST_HOST` (miles, ``inf`` when there is no host) and
-    :data:`NEAREST_HOST_SAME_OWNER`.
+    A source site shares a host-brand site's rooftop (``colocated``) when it is closer than
+    ``radius_miles`` (geodesic) to it (the ``radius`` test), or, failing that, when a host
+    within ``guard_miles`` has the same block of the same street as its address
+    (:func:`dealernet.geo.addresses.same_block`; the ``address`` test): locator geocodes of
+    one rooftop can be a few tenths of a mile apart, and the guard keeps two "100 Main St" in
+    two towns apart. Every other source site is ``standalone`` and a candidate for the rules.
+    A radius of 0 turns co-location off (both tests).
+
+    Adds :data:`STATUS`, :data:`COLOCATION_TEST`, :data:`COLOCATED_HOST_ID`,
+    :data:`NEAREST_HOST_ID`, :data:`DISTANCE_TO_NEAREST_HOST` (miles, ``inf`` when there is
+    no host) and :data:`NEAREST_HOST_SAME_OWNER`.
     """
     sources = brand_sites(network, source_brand)
     hosts = brand_sites(network, host_brand)
@@ -75,8 +92,71 @@ def classify(
         out[NEAREST_HOST_ID] = None
         out[DISTANCE_TO_NEAREST_HOST] = np.inf
         out[NEAREST_HOST_SAME_OWNER] = False
-    out[STATUS] = np.where(out[DISTANCE_TO_NEAREST_HOST] < radius_miles, COLOCATED, STANDALONE)
+    near_miles = out[DISTANCE_TO_NEAREST_HOST].to_numpy(dtype="float64")
+    by_radius = near_miles < radius_miles
+    test = np.full(len(out), None, dtype=object)
+    test[by_radius] = BY_RADIUS
+    shared = np.full(len(out), None, dtype=object)
+    shared[by_radius] = out[NEAREST_HOST_ID].to_numpy(dtype=object)[by_radius]
+    if radius_miles > 0 and len(hosts) and len(sources):
+        todo = np.flatnonzero(~by_radius & (near_miles <= guard_miles))
+        for i, j in _same_block_hosts(sources, hosts, index, todo, guard_miles).items():
+            test[i] = BY_ADDRESS
+            shared[i] = hosts[DEALER_ID].iat[j]
+    out[STATUS] = np.where(pd.notna(test), COLOCATED, STANDALONE)
+    out[COLOCATION_TEST] = test
+    out[COLOCATED_HOST_ID] = shared
     return out
+
+
+def shared_rooftops(sources: pd.DataFrame, hosts: pd.DataFrame) -> np.ndarray:
+    """For :func:`classify`'s ``sources``: the row in ``hosts`` whose rooftop each shares (-1)."""
+    row: dict[object, int] = {}
+    for k, dealer in enumerate(hosts[DEALER_ID]):
+        row.setdefault(dealer, k)
+    shared = [-1 if pd.isna(d) else row.get(d, -1) for d in sources[COLOCATED_HOST_ID]]
+    return np.array(shared, dtype="int64")
+
+
+def rooftop_reason(source: pd.Series, host: pd.Series, host_name: str, miles: str) -> str:
+    """Why a co-located store is left alone, naming the test that found its rooftop."""
+    if source.get(COLOCATION_TEST) == BY_ADDRESS:
+        return (
+            f"Already shares a rooftop with {host_name}: the street addresses match "
+            f"({source[ADDRESS]}; {host[ADDRESS]}), though the coordinates are {miles} miles "
+            "apart; not affected"
+        )
+    return f"Already shares a rooftop with {host_name} ({miles} miles away); not affected"
+
+
+def _same_block_hosts(
+    sources: pd.DataFrame,
+    hosts: pd.DataFrame,
+    index: SiteIndex,
+    rows: np.ndarray,
+    guard_miles: float,
+) -> dict[int, int]:
+    """Source ``rows`` -> the nearest host within ``guard_miles`` on the same block."""
+    if ADDRESS not in sources.columns or ADDRESS not in hosts.columns:
+        return {}
+    lat = sources[LATITUDE].to_numpy(dtype="float64")
+    lon = sources[LONGITUDE].to_numpy(dtype="float64")
+    host_text = hosts[ADDRESS].to_numpy(dtype=object)
+    host_address: dict[int, StreetAddress | None] = {}
+    found: dict[int, int] = {}
+    for i in rows:
+        mine = parse_street_address(sources[ADDRESS].iat[i])
+        if mine is None:
+            continue
+        near, _ = index.within(lat[i], lon[i], guard_miles)
+        for j in near:
+            if j not in host_address:
+                host_address[j] = parse_street_address(host_text[j])
+            theirs = host_address[j]
+            if theirs is not None and same_block(mine, theirs):
+                found[int(i)] = int(j)
+                break
+    return found
 
 
 def sites_by_state(network: gpd.GeoDataFrame) -> pd.DataFrame:

@@ -37,6 +37,7 @@ DECISION_COLUMNS: tuple[str, ...] = (
     LATITUDE,
     LONGITUDE,
     "status",
+    "colocation_test",
     DECISION,
     "rule_id",
     "reason",
@@ -65,13 +66,16 @@ class RuleStep:
 
 @dataclass(frozen=True)
 class NearbyHost:
-    """A host site near a store, with its geodesic distance."""
+    """A host site near a store, with its geodesic distance.
+
+    ``same_owner`` is ``None`` when the store's or the host's owner is not known.
+    """
 
     dealer_id: str
     name: str
     owner_group: str | None
     miles: float
-    same_owner: bool
+    same_owner: bool | None
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,8 @@ class SiteTrace:
             lines.append(f"  rule {step.rule_id}: {mark}: {step.detail}")
         for host in self.nearest_hosts:
             same = ", same owner group" if host.same_owner else ""
+            if host.same_owner is None:
+                same = ", owner not known"
             lines.append(f"  near: {host.name} ({host.dealer_id}), {host.miles:.1f} miles{same}")
         return "\n".join(lines)
 

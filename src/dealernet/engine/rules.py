@@ -21,13 +21,17 @@ import pandas as pd
 
 from dealernet.engine._assign import assign_nearest, assign_optimal
 from dealernet.engine._candidates import Reach, merge_pairs, nearest_pairs, owner_pairs
+from dealernet.engine._owners import SAME_OWNER_SKIPPED, Owners, with_skips
 from dealernet.engine.colocation import (
     COLOCATED,
+    COLOCATION_TEST,
     DISTANCE_TO_NEAREST_HOST,
     STANDALONE,
     STATUS,
     brand_sites,
     classify,
+    rooftop_reason,
+    shared_rooftops,
 )
 from dealernet.engine.decisions import (
     DECISION_COLUMNS,
@@ -40,12 +44,10 @@ from dealernet.engine.decisions import (
 from dealernet.engine.scenario import (
     ABSORB,
     CLOSE,
-    DISTANCE_TO_NEAREST_SAME_OWNER_HOST,
     HAS_SOURCE_SHOWROOM,
     IGNORE,
     KEEP,
     OPTIMAL,
-    OWNER_HOST_COUNT,
     OWNER_STORE_COUNT,
     PREFER,
     REQUIRE,
@@ -107,14 +109,6 @@ def apply_rules(network: gpd.GeoDataFrame, scenario: Scenario) -> Decisions:
     return _Engine(network, scenario).run()
 
 
-def _owner_key(value: object) -> str | None:
-    """Owner group as compared by :func:`dealernet.engine.colocation.same_owner`."""
-    if not isinstance(value, str):
-        return None
-    key = " ".join(value.casefold().split())
-    return key or None
-
-
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
     if name in frame.columns:
         return frame[name].to_numpy(dtype=object)
@@ -143,8 +137,8 @@ class _Engine:
         self.hlat = self.hosts[LATITUDE].to_numpy(dtype="float64")
         self.hlon = self.hosts[LONGITUDE].to_numpy(dtype="float64")
         self.index = SiteIndex.build(self.hlat, self.hlon)
-        self.s_owner = np.array([_owner_key(v) for v in _column(self.sources, OWNER_GROUP)])
-        self.h_owner = np.array([_owner_key(v) for v in _column(self.hosts, OWNER_GROUP)])
+        self.owners = Owners.of(self.sources, self.hosts)
+        self.s_owner, self.h_owner = self.owners.source, self.owners.host
         self.h_name = self._names(self.hosts)
         self.used = np.zeros(self.m)
         self.host_capacity = (
@@ -152,10 +146,9 @@ class _Engine:
             if HOST_CAPACITY in self.hosts.columns
             else np.full(self.m, np.nan)
         )
-        self.owner_hosts: dict[str, np.ndarray] = {}
-        for key in {k for k in self.h_owner if k is not None}:
-            self.owner_hosts[key] = np.flatnonzero(self.h_owner == key)
+        self.owner_hosts = self.owners.hosts_of
         self.near_idx, self.near_miles = self.index.k_nearest(self.slat, self.slon, 3)
+        self.shared = shared_rooftops(self.sources, self.hosts)
         self.site_frame = self._site_fields()
         self.host_frame = self._host_fields()
         self.decision = np.full(self.n, "", dtype=object)
@@ -166,6 +159,8 @@ class _Engine:
         self.steps: list[list[RuleStep]] = [[] for _ in range(self.n)]
         self.miss: dict[int, tuple[str, str]] = {}
         self.notes: list[str] = []
+        #: Same-owner rules each store whose owner is not known was passed over by.
+        self.skipped: dict[int, list[str]] = {}
 
     @staticmethod
     def _names(frame: pd.DataFrame) -> np.ndarray:
@@ -181,40 +176,21 @@ class _Engine:
         """Source sites with the derived fields conditions may use."""
         frame = pd.DataFrame(self.sources.drop(columns=GEOMETRY, errors="ignore"))
         frame[ROAD_MILES_TO_NEAREST_HOST] = frame[DISTANCE_TO_NEAREST_HOST] * self.circuity
-        src_counts = pd.Series([k for k in self.s_owner if k is not None]).value_counts()
-        host_counts = pd.Series([k for k in self.h_owner if k is not None]).value_counts()
-        frame[OWNER_STORE_COUNT] = [
-            float(src_counts.get(k, 0)) if k is not None else np.nan for k in self.s_owner
-        ]
-        frame[OWNER_HOST_COUNT] = [
-            float(host_counts.get(k, 0)) if k is not None else np.nan for k in self.s_owner
-        ]
-        nearest_same = np.full(self.n, np.nan)
-        for i, key in enumerate(self.s_owner):
-            if key is None:
-                continue
-            hs = self.owner_hosts.get(key)
-            if hs is None:
-                nearest_same[i] = np.inf
-            else:
-                nearest_same[i] = geodesic_miles(
-                    self.slat[i], self.slon[i], self.hlat[hs], self.hlon[hs]
-                ).min()
-        frame[DISTANCE_TO_NEAREST_SAME_OWNER_HOST] = nearest_same
+        for name, values in self.owners.site_fields(
+            self.slat, self.slon, self.hlat, self.hlon
+        ).items():
+            frame[name] = values
         return frame
 
     def _host_fields(self) -> pd.DataFrame:
         """Host sites with the derived fields ``exclude_hosts`` may use."""
         frame = pd.DataFrame(self.hosts.drop(columns=GEOMETRY, errors="ignore"))
-        colocated = (self.sources[STATUS] == COLOCATED).to_numpy()
+        colocated = (self.sources[STATUS] == COLOCATED).to_numpy() & (self.shared >= 0)
         dual = np.zeros(self.m, dtype=bool)
         if self.m:
-            dual[self.near_idx[colocated, 0]] = True
+            dual[self.shared[colocated]] = True
         frame[HAS_SOURCE_SHOWROOM] = dual
-        counts = pd.Series([k for k in self.h_owner if k is not None]).value_counts()
-        frame[OWNER_STORE_COUNT] = [
-            float(counts.get(k, 0)) if k is not None else np.nan for k in self.h_owner
-        ]
+        frame[OWNER_STORE_COUNT] = self.owners.host_store_counts()
         return frame
 
     # --- the run --------------------------------------------------------------------------
@@ -223,13 +199,14 @@ class _Engine:
         standalone = (self.sources[STATUS] == STANDALONE).to_numpy()
         colocated = np.flatnonzero(~standalone)
         self.decision[colocated] = UNAFFECTED
-        if self.m:
-            self.host[colocated] = self.near_idx[colocated, 0]
-            self.miles[colocated] = self.near_miles[colocated, 0]
+        h = self.host[colocated] = self.shared[colocated]
+        self.miles[colocated] = geodesic_miles(
+            self.slat[colocated], self.slon[colocated], self.hlat[h], self.hlon[h]
+        )
         for i in colocated:
-            self.reason[i] = (
-                f"Already shares a rooftop with {self.h_name[self.host[i]]} "
-                f"({_miles_text(self.miles[i])} miles away); not affected"
+            host, miles = self.hosts.iloc[self.host[i]], _miles_text(self.miles[i])
+            self.reason[i] = rooftop_reason(
+                self.sources.iloc[i], host, self.h_name[self.host[i]], miles
             )
         open_ = standalone.copy()
         for rule in self.scenario.rules:
@@ -249,6 +226,7 @@ class _Engine:
             last = self.miss.get(int(i))
             tail = f" (last tried: rule {last[0]}: {last[1]})" if last else ""
             self.reason[i] = f"No rule applied, so it keeps its own showroom{tail}"
+        with_skips(self.reason, self.skipped)
         return self._result()
 
     def _holds(self, rule: Rule, rows: np.ndarray) -> np.ndarray:
@@ -337,6 +315,8 @@ class _Engine:
         k = k_max if rule.assignment == OPTIMAL else min(k_max, 8)
         ids = _column(self.sources, DEALER_ID)[rows].astype(str)
         rank = np.argsort(np.argsort(ids, kind="stable"), kind="stable")
+        if note := self.owners.skip_note(rule, rows):
+            self.notes.append(note)
         while True:
             prow, phost, pmiles, cut = self._pairs(rows, ok, sub, usable, reach, rule, k)
             preferred = np.zeros(prow.size, dtype=bool)
@@ -360,6 +340,8 @@ class _Engine:
             i = rows[pos]
             if h < 0:
                 short, detail = self._why_no_host(i, rule, limit, excluded, remaining)
+                if short == SAME_OWNER_SKIPPED:
+                    self.skipped.setdefault(int(i), []).append(rule.id)
                 self.miss[i] = (rule.id, short)
                 self.steps[i].append(RuleStep(rule.id, False, detail))
                 continue
@@ -372,12 +354,12 @@ class _Engine:
         self.rule_id[i] = rule.id
         self.host[i] = h
         self.miles[i] = miles
-        same = self.s_owner[i] is not None and self.s_owner[i] == self.h_owner[h]
-        owner = _column(self.hosts, OWNER_GROUP)[h]
-        who = " (same owner group)" if same else (f" (owned by {owner})" if owner else "")
+        who = self.owners.who(i, h, _column(self.hosts, OWNER_GROUP)[h])
         road = f", about {_miles_text(miles * self.circuity)} by road" if self.road else ""
         text = f"Absorbed into {self.h_name[h]}{who}, {_miles_text(miles)} miles away{road}"
         text += f" (rule {rule.id})"
+        if rule.same_owner != IGNORE and self.s_owner[i] is None:
+            text += f"; {SAME_OWNER_SKIPPED}"
         if rule.reason:
             text += f". {rule.reason.strip().rstrip('.')}."
         self.reason[i] = text
@@ -426,6 +408,8 @@ class _Engine:
         hw = self.host_word
         unit = "road miles (estimated)" if self.road else "miles"
         span = f" within {limit:g} {unit}" if math.isfinite(limit) else ""
+        if rule.same_owner == REQUIRE and self.s_owner[i] is None:
+            return SAME_OWNER_SKIPPED, f"{SAME_OWNER_SKIPPED}: it needs this store's owner"
         if self.m == 0:
             return f"there is no {hw}", f"there is no {hw} in the network"
         if math.isfinite(limit):
@@ -446,12 +430,15 @@ class _Engine:
         rest = within[~excluded[within]]
         if rule.same_owner == REQUIRE:
             mine = rest[(self.h_owner[rest] == self.s_owner[i]) & (self.s_owner[i] is not None)]
-            if rest.size - mine.size:
-                parts.append(f"{rest.size - mine.size} of other owner groups")
+            blind = int(sum(o is None for o in self.h_owner[rest]))
+            if rest.size - mine.size - blind:
+                parts.append(f"{rest.size - mine.size - blind} of other owner groups")
+            if blind:
+                parts.append(f"{blind} whose owner is not known")
             rest = mine
             if mine.size == 0 and not n_excl:
                 short = f"no {hw} of the same owner group{span}"
-                return short, f"{short} ({within.size} of other owner groups)"
+                return short, f"{short} ({'; '.join(parts)})"
         n_full = int((remaining[rest] <= 0).sum())
         if n_full:
             parts.append(f"{n_full} already full")
@@ -477,9 +464,7 @@ class _Engine:
 
         same = pd.array(
             [
-                (self.s_owner[i] is not None and self.s_owner[i] == self.h_owner[self.host[i]])
-                if has_host[i]
-                else None
+                self.owners.same(i, int(self.host[i])) if has_host[i] else None
                 for i in range(self.n)
             ],
             dtype="boolean",
@@ -494,6 +479,7 @@ class _Engine:
                 LATITUDE: self.slat,
                 LONGITUDE: self.slon,
                 STATUS: _column(src, STATUS),
+                COLOCATION_TEST: _column(src, COLOCATION_TEST),
                 DECISION: self.decision,
                 "rule_id": pd.Series(self.rule_id, dtype=object).where(
                     self.rule_id != NO_RULE, None
@@ -527,9 +513,7 @@ class _Engine:
                     name=str(self.h_name[h]),
                     owner_group=host_owner[h],
                     miles=float(d),
-                    same_owner=bool(
-                        self.s_owner[i] is not None and self.s_owner[i] == self.h_owner[h]
-                    ),
+                    same_owner=self.owners.same(i, int(h)),
                 )
                 for h, d in zip(self.near_idx[i], self.near_miles[i], strict=True)
                 if h >= 0

@@ -58,6 +58,7 @@ from dealernet.schema import (
     ZIP_CENTROID,
     normalise_brand,
 )
+from dealernet.settings import bundled_scenarios, scenario_path
 
 __all__ = [
     "HOST_FIELDS",
@@ -319,7 +320,7 @@ def _apply_override(data: dict, path: str, value: object, rule_ids: tuple[str, .
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario TOML file.
+    """Read and validate a scenario TOML file, or a bundled one by name (``"conservative"``).
 
     Raises
     ------
@@ -327,8 +328,7 @@ def load_scenario(path: str | Path) -> Scenario:
         When the file cannot be read, is not TOML (with line and column), or breaks any
         rule of the format (every problem listed).
     """
-    from dealernet.settings import bundled_scenarios
-
+    path = scenario_path(path)
     hint = f"; bundled scenarios: {', '.join(bundled_scenarios())}"
     data = read_toml(path, "scenario file", error=ScenarioError, hint=hint)
     return parse_scenario(data, str(Path(path)))

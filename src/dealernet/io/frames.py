@@ -17,6 +17,9 @@ import pandas as pd
 from dealernet._errors import InvalidInputError
 from dealernet.schema import (
     BRAND,
+    CONTACT_COLUMNS,
+    DEALER_CODE,
+    DEALER_ID,
     EXACT,
     GEOMETRY,
     LATITUDE,
@@ -29,7 +32,7 @@ from dealernet.schema import (
     SOURCE_ROW,
     TEXT_COLUMNS,
     accepted_spellings,
-    canonical_column,
+    match_headers,
     normalise_brand,
     ordered,
 )
@@ -73,6 +76,12 @@ def as_network(frame: object) -> gpd.GeoDataFrame:
         if column not in (BRAND,):
             out[column] = out[column].map(lambda v: None if v is None else str(v))
     out[BRAND] = out[BRAND].map(normalise_brand).fillna(out[BRAND])
+    for column in CONTACT_COLUMNS:
+        if column not in out:
+            out[column] = None
+        out[column] = out[column].astype(object).where(out[column].notna(), None)
+    if DEALER_CODE not in out:  # a frame's ids are its codes: nothing to qualify
+        out[DEALER_CODE] = out[DEALER_ID]
     for column in NUMERIC_COLUMNS:
         out[column] = pd.to_numeric(out[column], errors="coerce") if column in out else np.nan
     out[LATITUDE] = pd.to_numeric(out[LATITUDE], errors="coerce").astype("float64")
@@ -96,13 +105,9 @@ def _is_complete(frame: pd.DataFrame) -> bool:
 
 def _renamed(frame: pd.DataFrame) -> pd.DataFrame:
     """Headers matched to schema columns; the first header wins when two mean one column."""
-    mapping: dict[str, str] = {}
-    for header in frame.columns:
-        if header == GEOMETRY:
-            continue
-        column = canonical_column(header)
-        if column is not None and column not in mapping.values() and column not in frame:
-            mapping[header] = column
+    original = {str(h): h for h in frame.columns if h != GEOMETRY}
+    found = match_headers(original)  # whole headers before flattened ones (geo.latitude)
+    mapping = {original[h]: c for c, h in found.items() if c not in frame}
     return frame.rename(columns=mapping)
 
 

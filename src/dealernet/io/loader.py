@@ -18,6 +18,7 @@ import pandas as pd
 from dealernet._errors import InvalidInputError
 from dealernet.geo.boundaries import in_us, state_at
 from dealernet.geo.places import normalise_zip, zip_centroids, zip_from_address
+from dealernet.io.keys import other_make_problems, site_key_problems
 from dealernet.io.readers import RawTable, discover, read_table
 from dealernet.io.validate import (
     ERROR,
@@ -26,11 +27,11 @@ from dealernet.io.validate import (
     LABEL,
     ROW,
     WARNING,
+    FileColumns,
     Problem,
     ValidationReport,
     brand_problems,
     coordinate_problems,
-    duplicate_problems,
     map_unique,
     number_column_problems,
     problems_at,
@@ -40,6 +41,8 @@ from dealernet.io.validate import (
 from dealernet.schema import (
     ADDRESS,
     BRAND,
+    CONTACT_COLUMNS,
+    DEALER_CODE,
     EXACT,
     LATITUDE,
     LOCATION_QUALITY,
@@ -54,10 +57,11 @@ from dealernet.schema import (
     ZIP_CENTROID,
     accepted_spellings,
     brand_in_filename,
-    canonical_column,
+    match_headers,
     normalise_state,
     ordered,
 )
+from dealernet.settings import dealer_paths
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -87,7 +91,8 @@ def load_network(
     ----------
     paths
         Files or folders (a folder means every supported file in it): CSV, XLSX, GeoJSON,
-        GeoPackage, Shapefile or GeoParquet, one brand or many.
+        GeoPackage, Shapefile, GeoParquet or a dealer-locator JSON array (nested
+        schema.org ``AutoDealer`` records), one brand or many.
     skip_invalid
         Drop rows with errors instead of refusing the input. The report, with the dropped
         rows, is in ``network.attrs["validation"]``.
@@ -131,7 +136,7 @@ def read_network(
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    files = discover([Path(p) for p in paths])
+    files = discover(dealer_paths(list(paths)))  # "sample", "real-2015": bundled networks
     total = len(files) + 2
     tell = progress or (lambda _label, _done, _total: None)
     report = ValidationReport(files=[str(f) for f in files])
@@ -144,9 +149,10 @@ def read_network(
             if frame is not None:
                 frames.append(frame)
     frame = pd.concat(frames, ignore_index=True) if frames else _empty_frame()
-    report.rows_read = len(frame)
+    report.rows_read = sum(c.rows for c in report.columns)  # refused files' rows too
     tell(f"Checking {len(frame):,} rows", len(files), total)
     frame, bad, copy = _check_rows(frame, report)
+    _count_brands(frame, bad | copy, report)
     if not report.ok and not skip_invalid and raise_on_error:
         raise InvalidInputError(_refusal(report), report)
     if bad.any():
@@ -189,17 +195,23 @@ def _canonical(table: RawTable, report: ValidationReport) -> pd.DataFrame | None
             ]
         )
         return None
-    headers: dict[str, str] = {}
-    for header in table.frame.columns:
-        column = canonical_column(header)
-        if column is not None and column not in headers:
-            headers[column] = str(header)
+    headers = match_headers(table.frame.columns)
     frame = pd.DataFrame({c: table.frame[h].to_numpy() for c, h in headers.items()})
+    used = {h: c for c, h in headers.items()}
+    columns = FileColumns(
+        where,
+        len(table.frame),
+        {str(h): used[str(h)] for h in table.frame.columns if str(h) in used},
+        [str(h) for h in table.frame.columns if str(h) not in used] + table.ignored,
+    )
+    report.columns.append(columns)
     problems = _missing_columns(table, frame, headers)
+    if BRAND in frame and BRAND not in used.values():
+        columns.brand_from_name = str(frame[BRAND].iloc[0])
     if problems:
         report.extend(problems)
         return None
-    for column in TEXT_COLUMNS + NUMERIC_COLUMNS + (LATITUDE, LONGITUDE):
+    for column in TEXT_COLUMNS + CONTACT_COLUMNS + NUMERIC_COLUMNS + (LATITUDE, LONGITUDE):
         if column not in frame:
             frame[column] = ""
     frame = frame.astype(object).fillna("")
@@ -227,10 +239,15 @@ def _missing_columns(
             problems.append(_file_problem(table.where, f"missing required column {column!r}", fix))
     has_coords = LATITUDE in frame and LONGITUDE in frame
     if not has_coords and ZIP not in frame and ADDRESS not in frame:
+        found = [str(h) for h in table.frame.columns]
+        shown = ", ".join(repr(h) for h in found[:_HEADERS_SHOWN])
+        if len(found) > _HEADERS_SHOWN:
+            shown += f" and {len(found) - _HEADERS_SHOWN:,} more"
         problems.append(
             _file_problem(
                 table.where,
-                "no location columns: needs latitude and longitude, or a ZIP code",
+                "no location columns: needs latitude and longitude, or a ZIP code "
+                f"(headers found: {shown})",
                 f"Add latitude ({accepted_spellings(LATITUDE)}) and longitude "
                 f"({accepted_spellings(LONGITUDE)}) columns, or a ZIP column "
                 f"({accepted_spellings(ZIP)})",
@@ -252,12 +269,16 @@ def _missing_columns(
     return problems
 
 
+#: Headers named in a "no location columns" error before "and N more".
+_HEADERS_SHOWN = 30
+
+
 def _file_problem(where: str, message: str, fix: str) -> Problem:
     return Problem(ERROR, where, None, None, None, message, fix)
 
 
 def _empty_frame() -> pd.DataFrame:
-    cols = [*TEXT_COLUMNS, LATITUDE, LONGITUDE, *NUMERIC_COLUMNS]
+    cols = [*TEXT_COLUMNS, *CONTACT_COLUMNS, LATITUDE, LONGITUDE, *NUMERIC_COLUMNS]
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     for c in (FILE, ROW, LABEL, HEADERS):
         frame[c] = pd.Series(dtype=object)
@@ -272,7 +293,7 @@ def _check_rows(
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Run every row check: the parsed frame, rows with errors, and exact copies to drop."""
     frame = frame.copy()
-    for column in TEXT_COLUMNS:
+    for column in TEXT_COLUMNS + CONTACT_COLUMNS:
         frame[column] = frame[column].astype(str).str.strip()
     bad = np.zeros(len(frame), dtype=bool)
     checks = (text_length_problems, required_text_problems, brand_problems, coordinate_problems)
@@ -280,16 +301,27 @@ def _check_rows(
         problems, mask = check(frame)
         report.extend(problems)
         bad |= mask
+    report.extend(other_make_problems(frame))
     for column in NUMERIC_COLUMNS:
         problems, mask = number_column_problems(frame, column)
         report.extend(problems)
         bad |= mask
-    problems, copy, dup = duplicate_problems(frame)
+    problems, notes, copy, dup = site_key_problems(frame)
     report.extend(problems)
+    report.notes.extend(notes)
     bad |= dup
     bad |= _place_by_zip(frame, bad | copy, report)
     _fill_states(frame, bad | copy, report)
     return frame, bad & ~copy, copy
+
+
+def _count_brands(frame: pd.DataFrame, dropped: np.ndarray, report: ValidationReport) -> None:
+    """Sites per brand in each file, so ``validate`` can say which brands a file holds."""
+    kept = frame.loc[~dropped & frame[BRAND].notna().to_numpy(), [FILE, BRAND]]
+    counts = kept.groupby([FILE, BRAND], sort=True).size()
+    for table in report.columns:
+        if table.where in counts.index.get_level_values(0):
+            table.brands = {str(b): int(n) for b, n in counts.loc[table.where].items()}
 
 
 def _place_by_zip(frame: pd.DataFrame, bad: np.ndarray, report: ValidationReport) -> np.ndarray:
@@ -381,7 +413,7 @@ def _to_geodataframe(frame: pd.DataFrame) -> gpd.GeoDataFrame:
 
     frame = frame.rename(columns={FILE: SOURCE_FILE, ROW: SOURCE_ROW})
     frame = frame.drop(columns=[LABEL, HEADERS])
-    for column in TEXT_COLUMNS:
+    for column in (*TEXT_COLUMNS, *CONTACT_COLUMNS, DEALER_CODE):
         frame[column] = frame[column].astype(object).where(frame[column] != "", None)
     frame[LATITUDE] = frame[LATITUDE].astype("float64")
     frame[LONGITUDE] = frame[LONGITUDE].astype("float64")

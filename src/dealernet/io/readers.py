@@ -2,8 +2,9 @@
 
 Nothing here judges the data: a reader returns the cells as text with the row numbers a
 user sees in their own tool (the line in a CSV, the row in a spreadsheet, the feature in a
-GeoJSON), and file-level problems as :class:`~dealernet.io.validate.Problem` objects, so that
-validation can report every problem in every file at once.
+GeoJSON, the record in a JSON roster), and file-level problems as
+:class:`~dealernet.io.validate.Problem` objects, so that validation can report every
+problem in every file at once.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from dealernet._errors import InputFileError
+from dealernet.io.json_rosters import RosterError, parse_roster
 from dealernet.io.validate import Problem
 from dealernet.schema import LATITUDE, LONGITUDE, canonical_column
 from dealernet.settings import SUPPORTED_SUFFIXES
@@ -48,6 +50,9 @@ class RawTable:
         The spreadsheet sheet or GeoPackage layer, when the format has several.
     problems
         File-level problems found while reading.
+    ignored
+        Fields the file holds that the reader could not put in a cell (a JSON list of
+        objects), so that ``validate`` can name them beside the ignored columns.
     """
 
     path: Path
@@ -56,6 +61,7 @@ class RawTable:
     row_label: str = "line"
     sheet: str | None = None
     problems: list[Problem] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
 
     @property
     def where(self) -> str:
@@ -97,6 +103,8 @@ def read_table(path: Path) -> list[RawTable]:
             return [_read_csv(path)]
         if suffix == ".xlsx":
             return _read_xlsx(path)
+        if suffix == ".json" and (roster := _read_json_roster(path)) is not None:
+            return [roster]
         if suffix in VECTOR_SUFFIXES or suffix in PARQUET_SUFFIXES:
             return [_read_vector(path)]
     except _FileProblem as exc:
@@ -257,6 +265,25 @@ def _unique_headers(header: list[str]) -> list[str]:
         seen[name] = seen.get(name, 0) + 1
         out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     return out
+
+
+# --- JSON rosters -------------------------------------------------------------------------
+
+
+def _read_json_roster(path: Path) -> RawTable | None:
+    """A dealer-locator JSON array as a table; ``None`` for GeoJSON (the GIS reader's)."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise _FileProblem("the file is empty", "Export the dealer list again; it has no rows.")
+    text, _ = decode(data)
+    try:
+        roster = parse_roster(text)
+    except RosterError as exc:
+        raise _FileProblem(exc.message, exc.fix) from exc
+    if roster is None:
+        return None
+    rows = np.arange(1, len(roster.frame) + 1, dtype="int64")
+    return RawTable(path, roster.frame, rows, "record", ignored=roster.ignored)
 
 
 # --- Excel --------------------------------------------------------------------------------

@@ -74,6 +74,50 @@ class Problem:
 
 
 @dataclass
+class FileColumns:
+    """What one file (or sheet) supplied, so a user can see how it was read.
+
+    Attributes
+    ----------
+    where
+        The file (and sheet) as shown in messages.
+    rows
+        Data rows (records, features) it holds.
+    used
+        File header -> the site field it supplied, in the file's order.
+    ignored
+        Headers (and JSON fields) that supply no field.
+    brand_from_name
+        The brand taken from the file name, when the file has no brand column.
+    brands
+        Sites per brand kept after the checks (a file may hold several).
+    """
+
+    where: str
+    rows: int
+    used: dict[str, str]
+    ignored: list[str]
+    brand_from_name: str | None = None
+    brands: dict[str, int] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        """``x.json: 207 rows; brand Infiniti, from the file name``, then used and ignored."""
+        head = f"{self.where}: {self.rows:,} row{'s' if self.rows != 1 else ''}"
+        if self.brand_from_name is not None:
+            head += f"; brand {self.brand_from_name}, from the file name"
+        elif len(self.brands) > 1:
+            per = ", ".join(f"{b} ({n:,})" for b, n in sorted(self.brands.items()))
+            head += f"; {len(self.brands)} brands: {per}"
+        elif self.brands:
+            head += f"; brand {next(iter(self.brands))}"
+        used = ", ".join(f"{h} -> {c}" for h, c in self.used.items()) or "none"
+        out = [head, f"  columns used: {used}"]
+        if self.ignored:
+            out.append(f"  ignored: {', '.join(self.ignored)}")
+        return out
+
+
+@dataclass
 class ValidationReport:
     """Every problem found in a set of dealer files, plus what was read."""
 
@@ -81,6 +125,10 @@ class ValidationReport:
     rows_read: int = 0
     problems: list[Problem] = field(default_factory=list)
     dropped_rows: list[tuple[str, int]] = field(default_factory=list)
+    #: How each file's headers were read, one entry per file or sheet.
+    columns: list[FileColumns] = field(default_factory=list)
+    #: Facts about the whole input that are not problems (codes shared across brands).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -103,7 +151,8 @@ class ValidationReport:
         n_err, n_warn = len(self.errors), len(self.warnings)
         files = f"{len(self.files)} file{'s' if len(self.files) != 1 else ''}"
         return (
-            f"{files}, {self.rows_read:,} rows: {n_err:,} error{'s' if n_err != 1 else ''}, "
+            f"{files}, {self.rows_read:,} row{'s' if self.rows_read != 1 else ''}: "
+            f"{n_err:,} error{'s' if n_err != 1 else ''}, "
             f"{n_warn:,} warning{'s' if n_warn != 1 else ''}"
         )
 
@@ -118,6 +167,13 @@ class ValidationReport:
                 yield f"... and {len(ordered) - limit:,} more (write them all with --problems FILE)"
                 return
             yield problem.describe()
+
+    def column_lines(self) -> Iterator[str]:
+        """How every file was read (columns used and ignored, brands), then the notes."""
+        for table in self.columns:
+            yield from table.lines()
+        for note in self.notes:
+            yield f"note: {note}"
 
     def to_frame(self) -> pd.DataFrame:
         """Problems as a table, for ``--problems FILE``."""
@@ -207,11 +263,27 @@ def number_hint(value: str) -> str:
 def coordinate_problems(frame: pd.DataFrame) -> tuple[list[Problem], np.ndarray]:
     """Check latitude and longitude text; returns problems and a bad-row mask.
 
-    Also parses the columns in place into floats (NaN where missing or bad).
+    Also parses the columns in place into floats (NaN where missing or bad). A 0, 0 pair
+    is how some locators write "not known" (no dealer stands in the Gulf of Guinea): it is
+    read as missing, with a warning, so the ZIP code places the site.
     """
     lat, lat_empty, lat_bad = parse_numbers(frame[LATITUDE])
     lon, lon_empty, lon_bad = parse_numbers(frame[LONGITUDE])
     out: list[Problem] = []
+    placeholder = (lat == 0) & (lon == 0)
+    if placeholder.any():
+        pair = frame[LATITUDE].astype(str) + ", " + frame[LONGITUDE].astype(str)
+        out += problems_at(
+            frame,
+            placeholder,
+            LATITUDE,
+            "coordinates 0, 0 are a placeholder, not a place; read as missing",
+            "Add the real coordinates; until then the ZIP code places the site",
+            severity=WARNING,
+            values=pair,
+        )
+        lat, lon = lat.mask(placeholder), lon.mask(placeholder)
+        lat_empty, lon_empty = lat_empty | placeholder, lon_empty | placeholder
     for col, bad in ((LATITUDE, lat_bad), (LONGITUDE, lon_bad)):
         for p in problems_at(frame, bad, col, "not a number", ""):
             out.append(_with_fix(p, number_hint(p.value or "")))
@@ -365,48 +437,3 @@ def required_text_problems(frame: pd.DataFrame) -> tuple[list[Problem], np.ndarr
         out += problems_at(frame, empty, column, f"{what} is missing", f"Every site needs a {what}")
         bad |= empty
     return out, bad
-
-
-def duplicate_problems(frame: pd.DataFrame) -> tuple[list[Problem], np.ndarray, np.ndarray]:
-    """Exact duplicate rows (a warning; the copy is dropped) and duplicate ids (an error).
-
-    Returns problems, a mask of rows that are exact copies of an earlier row, and a mask of
-    rows whose ``dealer_id`` another, different row also uses.
-    """
-    content = [c for c in frame.columns if not c.startswith("_")]
-    copy = frame.duplicated(subset=content, keep="first").to_numpy()
-    out = problems_at(
-        frame,
-        copy,
-        DEALER_ID,
-        "exact duplicate of an earlier row; the copy is ignored",
-        "Delete the repeated row",
-        severity=WARNING,
-    )
-    ids = frame[DEALER_ID].astype(str).str.strip()
-    distinct = ids[~copy]
-    dup_ids = set(distinct[distinct.duplicated(keep=False) & (distinct != "")])
-    dup = ids.isin(dup_ids).to_numpy() & ~copy
-    if dup.any():
-        where: dict[str, list[str]] = {}
-        for i in np.flatnonzero(dup):
-            row = frame.iloc[i]
-            where.setdefault(ids.iloc[i], []).append(f"{row[FILE]} {row[LABEL]} {row[ROW]:,}")
-        for p in problems_at(frame, dup, DEALER_ID, "duplicate dealer id", ""):
-            others = [w for w in where[str(p.value).strip()] if w != _where(p)]
-            p2 = Problem(
-                p.severity,
-                p.file,
-                p.row,
-                p.column,
-                p.value,
-                f"duplicate dealer id (also at {'; '.join(others[:3])})",
-                "Give every site its own dealer id",
-                p.row_label,
-            )
-            out.append(p2)
-    return out, copy, dup
-
-
-def _where(p: Problem) -> str:
-    return f"{p.file} {p.row_label} {p.row:,}"

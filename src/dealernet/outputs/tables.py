@@ -15,20 +15,28 @@ import numpy as np
 
 from dealernet._atomic import write_text
 from dealernet._csv import csv_text, rounded
+from dealernet.io.owners import inferred_owners_table
 from dealernet.schema import SOURCE_FILE
 from dealernet.settings import DATA_DIR
 
 if TYPE_CHECKING:  # pragma: no cover
     from dealernet.analysis.result import Result
 
+#: The review file of inferred owners, written only when some owner was inferred.
+INFERRED_OWNERS = "owners_inferred.csv"
+
 #: Files of ``OUT/data/`` and what each holds (listed in the index page and the README).
 TABLES: dict[str, str] = {
     "decisions.csv": "one row per Infiniti site: keep / absorb / close / unaffected, host, reason",
     "impacts.csv": "one row per Infiniti site: baseline, jobs and revenue lost (low / base / high)",
-    "owners.csv": "one row per owner group: stores affected, jobs lost, revenue at risk",
+    "owners.csv": "one row per owner group, or per store whose owner is not known (owner_source "
+    "= unknown): stores affected, jobs lost, revenue at risk",
     "regions.csv": "one row per state and per county: the same totals",
     "access.csv": "one row per US place: miles to the nearest point of sale before and after",
     "summary.json": "the scenario, the assumptions file, national totals and access figures",
+    INFERRED_OWNERS: "one row per store whose owner group was inferred from its name or website "
+    "(no owner in its file): the group, the evidence and the store it was matched with; "
+    "check it, and correct it with --owners FILE",
 }
 
 
@@ -44,6 +52,11 @@ def write_tables(result: Result, out: Path) -> list[Path]:
     ):
         written.append(write_text(folder / name, csv_text(table)))
     written.append(write_text(folder / "summary.json", summary_json(result)))
+    inferred = inferred_owners_table(result.network)
+    if len(inferred):
+        written.append(write_text(folder / INFERRED_OWNERS, csv_text(inferred)))
+    else:  # never leave an earlier run's guesses beside this run's tables
+        (folder / INFERRED_OWNERS).unlink(missing_ok=True)
     return written
 
 

@@ -15,7 +15,14 @@ import pandas as pd
 from rich.markup import escape
 from rich.table import Table
 
-from dealernet.engine.colocation import COLOCATED, STANDALONE, placement_counts, sites_by_state
+from dealernet.engine.colocation import (
+    BY_ADDRESS,
+    COLOCATED,
+    COLOCATION_TEST,
+    STANDALONE,
+    placement_counts,
+    sites_by_state,
+)
 from dealernet.formatting import count, miles, money, people, span
 from dealernet.outputs.side_by_side import SWEEP_MEASURES, comparison_rows, site_rows, sweep_rows
 from dealernet.planning.query import GROUP_COLUMNS
@@ -36,13 +43,36 @@ TOP_STATES = 10
 
 def print_run_summary(console: Console, result: Result) -> None:
     """Everything ``dealernet run`` reports: network, decisions per rule, totals, customers."""
-    status = result.decisions.table["status"].value_counts()
+    table = result.decisions.table
+    status = table["status"].value_counts()
+    by_address = (
+        int((table[COLOCATION_TEST] == BY_ADDRESS).sum()) if COLOCATION_TEST in table else 0
+    )
     console.print(f"[bold yellow]Data:[/] {escape(result.data_origin)}")
-    print_network_summary(console, result.network, status, result.source_brand, result.host_brand)
+    print_network_summary(
+        console, result.network, status, result.source_brand, result.host_brand, by_address
+    )
     console.print(f"\nScenario: [bold]{escape(result.scenario.name)}[/]")
     console.print(decisions_table(result))
     console.print(totals_table(result.national))
     console.print(access_table(result))
+
+
+def owners_line(result: Result) -> str:
+    """Where the owners of the run's source-brand stores came from, in one line, pointing
+    at the review file when some were inferred."""
+    from dealernet.io.owners import owner_counts
+    from dealernet.outputs.tables import INFERRED_OWNERS
+    from dealernet.schema import OWNER_FROM_FILE, OWNER_INFERRED, OWNER_UNKNOWN
+    from dealernet.settings import DATA_DIR
+
+    counts = owner_counts(result.network, result.source_brand)
+    line = (
+        f"Owners of {sum(counts.values()):,} {result.source_brand} stores: "
+        f"{counts[OWNER_FROM_FILE]:,} from files, {counts[OWNER_INFERRED]:,} inferred, "
+        f"{counts[OWNER_UNKNOWN]:,} unknown"
+    )
+    return line + (f" (see {DATA_DIR}/{INFERRED_OWNERS})" if counts[OWNER_INFERRED] else "")
 
 
 def print_network_summary(
@@ -51,8 +81,12 @@ def print_network_summary(
     status: pd.Series,
     source_brand: str,
     host_brand: str,
+    by_address: int = 0,
 ) -> None:
-    """Sites by brand and state, co-located vs stand-alone sources, ZIP placements."""
+    """Sites by brand and state, co-located vs stand-alone sources, ZIP placements.
+
+    ``by_address`` of the co-located were found by their street address, not the radius.
+    """
     by_state = sites_by_state(network)
     table = Table(title="Sites by state and brand", title_justify="left")
     table.add_column("State")
@@ -69,7 +103,8 @@ def print_network_summary(
     console.print(
         f"{escape(source_brand)} sites: {count(status.sum())}, of which "
         f"{count(status.get(STANDALONE, 0))} stand-alone and "
-        f"{count(status.get(COLOCATED, 0))} co-located with a {escape(host_brand)} site."
+        f"{count(status.get(COLOCATED, 0))} co-located with a {escape(host_brand)} site"
+        + (f" ({count(by_address)} by street address)." if by_address else ".")
     )
     placed = placement_counts(network)
     console.print(

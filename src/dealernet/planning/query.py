@@ -29,6 +29,7 @@ from dealernet._names import HOST, Match, Names, corrected, name_key
 from dealernet.analysis import rollups
 from dealernet.analysis.access import THRESHOLDS_MILES
 from dealernet.analysis.impact import Impacts
+from dealernet.analysis.owner_groups import owner_keys, owner_sources, with_key_columns
 from dealernet.geo.counties import counties_at, match_counties
 from dealernet.geo.regions import DIVISION, NO_GROUP, REGION, Regions, load_regions
 from dealernet.planning.selection import host_sites, select
@@ -293,6 +294,9 @@ def _answer(
         )
         if group_by == "host":
             groups = _with_host_points(groups, host_sites(result))
+        if group_by == "owner":  # the columns of owners.csv: a store alone says so
+            sources = owner_sources(sites, result.network, result.source_brand)
+            groups = with_key_columns(groups, sites, sources)
     return QueryResult(
         sites=sites,
         groups=groups,
@@ -354,7 +358,13 @@ def _with_host_points(groups: pd.DataFrame, hosts: pd.DataFrame) -> pd.DataFrame
 
 
 def group_keys(sites: pd.DataFrame, group_by: str, regions: Regions | None = None) -> np.ndarray:
-    """One group key per site row (``"(none)"`` where a site has none, e.g. no host)."""
+    """One group key per site row (``"(none)"`` where a site has none, e.g. no host).
+
+    By owner, a store whose owner is not known is a group of its own, keyed as in
+    ``owners.csv`` (:func:`dealernet.analysis.owner_groups.owner_keys`).
+    """
+    if group_by == "owner":
+        return owner_keys(sites).to_numpy(dtype=object)
     if group_by in ("region", "division"):
         kind = REGION if group_by == "region" else DIVISION
         return (regions or load_regions()).keys_for(sites[STATE].tolist(), kind)

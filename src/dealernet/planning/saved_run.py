@@ -83,6 +83,7 @@ _TEXT = frozenset(
         STATE,
         ZIP,
         "status",
+        "colocation_test",
         DECISION,
         "rule_id",
         "reason",

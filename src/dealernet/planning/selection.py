@@ -21,6 +21,7 @@ import pandas as pd
 
 from dealernet._errors import QueryError
 from dealernet._names import OWNER, Match, Names, corrected, name_key, state_names
+from dealernet.analysis.owner_groups import owner_keys
 from dealernet.geo.distance import SiteIndex
 from dealernet.geo.places import resolve_place
 from dealernet.schema import BRAND, LATITUDE, LONGITUDE, OWNER_GROUP, STATE, state_name
@@ -135,12 +136,14 @@ def select(
     parts: list[str] = []
     read: list[Match] = []
     if owners:
-        groups = owner_names([*table[OWNER_GROUP], *hosts[OWNER_GROUP]])
+        # a store whose owner is not known answers to its own key, as in owners.csv
+        keys = owner_keys(table)
+        groups = owner_names([*keys, *hosts[OWNER_GROUP]])
         matches = [groups.match(o) for o in owners]
         read += matches
         names = list(dict.fromkeys(m.value for m in matches))
         wanted = {name_key(n) for n in names}
-        mask &= _keys(table[OWNER_GROUP]).isin(wanted).to_numpy()
+        mask &= _keys(keys).isin(wanted).to_numpy()
         host_mask &= _keys(hosts[OWNER_GROUP]).isin(wanted).to_numpy()
         parts.append(_join(names))
     if states:

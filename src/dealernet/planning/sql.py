@@ -37,7 +37,7 @@ TABLES: dict[str, str] = {
     "sites": "every dealer site of both brands as loaded",
     "decisions": "one row per source-brand site: decision, rule, reason, host, miles",
     "impacts": "one row per source-brand site: baselines, losses low/base/high, customers",
-    "owners": "one row per owner group: stores by decision, losses",
+    "owners": "one row per owner group, or per store whose owner is not known: stores, losses",
     "regions": "one row per state and per county (level = state | county)",
     "access": "one row per US place: miles to the nearest point of sale before and after",
     "national": "one row: the national totals",

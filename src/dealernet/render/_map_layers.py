@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
+from dealernet.analysis.owner_groups import owner_keys, owner_sources
 from dealernet.analysis.rollups import subset_totals
 from dealernet.formatting import count
 from dealernet.geo.boundaries import counties, states
@@ -42,6 +43,7 @@ from dealernet.schema import (
     LONGITUDE,
     NAME,
     OWNER_GROUP,
+    OWNER_INFERRED,
     STATE,
     ZIP,
 )
@@ -186,10 +188,13 @@ def totals(result: Result, selection: Selection) -> pd.Series:
 
 
 def reported_owners(result: Result) -> set[str]:
-    """Owner groups that get a report: those with at least one store absorbed or closed."""
+    """Owner groups that get a report: those with at least one store absorbed or closed.
+
+    Keys as the roll-ups key them: a store whose owner is not known has a report of its own.
+    """
     table = result.decisions.table
-    affected = table.loc[table[DECISION].isin(["absorb", "close"]), OWNER_GROUP]
-    return set(affected.dropna().astype(str))
+    keys = owner_keys(table)
+    return set(keys.loc[table[DECISION].isin(["absorb", "close"])])
 
 
 def _site_frame(
@@ -198,7 +203,7 @@ def _site_frame(
     """Selected source-brand sites with address, brand, losses and report link joined on."""
     frame = _per_run(result, "site_frame", lambda: _all_sites(result))
     frame = frame.loc[selection.mask].copy()
-    frame["report"] = [report_href(o, report_dir, reported) for o in frame[OWNER_GROUP]]
+    frame["report"] = [report_href(o, report_dir, reported) for o in frame["owner_key"]]
     frame["decision_label"] = frame[DECISION].map(DECISION_WORD).fillna(frame[DECISION])
     return frame
 
@@ -225,6 +230,14 @@ def _all_sites(result: Result) -> pd.DataFrame:
     for column in ("customers_population", "customers_places", "customers_mean_added_miles"):
         if column not in frame:
             frame[column] = np.nan
+    # keyed on the whole table, so a store alone keeps one key in every selection
+    frame["owner_key"] = owner_keys(table).to_numpy()
+    network = result.network
+    frame["owner_inferred"] = owner_sources(table, network, result.source_brand) == OWNER_INFERRED
+    hosts = frame[[HOST_DEALER_ID, "host_owner_group"]].set_axis([DEALER_ID, OWNER_GROUP], axis=1)
+    frame["host_owner_inferred"] = (
+        owner_sources(hosts, network, result.host_brand) == OWNER_INFERRED
+    )
     return frame
 
 
@@ -240,9 +253,11 @@ def _host_cards(
         taken.setdefault(row.pop(HOST_DEALER_ID), []).append(row)
     network = result.network.set_index(DEALER_ID, drop=False)
     sites = network.loc[ids, [DEALER_ID, NAME, BRAND, OWNER_GROUP, ADDRESS, CITY, STATE, ZIP]]
+    inferred = owner_sources(sites, result.network, result.host_brand) == OWNER_INFERRED
     tips, popups = macros("_map_tooltip.html.j2"), macros("_map_popup.html.j2")
     cards = []
-    for row in _records(sites):
+    for row, owner_inferred in zip(_records(sites), inferred, strict=True):
+        row["owner_inferred"] = bool(owner_inferred)
         row["absorbed"] = taken.get(row[DEALER_ID], [])
         row["takes"] = len(row["absorbed"])
         row["source_brand"] = result.source_brand

@@ -19,8 +19,21 @@ import pandas as pd
 
 from dealernet._csv import rounded, spreadsheet_safe
 from dealernet.analysis.impact import DEPARTMENTS, PERCENTILES, REVENUE_DEPARTMENTS
+from dealernet.analysis.owner_groups import is_known, owner_keys, owner_sources
+from dealernet.planning.selection import host_sites
 from dealernet.render.charts import BarSpec, Chart, bar_chart
-from dealernet.schema import BRAND, CITY, DEALER_ID, DECISION, NAME, OWNER_GROUP, SOURCE_FILE, STATE
+from dealernet.schema import (
+    BRAND,
+    CITY,
+    DEALER_ID,
+    DECISION,
+    NAME,
+    OWNER_GROUP,
+    OWNER_INFERRED,
+    OWNER_UNKNOWN,
+    SOURCE_FILE,
+    STATE,
+)
 from dealernet.settings import NETWORK_LABELS, REAL_2015
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,8 +41,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Stores that lose their own showroom.
 AFFECTED = ("absorb", "close")
-#: How rollups name stores without an owner group.
-NO_OWNER = "(none)"
 
 DEPARTMENT_LABELS = {"sales": "Sales", "service": "Service & parts", "office": "Office & F&I"}
 REVENUE_LABELS = {
@@ -46,12 +57,6 @@ DECISION_LABELS = {
 }
 #: Order of decisions in an owner's list of stores.
 DECISION_ORDER = {"close": 0, "absorb": 1, "keep": 2, "unaffected": 3}
-
-
-def owner_keys(table: pd.DataFrame) -> pd.Series:
-    """Each site's owner group exactly as :mod:`dealernet.analysis.rollups` keys it."""
-    keys = pd.Series(np.asarray(table[OWNER_GROUP], dtype=object), index=table.index)
-    return keys.fillna(NO_OWNER).astype(str)
 
 
 def affected_owners(result: Result) -> list[str]:
@@ -137,13 +142,18 @@ class Shared:
     rows
         :func:`site_rows`: every source-brand site with its decision and figures.
     keys
-        Each row's owner group as the roll-ups key it (:func:`owner_keys`).
+        Each row's owner group as the roll-ups key it (:func:`owner_keys`): a store whose
+        owner is not known is a group of its own.
     page
         :func:`common`: scenario, assumptions, inputs and date.
     names
         Name, brand and place of every site by dealer id.
     csv_rows
         ``rows`` as the owners' CSV files hold them: rounded, spreadsheet formulas defused.
+    sources
+        Each row's ``owner_source``: ``file``, ``inferred`` or ``unknown``.
+    inferred_hosts
+        Dealer ids of the host-brand sites whose owner group was inferred.
     """
 
     rows: pd.DataFrame
@@ -151,18 +161,26 @@ class Shared:
     page: dict[str, Any]
     names: dict[str, dict[str, Any]]
     csv_rows: pd.DataFrame
+    sources: pd.Series
+    inferred_hosts: frozenset[str]
 
 
 def shared(result: Result) -> Shared:
     """Build the parts every report of ``result`` shares."""
 
     rows = site_rows(result)
+    network = result.network
+    hosts = host_sites(result)
+    host_ids = hosts[DEALER_ID].astype(str).to_numpy()
+    host_sources = owner_sources(hosts, network, result.host_brand)
     return Shared(
         rows,
         owner_keys(rows),
         common(result),
-        _names(result.network),
+        _names(network),
         spreadsheet_safe(rounded(rows)),
+        pd.Series(owner_sources(rows, network, result.source_brand), index=rows.index),
+        frozenset(host_ids[host_sources == OWNER_INFERRED]),
     )
 
 
@@ -170,15 +188,24 @@ def owner_context(
     result: Result, owner: str, parts: Shared, csv_text: str, csv_name: str
 ) -> dict[str, Any]:
     """Everything the owner report shows for ``owner`` (a key of ``result.owners``)."""
-    mine = parts.rows.loc[parts.keys == owner].copy()
+    chosen = parts.keys == owner
+    mine = parts.rows.loc[chosen].copy()
     mine["_order"] = mine[DECISION].map(DECISION_ORDER).fillna(9)
     mine = mine.sort_values(["_order", NAME], kind="stable").drop(columns="_order")
     summary = result.owners.loc[result.owners[OWNER_GROUP].astype(str) == owner]
-    stores = [_store(result, row, parts.names) for row in _records(mine)]
+    stores = [_store(result, row, parts) for row in _records(mine)]
     totals = _records(summary)[0] if len(summary) else {}
     encoded = base64.b64encode(csv_text.encode("utf-8")).decode("ascii")
+    sources = set(parts.sources.loc[chosen])
     return {
         "owner": owner,
+        # A store whose owner is not known is reported alone, named after the store.
+        "owner_known": OWNER_UNKNOWN not in sources,
+        "owner_inferred": OWNER_INFERRED in sources,
+        "store_name": str(mine[NAME].iloc[0]) if len(mine) else owner,
+        "absorbed_host_unknown": int(
+            ((mine[DECISION] == "absorb") & mine["same_owner_host"].isna()).sum()
+        ),
         "totals": totals,
         "stores": stores,
         "affected": [s for s in stores if s["row"][DECISION] in AFFECTED],
@@ -217,8 +244,9 @@ def _names(network: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return {str(r[DEALER_ID]): r for r in _records(frame)}
 
 
-def _store(result: Result, row: Mapping[str, Any], names: Mapping[str, Any]) -> dict[str, Any]:
+def _store(result: Result, row: Mapping[str, Any], parts: Shared) -> dict[str, Any]:
     """One store: its row, the rule that decided it, its trace and its two charts."""
+    names = parts.names
     rule_id = row.get("rule_id")
     rule = next((r for r in result.scenario.rules if r.id == rule_id), None)
     trace = result.decisions.trace.get(str(row[DEALER_ID]))
@@ -232,9 +260,18 @@ def _store(result: Result, row: Mapping[str, Any], names: Mapping[str, Any]) -> 
         "rule": None if rule is None else {"id": rule.id, "summary": rule.summary()},
         "steps": [] if trace is None else list(trace.steps),
         "nearest_after": names.get(str(nearest)) if nearest is not None else None,
+        "host_owner": _host_owner(row, parts.inferred_hosts),
         "staff_chart": staff_chart(row),
         "revenue_chart": revenue_chart(row),
     }
+
+
+def _host_owner(row: Mapping[str, Any], inferred: frozenset[str]) -> str | None:
+    """Who owns a store's host, as a report names it (``None``: the owner is not known)."""
+    owner = row.get("host_owner_group")
+    if not is_known(owner):
+        return None
+    return f"{owner} (inferred)" if str(row.get("host_dealer_id")) in inferred else str(owner)
 
 
 def staff_chart(row: Mapping[str, Any]) -> Chart:

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from dealernet._atomic import write_text
 from dealernet._errors import QueryError
 from dealernet._names import Match, name_key
+from dealernet.analysis.owner_groups import group_names
 from dealernet.outputs.tables import TABLES
 from dealernet.planning.selection import Selection, host_sites, owner_names
 from dealernet.render._pdf import print_pdfs
@@ -32,10 +34,19 @@ from dealernet.render.report_context import (
     common,
     owner_context,
     owner_csv,
-    owner_keys,
     shared,
 )
-from dealernet.schema import BRAND, DEALER_ID, HOST_DEALER_ID, OWNER_GROUP
+from dealernet.schema import (
+    BRAND,
+    DEALER_ID,
+    DECISION,
+    HOST_DEALER_ID,
+    NAME,
+    OWNER_GROUP,
+    OWNER_INFERRED,
+    OWNER_SOURCE,
+    OWNER_UNKNOWN,
+)
 from dealernet.settings import DATA_DIR, INDEX_PAGE, OWNERS_DIR
 from dealernet.slugs import slug
 
@@ -201,7 +212,8 @@ def _map_page(result: Result, owner: str, parts: Shared) -> str:
     hosts = host_sites(result)
     wanted = set(parts.rows.loc[mask, HOST_DEALER_ID].dropna().astype(str))
     host_ids = hosts[DEALER_ID].astype(str)
-    host_mask = host_ids.isin(wanted).to_numpy() | (owner_keys(hosts).to_numpy() == owner)
+    # the group's own hosts; a host whose owner is not known belongs to no group
+    host_mask = host_ids.isin(wanted).to_numpy() | (group_names(hosts[OWNER_GROUP]) == owner)
     selection = Selection(
         mask=np.asarray(mask, dtype=bool),
         host_mask=np.asarray(host_mask, dtype=bool),
@@ -224,14 +236,6 @@ def render_index(
     """
     out = Path(out)
     page = common(result) if page is None else page
-    owners = result.owners
-    listed = owners.loc[owners["stores_affected"] > 0]
-    rows = []
-    for record in listed.to_dict(orient="records"):
-        name = str(record[OWNER_GROUP])
-        href = f"{OWNERS_DIR}/{slug(name)}.html"
-        rows.append({"o": record, "href": href if (out / href).is_file() else None})
-
     data = [
         {"href": f"{DATA_DIR}/{name}", "name": name, "what": what}
         for name, what in TABLES.items()
@@ -242,12 +246,46 @@ def render_index(
         **page,
         national=result.national.to_dict(),
         access=result.access.summary,
-        owner_rows=rows,
-        owner_groups=len(owners),
+        **_owner_rows(result, out),
         counts=result.decisions.counts().to_dict(),
         network_map=NETWORK_MAP if (out / NETWORK_MAP).is_file() else None,
         data_tables=data,
     )
+
+
+def _owner_rows(result: Result, out: Path) -> dict[str, Any]:
+    """The index's table of affected owner groups, and of stores whose owner is not known.
+
+    A store alone is shown by its name, with "owner not known"; its figures that need an
+    owner (stores absorbed into the owner's own host) read "not known".
+    """
+    owners = result.owners
+    listed = owners.loc[owners["stores_affected"] > 0]
+    table = result.decisions.table
+    store_names = dict(zip(table[DEALER_ID].astype(str), table[NAME].astype(str), strict=True))
+    rows = []
+    for record in listed.to_dict(orient="records"):
+        name = str(record[OWNER_GROUP])
+        href = f"{OWNERS_DIR}/{slug(name)}.html"
+        source = record.get(OWNER_SOURCE)
+        rows.append(
+            {
+                "o": {k: (None if v is pd.NA else v) for k, v in record.items()},
+                "href": href if (out / href).is_file() else None,
+                "known": source != OWNER_UNKNOWN,
+                "inferred": source == OWNER_INFERRED,
+                "name": store_names.get(str(record.get(DEALER_ID)), name),
+            }
+        )
+    alone = int((owners[OWNER_SOURCE] == OWNER_UNKNOWN).sum()) if OWNER_SOURCE in owners else 0
+    absorbed = table[DECISION] == "absorb"
+    return {
+        "owner_rows": rows,
+        "owner_groups": len(owners) - alone,
+        "owner_unknown": alone,
+        "owner_unknown_listed": sum(not r["known"] for r in rows),
+        "absorbed_owner_unknown": int((absorbed & table["same_owner_host"].isna()).sum()),
+    }
 
 
 def write_pdfs(paths: Iterable[Path], *, paper: str = "letter") -> list[Path]:

@@ -7,6 +7,7 @@ walks them all.
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -62,6 +63,7 @@ def main() -> None:
     (HERE / "full.gpkg").unlink()
     text = points.to_json()
     (HERE / "truncated.geojson").write_text(text[: len(text) // 2])
+    rosters()
     scenarios()
 
 
@@ -82,6 +84,47 @@ def merged_xlsx(path: Path) -> None:
     sheet.merge_cells("A6:A7")  # an id cell merged over two rows: the second row has none
     sheet.append(["", "Infiniti of Irving", "Infiniti", "Lone Star", 32.85, -96.95])
     book.save(path)
+
+
+#: One dealer as a maker's locator publishes it (schema.org ``AutoDealer``, nested keys).
+ROSTER_DEALER = {
+    "address": {
+        "addressCountry": "US",
+        "addressLocality": "Des Moines",
+        "addressRegion": "IA",
+        "postalCode": "50325",
+        "streetAddress": "2121 Northwest 100Th St",
+    },
+    "department": [{"name": "Service", "telephone": "515-252-8361"}],
+    "geo": {"latitude": "41.612764", "longitude": "-93.754076"},
+    "id": "72254",
+    "name": "Willis Nissan",
+    "telephone": "866-512-0971",
+    "url": "http://www.willisnissan.com",
+}
+
+
+def rosters() -> None:
+    """Dealer-locator JSON and its flattened CSV gone wrong."""
+    other = {
+        **ROSTER_DEALER,
+        "name": "Willis Nissan West",
+        "geo": {"latitude": "41.6", "longitude": "-93.8"},
+    }
+    text = json.dumps([ROSTER_DEALER, {**other, "id": "72255"}], indent=2)
+    (HERE / "roster_truncated.json").write_text(text[: len(text) // 2])
+    (HERE / "roster_not_objects.json").write_text('["72254", "72255"]\n')
+    (HERE / "roster_nissan_duplicate_code.json").write_text(
+        json.dumps([ROSTER_DEALER, other], indent=2) + "\n"
+    )
+    (HERE / "roster_no_location.csv").write_text(
+        "id,name,brand,telephone,address.addressCountry\n72254,Willis Nissan,Nissan,866,US\n"
+    )
+    (HERE / "roster_slashed_text_coords.csv").write_text(
+        "id,name,brand,geo/latitude,geo/longitude,address/postalCode\n"
+        "72254,Willis Nissan,Nissan,41.612764,-93.754076,50325\n"
+        "72255,Willis Nissan West,Nissan,abc,-93.8,50325\n"
+    )
 
 
 def scenarios() -> None:
