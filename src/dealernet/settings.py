@@ -61,6 +61,18 @@ def bundled_scenarios() -> list[str]:
     return sorted(p.stem for p in SCENARIOS_DIR.glob("*.toml"))
 
 
+def shown_path(path: str | Path) -> str:
+    """A path as pages show it: bundled inputs as ``dealernet:networks/real-2015/nissan.csv``
+    rather than wherever the package happens to be installed, other paths as given."""
+    text = str(path)
+    head, sep, tail = text.partition(" with ")  # a scenario source with its overrides
+    try:
+        inside = Path(head).resolve().relative_to(PACKAGE_DATA.resolve())
+    except (ValueError, OSError):
+        return text
+    return f"dealernet:{inside.as_posix()}{sep}{tail}"
+
+
 def bundled_network(path: str | Path) -> str | None:
     """The bundled network a dealer file belongs to (``real-2015``, ``sample``), if any."""
     resolved = Path(path).resolve()

@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
 from dealernet import formatting
+from dealernet.settings import shown_path
 
 
 @lru_cache(maxsize=1)
@@ -44,6 +45,7 @@ def environment() -> Environment:
         miles=formatting.miles,
         figure=formatting.figure,
         number=formatting.number,
+        shown_path=shown_path,
     )
     env.globals["span"] = formatting.span
     return env
