@@ -168,3 +168,20 @@ def test_run_on_a_frame_with_other_spellings(sample_network: gpd.GeoDataFrame) -
 def test_run_refuses_what_is_not_a_frame() -> None:
     with pytest.raises(InvalidInputError, match="GeoDataFrame or DataFrame"):
         dealernet.run([1, 2, 3])  # type: ignore[arg-type]
+
+
+def test_data_origin_counts_what_was_inferred_or_estimated_for_your_files(
+    sample_network: gpd.GeoDataFrame,
+) -> None:
+    """Own files (not a bundled network): the origin line counts unknown owners and estimates."""
+    frame = pd.DataFrame(sample_network.drop(columns=["geometry", "source_file"]))
+    frame["owner_group"] = frame["owner_group"].where(frame.index % 2 == 0, "  ")
+    frame = frame.drop(columns=["annual_new_units", "annual_used_units", "annual_revenue"])
+    frame["dealer_id"] = frame["dealer_id"].str.replace("SAMPLE-", "MINE-")
+    result = dealernet.run(frame)
+    origin = result.data_origin
+    infiniti = result.network[result.network["brand"] == "Infiniti"]
+    blank = int(infiniti["owner_group"].isna().sum() + infiniti["owner_group"].eq("  ").sum())
+    assert origin.startswith("your dealer files")
+    assert f"owners not known for {blank:,} Infiniti stores" in origin
+    assert "sales estimated for" in origin

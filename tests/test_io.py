@@ -11,7 +11,7 @@ import pytest
 import zipcodes
 from shapely.geometry import Point
 
-from dealernet import load_network, read_network
+from dealernet import InvalidInputError, load_network, read_network
 from dealernet.schema import (
     ALIASES,
     ANNUAL_NEW_UNITS,
@@ -232,3 +232,15 @@ def test_quoted_line_breaks_keep_exact_line_numbers(tmp_path: Path) -> None:
     report = validate_network(path)
     # a record is reported at the line it starts on: I-1 spans lines 2-4, I-2 is on line 5
     assert [p.row for p in report.errors] == [2, 5]
+
+
+def test_a_folder_skips_its_licence_and_read_me_but_not_a_named_file(tmp_path: Path) -> None:
+    """A roster folder often holds LICENSE.txt beside the data: it is not a dealer file."""
+    folder = tmp_path / "rosters"
+    folder.mkdir()
+    (folder / "infiniti.csv").write_text("dealer_id,name,latitude,longitude\nI-1,A,33.1,-96.1\n")
+    (folder / "LICENSE.txt").write_text("The MIT License (MIT)\n\nCopyright (c) 2015\n")
+    (folder / "README.txt").write_text("notes\n")
+    assert len(load_network(folder)) == 1
+    with pytest.raises(InvalidInputError):
+        load_network([folder / "infiniti.csv", folder / "LICENSE.txt"])

@@ -299,3 +299,14 @@ def test_where_the_file_gives_owners_nothing_changes(sample_result) -> None:
         .notna()
         .all()
     )
+
+
+def test_the_nearest_host_same_owner_field_is_not_known_for_an_unknown_owner() -> None:
+    """A condition on it can never read "another owner's store" where nobody knows."""
+    from dealernet.engine.colocation import NEAREST_HOST_SAME_OWNER, classify
+
+    sites = classify(toy(), "Infiniti", "Nissan", radius_miles=0.25).set_index("dealer_id")
+    same = sites[NEAREST_HOST_SAME_OWNER]
+    assert same["I-4"] is True  # Maple Infiniti, nearest host Maple Nissan: both known
+    assert same["I-5"] is None  # Solo Motors is known, its nearest host's owner is not
+    assert same[["I-1", "I-2", "I-3"]].isna().all()  # the store's own owner is not known

@@ -117,14 +117,18 @@ class Result:
         ]
         source = self.network[self.network[BRAND] == self.source_brand]
         inferred = int((source.get(OWNER_SOURCE, pd.Series(dtype=str)) == OWNER_INFERRED).sum())
-        unknown = int(source[OWNER_GROUP].isna().sum())
+        owners = source[OWNER_GROUP].astype("string").str.strip()
+        unknown = int((owners.isna() | owners.eq("")).sum())
         if inferred:
-            parts.append(f"owners inferred for {inferred:,} {self.source_brand} stores")
+            parts.append(f"owners inferred for {_stores(inferred, self.source_brand)}")
         if unknown:
-            parts.append(f"owners not known for {unknown:,}")
+            parts.append(f"owners not known for {_stores(unknown, self.source_brand)}")
         estimated = int((self.impacts.table.get("revenue_source") == "estimated").sum())
         if estimated:
-            parts.append(f"sales estimated for {estimated:,} of {len(self.impacts.table):,} stores")
+            total = len(self.impacts.table)
+            parts.append(
+                f"sales estimated for {estimated:,} of {_stores(total, self.source_brand)}"
+            )
         return "; ".join(parts)
 
     @property
@@ -203,6 +207,11 @@ class Result:
         from dealernet.render.run_folder import write_run
 
         return write_run(self, Path(out), reports=reports).all
+
+
+def _stores(n: int, brand: str) -> str:
+    """``"1 Infiniti store"``, ``"12 Infiniti stores"``."""
+    return f"{n:,} {brand} store{'' if n == 1 else 's'}"
 
 
 def _points(table: pd.DataFrame) -> gpd.GeoDataFrame:

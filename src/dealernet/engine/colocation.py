@@ -55,6 +55,11 @@ def same_owner(a: object, b: object) -> bool:
     return " ".join(a.casefold().split()) == " ".join(b.casefold().split()) != ""
 
 
+def _known(owner: object) -> bool:
+    """Whether an owner-group value names an owner (not missing, not blank)."""
+    return isinstance(owner, str) and bool(owner.strip())
+
+
 def classify(
     network: gpd.GeoDataFrame,
     source_brand: str,
@@ -85,13 +90,19 @@ def classify(
         out[NEAREST_HOST_ID] = hosts[DEALER_ID].to_numpy()[near]
         out[DISTANCE_TO_NEAREST_HOST] = miles
         host_owner = hosts[OWNER_GROUP].to_numpy()[near]
-        out[NEAREST_HOST_SAME_OWNER] = [
-            same_owner(a, b) for a, b in zip(out[OWNER_GROUP], host_owner, strict=True)
-        ]
+        # not known (missing) unless both owners are known: never "another owner's store"
+        out[NEAREST_HOST_SAME_OWNER] = pd.Series(
+            [
+                same_owner(a, b) if _known(a) and _known(b) else None
+                for a, b in zip(out[OWNER_GROUP], host_owner, strict=True)
+            ],
+            index=out.index,
+            dtype=object,
+        )
     else:
         out[NEAREST_HOST_ID] = None
         out[DISTANCE_TO_NEAREST_HOST] = np.inf
-        out[NEAREST_HOST_SAME_OWNER] = False
+        out[NEAREST_HOST_SAME_OWNER] = None
     near_miles = out[DISTANCE_TO_NEAREST_HOST].to_numpy(dtype="float64")
     by_radius = near_miles < radius_miles
     test = np.full(len(out), None, dtype=object)

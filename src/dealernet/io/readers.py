@@ -69,6 +69,15 @@ class RawTable:
         return f"{self.path} [{self.sheet}]" if self.sheet else str(self.path)
 
 
+#: Files a data folder holds beside its data (a licence, a read-me): skipped in a folder,
+#: read only when named on their own.
+NOTICE_STEMS = ("license", "licence", "readme", "sources", "notice", "copying", "changelog")
+
+
+def _is_notice(path: Path) -> bool:
+    return path.stem.casefold() in NOTICE_STEMS
+
+
 def discover(paths: list[Path] | tuple[Path, ...]) -> list[Path]:
     """Expand folders into the supported files they hold; check every path exists."""
     found: list[Path] = []
@@ -76,7 +85,9 @@ def discover(paths: list[Path] | tuple[Path, ...]) -> list[Path]:
         path = Path(raw)
         if path.is_dir():
             files = sorted(
-                p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                p
+                for p in path.iterdir()
+                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not _is_notice(p)
             )
             if not files:
                 msg = (
