@@ -243,6 +243,27 @@ def test_inference_run_twice_gives_the_same_owners(inferred: pd.DataFrame) -> No
     pd.testing.assert_frame_equal(again[cols], inferred[cols])
 
 
+def test_inferred_stores_join_the_owners_file_group_of_the_same_name_nearby() -> None:
+    """The file says the Infiniti store is "Coggin"; the Nissan stores' stem is "Coggin":
+    one owner, not "Coggin" and "Coggin (Jacksonville, FL)". Far away, a namesake stays apart."""
+    lat, lon = EDINBURG
+    network = network_from(
+        [
+            site("I1", "Infiniti", lat, lon, name="Atlantic Infiniti", owner="Coggin"),
+            site("N1", "Nissan", lat + 0.5 * MILE, lon, name="Coggin Nissan", city="Jax"),
+            site("N2", "Nissan", lat + 9 * MILE, lon, name="Coggin Nissan Of Orange Park"),
+            site("N3", "Nissan", lat + 500 * MILE, lon, name="Coggin Nissan", city="Far"),
+            site("N4", "Nissan", lat + 505 * MILE, lon, name="Coggin Nissan Of Elsewhere"),
+        ]
+    )
+    out = infer_owners(network, "Infiniti", "Nissan").set_index("dealer_id")
+    assert out.loc["N1", OWNER_GROUP] == out.loc["N2", OWNER_GROUP] == "Coggin"
+    assert out.loc["N1", OWNER_SOURCE] == "inferred"
+    assert "owners file names a 'Coggin' group" in out.loc["N1", OWNER_EVIDENCE]
+    assert out.loc["N3", OWNER_GROUP] == out.loc["N4", OWNER_GROUP] != "Coggin"
+    assert out.loc["I1", OWNER_GROUP] == "Coggin" and out.loc["I1", OWNER_SOURCE] == "file"
+
+
 # --- owners files ---------------------------------------------------------------------------
 
 

@@ -76,6 +76,9 @@ def test_every_output_names_the_data_origin(real) -> None:
     for page in pages[:: max(1, len(pages) // 20)] + pages[:2]:
         assert LABEL in page.read_text(encoding="utf-8"), page.name
     assert LABEL in repr(result)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "Notes on this run" in index  # the volume rules cannot fire on a roster
+    assert "annual_new_units &gt;= 600` never held" in index
 
 
 def test_no_owner_is_invented(real) -> None:

@@ -121,10 +121,13 @@ def infer_owners(
     sites = out.iloc[rows]
     keys = _stem_keys(sites)
     links = _links(sites, keys, max_miles)
-    taken = {name_key(g) for g in out.loc[given, OWNER_GROUP]}
-    for members, group in _groups(sites, keys, links, taken):
+    filed = out.loc[given]
+    taken = {name_key(g) for g in filed[OWNER_GROUP]}
+    for members, group in _groups(sites, keys, links, taken, filed, max_miles):
         for i in members:
             partner, text = _evidence(sites, keys, links, i)
+            if name_key(group) in taken and group in set(filed[OWNER_GROUP]):
+                text += f"; the owners file names a {group!r} group within {max_miles:g} mi"
             at = out.index[rows[i]]
             out.at[at, OWNER_GROUP] = group
             out.at[at, OWNER_SOURCE] = OWNER_INFERRED
@@ -190,9 +193,18 @@ def _links(sites: pd.DataFrame, keys: _Keys, max_miles: float) -> list[_Link]:
 
 
 def _groups(
-    sites: pd.DataFrame, keys: _Keys, links: list[_Link], taken: set[str]
+    sites: pd.DataFrame,
+    keys: _Keys,
+    links: list[_Link],
+    taken: set[str],
+    filed: pd.DataFrame,
+    max_miles: float,
 ) -> list[tuple[list[int], str]]:
-    """Linked stores as groups, each with a readable name that no other group has."""
+    """Linked stores as groups, each with a readable name that no other group has.
+
+    A group whose name is a group of the owners file with a store within ``max_miles`` joins
+    that group (the file's spelling): the user named that owner, and the stem agrees.
+    """
     parent = list(range(len(sites)))
 
     def root(i: int) -> int:
@@ -209,12 +221,32 @@ def _groups(
     groups = []
     for component in sorted(members.values()):
         name = _group_name(keys, component, links)
+        joined = _filed_group_near(name, sites.iloc[component], filed, max_miles)
+        if joined is not None:
+            groups.append((component, joined))
+            continue
         if name_key(name) in taken:  # one stem, two groups far apart: say where
             first = sites.iloc[component[0]]
             name = f"{name} ({', '.join(str(v) for v in (first[CITY], first[STATE]) if v)})"
         taken.add(name_key(name))
         groups.append((component, name))
     return groups
+
+
+def _filed_group_near(
+    name: str, members: pd.DataFrame, filed: pd.DataFrame, max_miles: float
+) -> str | None:
+    """The owners file's spelling of ``name`` when that group has a store near ``members``."""
+    same = filed[filed[OWNER_GROUP].map(name_key) == name_key(name)]
+    if same.empty:
+        return None
+    for _, store in members.iterrows():
+        miles = geodesic_miles(
+            store[LATITUDE], store[LONGITUDE], same[LATITUDE].to_numpy(), same[LONGITUDE].to_numpy()
+        )
+        if np.nanmin(np.atleast_1d(miles)) <= max_miles:
+            return str(same[OWNER_GROUP].iloc[0])
+    return None
 
 
 def _group_name(keys: _Keys, component: list[int], links: list[_Link]) -> str:

@@ -129,6 +129,7 @@ def common(result: Result, today: dt.date | None = None) -> dict[str, Any]:
         "dealer_files": files,
         "sample": result.is_sample,
         "data_origin": result.data_origin,
+        "run_notes": result.rule_notes,
         "real_2015": result.data_origin == NETWORK_LABELS[REAL_2015],
     }
 
