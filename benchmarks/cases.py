@@ -571,7 +571,7 @@ def owners() -> list[Row]:
     import pandas as pd
 
     from dealernet.io.loader import load_network
-    from dealernet.io.owners import infer_owners, owner_counts, same_owner
+    from dealernet.io.owners import grouped_together, infer_owners, owner_counts
     from dealernet.schema import BRAND, OWNER_GROUP
 
     found = _real_rosters()
@@ -584,7 +584,7 @@ def owners() -> list[Row]:
     pairs = pd.read_csv(OWNER_PAIRS, dtype=str)
     truth = (pairs["same_owner"] == "true").to_numpy()
     keys = zip(pairs["infiniti_id"], pairs["nissan_id"], strict=True)
-    grouped = np.array(same_owner(inferred, [("Infiniti", a, "Nissan", b) for a, b in keys]))
+    grouped = np.array(grouped_together(inferred, [("Infiniti", a, "Nissan", b) for a, b in keys]))
     hits = int((grouped & truth).sum())
     precision, recall = hits / max(int(grouped.sum()), 1), hits / int(truth.sum())
     infiniti = inferred[inferred[BRAND] == "Infiniti"]

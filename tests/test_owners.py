@@ -21,7 +21,7 @@ from dealernet._errors import InputFileError, InvalidInputError
 from dealernet.cli.main import cli
 from dealernet.io.frames import as_network
 from dealernet.io.owner_file import apply_owner_file, load_owner_file, unmatched_owner_ids
-from dealernet.io.owners import infer_owners, inferred_owners_table, same_owner, with_owners
+from dealernet.io.owners import grouped_together, infer_owners, inferred_owners_table, with_owners
 from dealernet.outputs.tables import INFERRED_OWNERS, write_tables
 from dealernet.schema import (
     BRAND,
@@ -97,7 +97,7 @@ def test_the_labelled_pairs_are_found_with_high_precision(inferred: pd.DataFrame
     truth = (pairs["same_owner"] == "true").to_numpy()
     assert truth.sum() >= 40 and (~truth).sum() >= 40  # both kinds, in numbers
     found = np.array(
-        same_owner(
+        grouped_together(
             inferred,
             [
                 ("Infiniti", a, "Nissan", b)

@@ -430,14 +430,21 @@ def access_for_decisions(
     thresholds
         Distances for the "population beyond X miles" figures.
     """
-    before, after = points_of_sale(network, decisions, source_brand, host_brand)
     return compute_access(
         places,
-        before[LATITUDE].to_numpy(dtype="float64"),
-        before[LONGITUDE].to_numpy(dtype="float64"),
-        before[DEALER_ID].to_numpy(dtype=object),
-        after[LATITUDE].to_numpy(dtype="float64"),
-        after[LONGITUDE].to_numpy(dtype="float64"),
-        after[DEALER_ID].to_numpy(dtype=object),
+        *sale_point_arrays(network, decisions, source_brand, host_brand),
         thresholds=thresholds,
+    )
+
+
+def sale_point_arrays(
+    network: pd.DataFrame, decisions: pd.DataFrame, source_brand: str, host_brand: str
+) -> tuple[np.ndarray, ...]:
+    """Latitude, longitude and dealer id of the points of sale before, then after: the
+    arrays both access engines (in memory and Dask) take."""
+    before, after = points_of_sale(network, decisions, source_brand, host_brand)
+    return tuple(
+        frame[column].to_numpy(dtype=object if column == DEALER_ID else "float64")
+        for frame in (before, after)
+        for column in (LATITUDE, LONGITUDE, DEALER_ID)
     )

@@ -36,10 +36,10 @@ from dealernet.analysis.access import (
     assemble_access,
     compute_access,
     nearest_before_after,
-    points_of_sale,
+    sale_point_arrays,
 )
 from dealernet.io.population import PopulationDataset, open_population
-from dealernet.schema import DEALER_ID, LATITUDE, LONGITUDE
+from dealernet.schema import LATITUDE, LONGITUDE
 from dealernet.settings import HOST_BRAND, SOURCE_BRAND
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -242,15 +242,9 @@ def access_for_decisions_dask(
     The Dask twin of :func:`dealernet.analysis.access.access_for_decisions`: the points of sale come
     from the network and the decisions, the population from ``population_path``.
     """
-    before, after = points_of_sale(network, decisions, source_brand, host_brand)
     return compute_access_dask(
         population_path,
-        before[LATITUDE].to_numpy(dtype="float64"),
-        before[LONGITUDE].to_numpy(dtype="float64"),
-        before[DEALER_ID].to_numpy(dtype=object),
-        after[LATITUDE].to_numpy(dtype="float64"),
-        after[LONGITUDE].to_numpy(dtype="float64"),
-        after[DEALER_ID].to_numpy(dtype=object),
+        *sale_point_arrays(network, decisions, source_brand, host_brand),
         scheduler=scheduler,
         n_workers=n_workers,
         thresholds=thresholds,

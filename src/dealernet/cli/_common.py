@@ -88,6 +88,17 @@ def _remember_owners(ctx: click.Context, _param: click.Parameter, value: Path | 
     ctx.meta[OWNERS_FILE] = value
 
 
+def run_counter(progress: Callable[[str, int, int], None], total: int) -> Callable[[str], None]:
+    """A step callback for ``compare`` and ``sweep``: each run started moves the bar one on."""
+    started: list[str] = []
+
+    def step(label: str) -> None:
+        started.append(label)
+        progress(f"Running {label}", len(started) - 1, total)
+
+    return step
+
+
 def dealers_option(func: F) -> F:
     """``--dealers``, ``--owners`` and ``--skip-invalid``, the same on every command that
     reads dealers."""

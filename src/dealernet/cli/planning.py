@@ -29,6 +29,7 @@ from dealernet.cli._common import (
     out_option,
     print_notes,
     progress_bar,
+    run_counter,
 )
 from dealernet.schema import DECISIONS
 
@@ -364,11 +365,7 @@ def compare(
     loaded = [load_settings(s, assumptions, overrides) for s in scenarios]
     with progress_bar() as progress:
         network = load_dealers(progress, dealers, skip_invalid, steps=len(loaded))
-        labels: list[str] = []
-
-        def step(label: str) -> None:
-            labels.append(label)
-            progress(f"Running {label}", len(labels) - 1, len(loaded))
+        step = run_counter(progress, len(loaded))
 
         comparison = run_compare(
             [s for s, _ in loaded], network=network, assumptions=loaded[0][1], progress=step
@@ -427,11 +424,7 @@ def sweep(
     the_scenario, the_assumptions = load_settings(scenario, assumptions, tuple(fixed))
     with progress_bar() as progress:
         network = load_dealers(progress, dealers, skip_invalid, steps=len(values))
-        done: list[str] = []
-
-        def step(label: str) -> None:
-            done.append(label)
-            progress(f"Running {label}", len(done) - 1, len(values))
+        step = run_counter(progress, len(values))
 
         result = run_sweep(
             setting,

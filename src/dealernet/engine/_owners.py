@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from dealernet._names import name_key
 from dealernet.engine.scenario import (
     DISTANCE_TO_NEAREST_SAME_OWNER_HOST,
     IGNORE,
@@ -38,8 +39,7 @@ def owner_key(value: object) -> str | None:
     """Owner group as compared by :func:`dealernet.engine.colocation.same_owner`."""
     if not isinstance(value, str):
         return None
-    key = " ".join(value.casefold().split())
-    return key or None
+    return name_key(value) or None
 
 
 def _keys(frame: pd.DataFrame) -> np.ndarray:

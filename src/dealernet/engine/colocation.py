@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from dealernet import settings
+from dealernet._names import name_key
 from dealernet.geo.addresses import StreetAddress, parse_street_address, same_block
 from dealernet.geo.distance import SiteIndex
 from dealernet.schema import (
@@ -52,7 +53,7 @@ def same_owner(a: object, b: object) -> bool:
     """Whether two owner-group values name the same owner (case and spacing ignored)."""
     if not isinstance(a, str) or not isinstance(b, str):
         return False
-    return " ".join(a.casefold().split()) == " ".join(b.casefold().split()) != ""
+    return name_key(a) == name_key(b) != ""
 
 
 def _known(owner: object) -> bool:

@@ -351,7 +351,9 @@ def inferred_owners_table(network: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values([OWNER_GROUP, BRAND, NAME], kind="stable").reset_index(drop=True)
 
 
-def same_owner(network: pd.DataFrame, pairs: Iterable[tuple[str, str, str, str]]) -> list[bool]:
+def grouped_together(
+    network: pd.DataFrame, pairs: Iterable[tuple[str, str, str, str]]
+) -> list[bool]:
     """For each pair of stores ``(brand, dealer code, brand, dealer code)``, whether both
     have one known owner group: how a labelled set of pairs scores the inference."""
     codes = network[DEALER_CODE] if DEALER_CODE in network else network[DEALER_ID]
