@@ -49,7 +49,11 @@ def in_process(*args: str | Path) -> tuple[int, str]:
 
 
 def test_every_corpus_file_is_listed() -> None:
-    files = {p.name for p in BAD.iterdir() if p.suffix != ".py" and p.name != "EXPECTED.toml"}
+    files = {
+        p.name
+        for p in BAD.iterdir()
+        if p.is_file() and p.suffix != ".py" and p.name != "EXPECTED.toml"
+    }
     assert files == set(EXPECTED)
 
 

@@ -275,10 +275,15 @@ def test_a_full_run_removes_reports_of_groups_no_longer_affected(small, tmp_path
     stale.write_text("old")
     keep = tmp_path / "owners" / "notes.txt"
     keep.write_text("mine")
+    # named like ours, but no run of ours recorded it (tests/test_outdir.py): it stays
+    theirs = tmp_path / "owners" / f"{slug('Their Motors')}.html"
+    theirs.write_text("theirs")
+    (tmp_path / ".dealernet").mkdir()
+    (tmp_path / ".dealernet" / "manifest.json").write_text(f'{{"files": ["owners/{stale.name}"]}}')
     write_reports(small, tmp_path, ["CON"])
     assert stale.exists()  # a named report leaves the others alone
     write_reports(small, tmp_path)
-    assert not stale.exists() and keep.exists()
+    assert not stale.exists() and keep.exists() and theirs.exists()
 
 
 def test_a_named_owner_without_affected_stores_still_gets_a_report(small, tmp_path):

@@ -107,8 +107,8 @@ def test_no_filter_is_the_whole_network(result: Result) -> None:
         ({"owners": ["Granite Point Group"]}, "'Granite Point Auto Partners'"),
         ({"owners": ["Granite"]}, "matches 24 owner groups"),
         ({"radius_miles": 10}, "a radius needs a place"),
-        ({"near": "Denver, CO", "radius_miles": -5}, "positive number"),
-        ({"near": "Denver, CO", "radius_miles": float("inf")}, "positive number"),
+        ({"near": "Denver, CO", "radius_miles": -5}, "more than 0 and at most 12,500 miles"),
+        ({"near": "Denver, CO", "radius_miles": float("inf")}, "not inf"),
         ({"near": "Nowhereville"}, "no US place called 'Nowhereville'"),
     ],
 )

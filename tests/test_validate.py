@@ -58,6 +58,8 @@ def test_valid_file_exits_zero(tmp_path: Path) -> None:
         ("I-2,X,Infiniti,G,nan,-96.7,\n", "latitude", "not a number", "real number"),
         ("I-2,X,Infiniti,G,32.7,inf,\n", "longitude", "not a number", "real number"),
         ("I-2,X,Infiniti,G,,,99999\n", "zip", "no coordinates and no usable ZIP", "5-digit"),
+        # a US site with its minus sign lost lands in Asia: an error, not a warning
+        ("I-2,X,Infiniti,G,32.9,96.7,\n", "longitude", "with a minus sign", "add the minus sign"),
         ("I-2,X,Infiniti,G,,,\n", "zip", "no coordinates and no usable ZIP", "5-digit"),
         ("I-2,X,Infiniti,G,32.7,,\n", "longitude", "longitude is missing", "both"),
         ("I-2,X,Toyotaa,G,33.1,-96.1,\n", "brand", "unknown brand", "Did you mean 'Toyota'"),
@@ -144,7 +146,7 @@ def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:
         ("I-2,X,Infiniti,G,,,80222\n", "ZIP code's centroid"),
         ("I-2,X,Infiniti,G,48.85,-2.35,\n", "outside the 50 states and DC"),
         ("I-2,X,Infiniti,G,18.40,-66.10,\n", "outside the 50 states and DC"),  # Puerto Rico
-        ("I-2,X,Infiniti,G,32.9,96.7,\n", "longitude is positive"),
+        ("I-2,X,Infiniti,G,48.85,2.35,\n", "outside the 50 states and DC"),  # Paris, east
         (GOOD[0], "exact duplicate"),
     ],
 )

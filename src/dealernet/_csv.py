@@ -33,15 +33,20 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         if pd.api.types.is_numeric_dtype(out[column]) or pd.api.types.is_bool_dtype(out[column]):
             continue
-        values = out[column]
-        risky = values.map(_formula_like)
+        values = out[column].astype(object)  # a categorical cannot take the new text
+        risky = values.map(_formula_like).astype(bool)
         if risky.any():
             out[column] = values.where(~risky, "'" + values.astype(str))
+    # The header row is cells too: a column named after a header of the input, or an
+    # alias in ``sql``, would run just the same.
+    if any(_formula_like(c) for c in out.columns):
+        out.columns = ["'" + c if _formula_like(c) else c for c in out.columns]
     return out
 
 
 def _formula_like(value: object) -> bool:
-    """Text a spreadsheet would evaluate: starts with = + - @ and is not a plain number."""
+    """Text a spreadsheet would evaluate: starts with = + - @ tab or CR and is not a plain
+    number (``-12.5`` stays a number)."""
     return (
         isinstance(value, str)
         and value.startswith(_FORMULA_START)

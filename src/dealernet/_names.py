@@ -24,6 +24,7 @@ planning, render, cli) may use it.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -53,8 +54,38 @@ COUNTY = "county"
 
 
 def name_key(text: object) -> str:
-    """The default matching key, so that case and runs of spaces never matter."""
-    return " ".join(str(text).split()).casefold()
+    """The one key names are told apart by: two spellings with equal keys are one name.
+
+    Case, runs of white space of any kind (tabs, non-breaking spaces), compatibility forms
+    (full-width letters, ligatures) and invisible characters (zero-width spaces, bidi marks,
+    control characters) never matter: ``"Alpha\u00a0 GROUP"`` and ``"alpha group"`` are
+    one owner to the rules, the roll-ups, the reports and the matcher alike.
+    """
+    text = str(text)
+    if text.isascii() and text.isprintable():  # the common case, ten times faster
+        return " ".join(text.split()).casefold()
+    normal = unicodedata.normalize("NFKC", text)
+    visible = "".join(" " if c.isspace() else c for c in normal if not _invisible(c))
+    return " ".join(visible.split()).casefold()
+
+
+def display_name(text: object) -> str:
+    """A name as written, tidied for showing: white space collapsed, invisible marks dropped.
+
+    Letters, case and punctuation stay as the file spelt them (the first spelling of an
+    owner is the one shown); only what a reader cannot see, or sees as one space, goes.
+    """
+    text = str(text)
+    if text.isascii() and text.isprintable():
+        return " ".join(text.split())
+    normal = unicodedata.normalize("NFC", text)
+    visible = "".join(" " if c.isspace() else c for c in normal if not _invisible(c))
+    return " ".join(visible.split())
+
+
+def _invisible(char: str) -> bool:
+    """Format and control characters (zero-width space, bidi overrides, ESC, NUL)."""
+    return not char.isspace() and unicodedata.category(char) in {"Cc", "Cf"}
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,11 @@ _EXAMPLES = {
     SCENARIO: ("rules.nearest.max_distance_miles=25", "rules.nearest.max_distance_miles=10,20,30"),
     ASSUMPTIONS: ("retention.sales.base=0.5", "retention.sales.base=0.3,0.5,0.7"),
 }
+#: Values one ``--set`` may list (a sweep runs once per value): also
+#: :data:`dealernet.planning.sweep.MAX_VALUES`.
+MAX_VALUES = 50
+#: Characters one ``--set`` value may have: as long as a rule's condition may be.
+MAX_VALUE_CHARS = 2_000
 #: What separates key and value when someone forgets the ``=`` (``capacity 2``, ``capacity:2``).
 _NEAR_MISS = re.compile(r"^\s*([^\s:=]+)\s*[\s:]\s*(\S.*)$")
 
@@ -86,6 +91,20 @@ def _split(item: str, *, several: bool = False) -> tuple[str, str]:
         msg = (
             f"--set {item!r}: {key!r} has an empty part (two dots together, or a dot at an "
             f"end); a setting is words joined by single dots, e.g. {example}"
+        )
+        raise _error(key)(msg)
+    if several and len(value) > MAX_VALUE_CHARS * MAX_VALUES:
+        msg = (
+            f"--set {key}=...: the values are {len(value):,} characters long; a sweep takes at "
+            f"most {MAX_VALUES} values (one run each) of at most {MAX_VALUE_CHARS:,} characters. "
+            f"Fix: give at most {MAX_VALUES} values, e.g. {key}=10,20,30"
+        )
+        raise _error(key)(msg)
+    if not several and len(value) > MAX_VALUE_CHARS:
+        msg = (
+            f"--set {key}=...: the value is {len(value):,} characters long; the limit is "
+            f"{MAX_VALUE_CHARS:,} a value. Fix: give a shorter value (a long condition or "
+            "reason belongs in the scenario file, split into rules)"
         )
         raise _error(key)(msg)
     return key, value.strip()
@@ -202,6 +221,12 @@ def parse_values(item: str) -> tuple[str, list[object]]:
         raise _error(key)(msg)
     if not all(texts):
         msg = f"--set {item!r} has an empty value between commas"
+        raise _error(key)(msg)
+    if len(texts) > MAX_VALUES:  # before reading each one: a million values take seconds
+        msg = (
+            f"--set {key}= lists {len(texts):,} values; a sweep takes at most {MAX_VALUES} "
+            f"(one run each). Fix: give at most {MAX_VALUES} values, e.g. {key}=10,20,30"
+        )
         raise _error(key)(msg)
     return key, [parse_value(t) for t in texts]
 

@@ -44,28 +44,131 @@ def read_toml(
     Raises
     ------
     DealernetError
-        Of class ``error``: the file is missing, unreadable, not UTF-8 (with the byte), or
-        not valid TOML (with the parser's line and column).
+        Of class ``error``: the file is missing, unreadable, not a regular file (a folder,
+        device or FIFO), over :data:`MAX_BYTES`, not UTF-8 (with the byte), not valid TOML
+        (with the parser's line and column), or nested deeper than :data:`MAX_DEPTH`.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        msg = f"no {what} at {path}{hint}"
-        raise error(msg) from None
-    except OSError as exc:
-        msg = f"cannot read {what} {path}: {exc.strerror or exc}"
-        raise error(msg) from None
+    raw = _read_bounded(path, what, error, hint)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         msg = f"{what} {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
         raise error(msg) from None
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         msg = f"{what} {path} is not valid TOML: {exc}"
         raise error(msg) from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise error(_too_deep(what, path)) from None
+    if nesting_depth(data) > MAX_DEPTH:
+        raise error(_too_deep(what, path))
+    return data
+
+
+#: The largest settings file read: the shipped ones are a few KB, a scenario of 10,000
+#: rules about 1 MB. A bigger file is a mistake (a data file passed as --scenario), and
+#: parsing 50 MB of TOML takes minutes and gigabytes.
+MAX_BYTES = 5 * 1024 * 1024
+#: The deepest nesting of tables and lists taken. dealernet's files nest 3 deep; a file
+#: nested thousands deep would overflow Python's stack in the parser or in the checks.
+MAX_DEPTH = 64
+
+
+def _read_bounded(path: Path, what: str, error: type[DealernetError], hint: str) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_BYTES`, or ``error``.
+
+    A FIFO would block the read for ever and ``/dev/zero`` never ends, so only regular
+    files are opened (the check is made again on the open file, against a swap between
+    the two); the size is checked before reading, and the read stops past the limit
+    anyway, for a file that grows while it is read.
+    """
+    import os
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise error(_not_regular(what, path, mode))
+        # O_NONBLOCK: opening a FIFO swapped in after the check must not wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise error(_not_regular(what, path, info.st_mode))
+            if info.st_size > MAX_BYTES:
+                raise error(_too_big(what, path, info.st_size))
+            raw = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        msg = f"no {what} at {path}{hint}"
+        raise error(msg) from None
+    except OSError as exc:
+        msg = f"cannot read {what} {path}: {exc.strerror or exc}"
+        raise error(msg) from None
+    if len(raw) > MAX_BYTES:
+        raise error(_too_big(what, path, len(raw)))
+    return raw
+
+
+def _not_regular(what: str, path: Path, mode: int) -> str:
+    import stat
+
+    kind = (
+        "a folder"
+        if stat.S_ISDIR(mode)
+        else "a named pipe (FIFO)"
+        if stat.S_ISFIFO(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "not a file"
+    )
+    return (
+        f"cannot read {what} {path}: it is not a regular file but {kind}, and dealernet "
+        "reads settings only from regular files. Fix: save the settings to a .toml file and "
+        "give its path."
+    )
+
+
+def _too_big(what: str, path: Path, size: int) -> str:
+    return (
+        f"{what} {path} is too big: {size:,} bytes, and the limit is {MAX_BYTES:,} bytes "
+        f"({MAX_BYTES // (1024 * 1024)} MiB). Fix: check that this is the right file; a "
+        "settings file is a few KB."
+    )
+
+
+def _too_deep(what: str, path: Path) -> str:
+    return (
+        f"{what} {path} is nested too deeply: tables and lists may nest at most {MAX_DEPTH} "
+        "levels. Fix: flatten the file; dealernet's settings nest 3 levels."
+    )
+
+
+def shown(text: str) -> str:
+    """Text for a message: quoted with escapes (a newline shows as \n), cut at 40 characters."""
+    return repr(text[:40]) + (f" ... ({len(text):,} characters)" if len(text) > 40 else "")
+
+
+def nesting_depth(value: object) -> int:
+    """How deep tables and lists nest in ``value`` (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: list[object] = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def toml_value(text: str) -> object:
@@ -76,7 +179,15 @@ def toml_value(text: str) -> object:
     ValueError
         When ``text`` is not one TOML value (a bare word such as ``optimal`` is not).
     """
-    return tomllib.loads(f"v = {text}")["v"]
+    try:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except RecursionError:
+        msg = f"the value is nested too deeply (at most {MAX_DEPTH} levels of lists and tables)"
+        raise ValueError(msg) from None
+    if nesting_depth(value) > MAX_DEPTH:
+        msg = f"the value is nested too deeply (at most {MAX_DEPTH} levels of lists and tables)"
+        raise ValueError(msg)
+    return value
 
 
 def problem_list(subject: str, problems: list[str]) -> str:
@@ -134,18 +245,22 @@ class Checker:
         where: str,
         *,
         minimum: float = 0.0,
+        maximum: float = math.inf,
         allow_inf: bool = False,
         text_ok: bool = False,
+        why: str = "",
     ) -> float | None:
-        """A number at least ``minimum``; ``inf`` only when ``allow_inf``."""
+        """A number from ``minimum`` to ``maximum``; ``inf`` only when ``allow_inf``."""
         if key not in table:
             return None
         return self.as_number(
             table[key],
             f"{where}, key {key!r}",
             minimum=minimum,
+            maximum=maximum,
             allow_inf=allow_inf,
             text_ok=text_ok,
+            why=why,
         )
 
     def as_number(
@@ -154,13 +269,18 @@ class Checker:
         at: str,
         *,
         minimum: float = 0.0,
+        maximum: float = math.inf,
         allow_inf: bool = False,
         text_ok: bool = False,
+        why: str = "",
     ) -> float | None:
-        """``value`` as a number at least ``minimum``, problems reported ``at`` a place.
+        """``value`` as a number from ``minimum`` to ``maximum``, problems reported ``at``.
 
         ``text_ok`` also takes a number written as text (``"0.5"``), which assumptions files
         have always accepted; elsewhere quotes around a number are refused with a hint.
+        ``maximum`` bounds the finite values (``inf``, when allowed, means "no limit"); a
+        number past it (``1e308``) is refused with the range and ``why`` (the reason and
+        fix), since it would only overflow or silently mean something absurd.
         """
         if text_ok and isinstance(value, str) and is_number(value):
             value = float(value)
@@ -173,6 +293,13 @@ class Checker:
             return None
         if value < minimum:
             self.add(at, f"must be at least {minimum:g}, not {value:g}")
+            return None
+        if math.isfinite(value) and value > maximum:
+            self.add(
+                at,
+                f"must be from {minimum:,g} to {maximum:,g}, not {value:g}"
+                + (f" ({why})" if why else ""),
+            )
             return None
         return float(value)
 

@@ -1,11 +1,13 @@
 """Numbers as people read them: ``$4.2 M``, ``1,234``, ``12.4 mi``, ``low-base-high``.
 
-Used by the terminal, maps and reports alike, so a figure reads the same everywhere.
+Used by the terminal, maps and reports alike, so a figure reads the same everywhere; and
+:func:`printable`, the one rule for text from input files that reaches a terminal.
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 
 def _bad(value: object) -> bool:
@@ -88,3 +90,44 @@ def number(value: object) -> str:
     if abs(v) >= 1000:
         return f"{v:,.0f}"
     return f"{v:g}"
+
+
+# --- text for a terminal ------------------------------------------------------------------
+
+#: Characters a terminal acts on or that change how text reads, never shown as themselves:
+#: C0 and C1 controls and DEL (ESC starts colour, cursor, title and clear-screen sequences;
+#: U+009B is a one-byte CSI; CR and BS overwrite), bidirectional overrides, embeddings,
+#: isolates and marks (they reorder text: "Trojan Source"), invisible and zero-width
+#: characters, line and paragraph separators, Unicode tags, and lone surrogates (which
+#: cannot be encoded and would crash the write). Newline and tab are kept unless asked.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
+    "\u200b\u200e\u200f\u2028-\u202e\u2060-\u206f\u3164\ufeff\ufff9-\ufffb"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e007f\ud800-\udfff]"
+)
+_LINE_BREAKS = re.compile("[\t\n]")
+
+
+def printable(text: object, *, newlines: bool = True) -> str:
+    """``text`` safe to print on a terminal: every control character visibly escaped.
+
+    A dealer named ``ESC]0;pwned BEL`` would retitle the window, ``ESC[2J`` clear the
+    screen, U+202E print the rest of the line backwards; shown as ``\\x1b]0;pwned\\x07``,
+    ``\\x1b[2J``, ``\\u202e`` the reader sees what the file holds and the terminal does
+    nothing. C0 controls read ``\\xNN``, the rest ``\\uNNNN`` (``\\UNNNNNNNN`` above the
+    BMP), so JSON text keeps its meaning. ``newlines=False`` also escapes tab and newline,
+    for one-line cells. Idempotent: the escapes are printable.
+    """
+    string = text if isinstance(text, str) else str(text)
+    if _UNPRINTABLE.search(string):
+        string = _UNPRINTABLE.sub(_escape_one, string)
+    if not newlines and _LINE_BREAKS.search(string):
+        string = _LINE_BREAKS.sub(_escape_one, string)
+    return string
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"

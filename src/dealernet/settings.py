@@ -145,6 +145,31 @@ METRES_PER_MILE = 1609.344
 SOURCE_BRAND = "Infiniti"
 HOST_BRAND = "Nissan"
 
+# Limits of a scenario file (checked by dealernet.engine.scenario).
+#: Rules one scenario may have: every rule is a pass over the stores left.
+SCENARIO_MAX_RULES = 1_000
+#: The farthest a host may be (``max_distance_miles``, road or straight): about once round
+#: the Earth, farther than any two stores are apart by road. ``inf`` is "no limit"; a bigger
+#: finite number (``1e308``) would only overflow the reports' and maps' figures.
+SCENARIO_MAX_DISTANCE_MILES = 25_000.0
+#: The largest co-location radius: a store 10 miles from a host does not share its rooftop,
+#: and a huge radius would silently leave every store "unaffected".
+SCENARIO_MAX_COLOCATION_MILES = 10.0
+#: The largest circuity factor: US roads are 1.2-1.4 times the straight line.
+SCENARIO_MAX_CIRCUITY = 3.0
+#: The most stores one host may take (``capacity``): more than any network has; leave
+#: ``capacity`` out for no limit.
+SCENARIO_MAX_CAPACITY = 100_000
+
+#: Memory the Monte Carlo of one run may take, in bytes: its kept draws (every loss measure,
+#: draws x stores of 8-byte numbers) and the roll-ups' working copies. Past it a run is
+#: refused with the figure, before any work, instead of being killed by the system (1,000,000
+#: draws of the 197-store sample would need about 18 GiB). Raise it on a bigger machine.
+MONTE_CARLO_MAX_BYTES = 4 * 1024**3
+#: Working memory of one block of draws while the Monte Carlo is computed: the draws are
+#: simulated in blocks this size, so the intermediate arrays never hold every draw at once.
+MONTE_CARLO_BLOCK_BYTES = 256 * 1024**2
+
 #: Problems printed by ``dealernet validate`` before "... and N more".
 MAX_PROBLEMS_SHOWN = 50
 

@@ -47,6 +47,8 @@ DEFAULT_BRAND = "default"
 _FIELDS = ("base", "low", "high", "unit", "source")
 _MONTE_CARLO = ("draws", "seed")
 _MAX_DRAWS = 1_000_000
+#: The largest seed: the 32-bit seeds most tools take, so a seed can be reused elsewhere.
+MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ class Assumptions:
                 continue
             if path == "monte_carlo.seed":
                 whole = _whole(check, raw, at, minimum=0)
-                seed = seed if whole is None else whole
+                seed = seed if whole is None else _check_seed(check, whole, at)
                 continue
             key, _, attr = path.rpartition(".")
             fields: tuple[str, ...]
@@ -176,8 +178,9 @@ def parse_assumptions(data: Mapping[str, Any], source: str = "<assumptions>") ->
             draws = found
             _check_draws(check, draws, at)
     if "seed" in mc:
-        found = _whole(check, mc["seed"], "[monte_carlo], key 'seed'", minimum=0)
-        seed = seed if found is None else found
+        at = "[monte_carlo], key 'seed'"
+        found = _whole(check, mc["seed"], at, minimum=0)
+        seed = seed if found is None else _check_seed(check, found, at)
     if check.problems:
         raise AssumptionsError(problem_list(f"assumptions {source}", check.problems))
     return Assumptions(params, correlations, draws, seed, source)
@@ -274,6 +277,23 @@ def _correlations(
 def _check_draws(check: Checker, draws: int, where: str) -> None:
     if not 10 <= draws <= _MAX_DRAWS:
         check.add(where, f"must be between 10 and {_MAX_DRAWS:,}, not {draws}")
+
+
+def _check_seed(check: Checker, seed: int, where: str) -> int:
+    """``seed`` when it is at most :data:`MAX_SEED` (``1e308`` reads as a 308-digit number)."""
+    if seed > MAX_SEED:
+        check.add(
+            where,
+            f"must be a whole number from 0 to {MAX_SEED:,}, not {_digits(seed)}. Fix: any number "
+            "in that range gives its own repeatable draws, e.g. monte_carlo.seed=42",
+        )
+    return seed
+
+
+def _digits(number: int) -> str:
+    """A big whole number for a message: ``1e308`` has 309 digits, none worth printing."""
+    text = str(number)
+    return f"{text[:4]}... ({len(text)} digits)" if len(text) > 20 else f"{number:,}"
 
 
 def _whole(check: Checker, raw: Any, where: str, *, minimum: float) -> int | None:

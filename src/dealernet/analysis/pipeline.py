@@ -19,7 +19,7 @@ from dealernet.analysis import rollups
 from dealernet.analysis.access import access_by_site, access_for_decisions
 from dealernet.analysis.access_dask import access_for_decisions_dask
 from dealernet.analysis.assumptions import load_assumptions
-from dealernet.analysis.impact import estimate_impacts
+from dealernet.analysis.impact import check_draw_memory, estimate_impacts, source_sites
 from dealernet.analysis.owner_groups import owner_sources
 from dealernet.analysis.result import Result
 from dealernet.engine.checks import check_brands
@@ -102,6 +102,7 @@ def run(
     scenario = scenario or default_scenario()
     assumptions = assumptions or default_assumptions()
     check_brands(network, scenario)
+    check_draw_memory(assumptions.draws, source_sites(network, scenario.source_brand))
     network = with_owners(network, scenario.source_brand, scenario.host_brand, owners)
     step("rules")
     decisions = apply_rules(network, scenario)

@@ -140,4 +140,7 @@ def regions(decisions: pd.DataFrame, impacts: Impacts) -> pd.DataFrame:
 def national(decisions: pd.DataFrame, impacts: Impacts) -> pd.Series:
     """National totals as one row."""
     keys = np.full(len(decisions), "United States", dtype=object)
-    return rollup(keys, decisions, impacts).iloc[0].drop("key")
+    table = rollup(keys, decisions, impacts)
+    if table.empty:  # no source-brand store at all: zero everywhere, not an IndexError
+        return pd.Series(0.0, index=table.columns.drop("key"))
+    return table.iloc[0].drop("key")

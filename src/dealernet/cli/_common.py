@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,9 +26,12 @@ EXIT_INVALID = 1
 
 
 def make_console(stderr: bool = False) -> Any:
-    from rich.console import Console
+    """The console every command prints through: control characters in any text it is
+    given (a dealer name, a file name, an error message) print as visible escapes, so input
+    can never drive the terminal (see :mod:`dealernet.cli._console`)."""
+    from dealernet.cli._console import safe_console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    return safe_console(stderr=stderr)
 
 
 def handle_errors(func: F) -> F:
@@ -38,7 +42,12 @@ def handle_errors(func: F) -> F:
         from dealernet._errors import DealernetError, InvalidInputError
 
         try:
-            return func(*args, **kwargs)
+            with warnings.catch_warnings():
+                # dealernet's own warnings (owner spellings, unmatched owner ids) read as
+                # notes, not as Python's "file.py:12: UserWarning:" lines
+                warnings.simplefilter("always", UserWarning)
+                warnings.showwarning = _show_warning
+                return func(*args, **kwargs)
         except InvalidInputError as exc:
             if exc.report is not None:
                 print_report(exc.report, limit=settings.MAX_PROBLEMS_SHOWN)
@@ -54,10 +63,19 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _show_warning(message: Warning | str, category: type[Warning], *_args: Any, **_kw: Any) -> None:
+    if not issubclass(category, UserWarning):
+        return
+    make_console(stderr=True).print(f"[yellow]Warning:[/] {escape(str(message))}")
+
+
 def escape(text: str) -> str:
+    """``text`` printed as itself: rich markup (``[bold]``) and control characters escaped."""
     from rich.markup import escape
 
-    return escape(text)
+    from dealernet.formatting import printable
+
+    return escape(printable(text))
 
 
 def print_notes(notes: Iterable[object]) -> None:
@@ -86,6 +104,44 @@ OWNERS_FILE = "dealernet.owners_file"
 
 def _remember_owners(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
     ctx.meta[OWNERS_FILE] = value
+
+
+def check_radius(_ctx: click.Context, _param: click.Parameter, value: float | None) -> Any:
+    """``--radius-miles`` checked before any work: nan, inf, 0, negative or past half way
+    round the Earth is refused with the range, not after a run of several seconds."""
+    if value is None:
+        return None
+    from dealernet._errors import QueryError
+    from dealernet.planning.selection import checked_radius
+
+    try:
+        return checked_radius(value)
+    except QueryError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def refuse_blank(*groups: dict[str, tuple[str, ...]]) -> None:
+    """Refuse a filter given an empty value (``--state ""``, often an unset shell variable):
+    read as no filter it would quietly answer for the whole network."""
+    for group in groups:
+        for option, values in group.items():
+            if any(not str(v).strip() for v in values):
+                msg = (
+                    f"{option} is given an empty value. Fix: give it a value, e.g. "
+                    f"{option} {_BLANK_EXAMPLES.get(option, 'VALUE')}, or leave {option} out "
+                    "to select everything"
+                )
+                raise click.UsageError(msg)
+
+
+_BLANK_EXAMPLES = {
+    "--state": "TX",
+    "--county": '"Cook County, IL"',
+    "--region": "South",
+    "--owner": '"Maple Lake Automotive"',
+    "--host": "SAMPLE-NIS-0001",
+    "--near": '"Dallas, TX"',
+}
 
 
 def run_counter(progress: Callable[[str, int, int], None], total: int) -> Callable[[str], None]:
@@ -136,6 +192,60 @@ def out_option(func: F) -> F:
         show_default=True,
         help="Folder for maps, reports and tables.",
     )(func)
+
+
+def out_folder(out: Path, command: str) -> Any:
+    """The output folder of a writing command: ``with out_folder(out, "run") as folder``,
+    then ``folder.open()`` once the inputs are read (see :mod:`dealernet._outdir`: refuses
+    ``/``, home, other people's files and linked subfolders, locks, keeps the manifest)."""
+    from dealernet._outdir import output_folder
+
+    return output_folder(out, command)
+
+
+#: Where :func:`writes_out` keeps the command's output folder (``click.Context.meta``).
+OUT_FOLDER = "dealernet.out_folder"
+
+
+def writes_out(command: str, when: Callable[[dict[str, Any]], bool] | None = None) -> Any:
+    """Run the command as a run of its ``--out`` folder (when ``when(kwargs)``, if given):
+    checked, locked and recorded (:func:`out_folder`); :func:`open_out_folder`, which
+    :func:`analyse` calls once the inputs are read, opens it. Put it below
+    :func:`handle_errors`, so the folder's errors print as messages."""
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if when is not None and not when(kwargs):
+                return func(*args, **kwargs)
+            context = click.get_current_context()
+            with out_folder(kwargs["out"], command) as folder:
+                context.meta[OUT_FOLDER] = folder
+                try:
+                    return func(*args, **kwargs)
+                finally:
+                    context.meta.pop(OUT_FOLDER, None)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def open_out_folder() -> None:
+    """Open the command's output folder (:func:`writes_out`), if it has one: after the
+    inputs are read, before the slow work."""
+    context = click.get_current_context(silent=True)
+    folder = context.meta.get(OUT_FOLDER) if context is not None else None
+    if folder is not None:
+        folder.open()
+
+
+def check_output_file(path: Path | None, option: str = "--output") -> None:
+    """Refuse an ``--output`` file that cannot be written, before the slow work."""
+    if path is not None:
+        from dealernet._outdir import check_output_file as check
+
+        check(path, option)
 
 
 def analysis_options(func: F) -> F:
@@ -227,7 +337,7 @@ def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     bar = Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # labels quote file names
         BarColumn(),
         TimeElapsedColumn(),
         console=make_console(stderr=True),
@@ -257,6 +367,7 @@ def load_dealers(
         progress=lambda label, _done, _total: progress(label, 0, steps),
     )
     print_dropped(network.attrs.get("validation"))
+    print_warnings(network.attrs.get("validation"))
     context = click.get_current_context(silent=True)
     owners_file = context.meta.get(OWNERS_FILE) if context is not None else None
     return network if owners_file is None else with_owner_file(network, owners_file)
@@ -286,16 +397,21 @@ def analyse(
     settings_: tuple[Any, Any],
     *,
     stages: tuple[str, ...] = ANALYSIS_STAGES,
+    before_run: Callable[[], None] | None = None,
     **run_options: Any,
 ) -> Any:
     """Load the dealer files and run the analysis, feeding one progress bar.
 
     ``stages`` lists every step the command will report, the analysis's first, so the bar
-    can show the later steps (tables, maps, reports) on the same scale.
+    can show the later steps (tables, maps, reports) on the same scale. ``before_run`` is
+    called once the dealer files are read, before the slow work (by default
+    :func:`open_out_folder`): a command prepares its output folder there, so bad inputs
+    leave it untouched and an unwritable one fails in seconds, not after the analysis.
     """
     from dealernet.analysis import pipeline
 
     network = load_dealers(progress, dealers, skip_invalid, steps=len(stages))
+    (before_run or open_out_folder)()
     scenario, assumptions = settings_
     return pipeline.run(
         network,
@@ -315,6 +431,12 @@ def load_settings(
     from dealernet.engine.scenario import load_scenario
 
     to_scenario, to_assumptions = route(overrides)  # a malformed --set fails before any read
+    if not str(scenario).strip():  # Path("") would be the current folder
+        msg = (
+            "--scenario is given an empty value. Fix: give a scenario file or a bundled name: "
+            + ", ".join(settings.bundled_scenarios())
+        )
+        raise click.UsageError(msg)
     the_scenario = load_scenario(settings.scenario_path(scenario))
     the_assumptions = load_assumptions(assumptions)
     if to_scenario:
@@ -336,6 +458,27 @@ def print_dropped(report: Any) -> None:
     console.print(
         f"[yellow]Skipped {len(report.dropped_rows):,} invalid rows ({escape(rows)}{more}).[/]"
     )
+
+
+#: Warnings about the dealer files that analysing commands print before "and N more".
+WARNINGS_SHOWN = 3
+
+
+def print_warnings(report: Any) -> None:
+    """The first warnings about the dealer files (owner spellings, states), and how many more:
+    a run goes ahead with them, but the user should know what was read differently."""
+    found = [] if report is None else report.warnings
+    if not found:
+        return
+    console = make_console(stderr=True)
+    for problem in found[:WARNINGS_SHOWN]:
+        console.print(escape(problem.describe()), style="yellow")
+    if len(found) > WARNINGS_SHOWN:
+        more = len(found) - WARNINGS_SHOWN
+        console.print(
+            f"[yellow]... and {more:,} more warning{'s' if more != 1 else ''}: "
+            "dealernet validate lists them all.[/]"
+        )
 
 
 def stop_on_sigterm() -> None:

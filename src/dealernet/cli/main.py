@@ -7,6 +7,7 @@ and exit status 1; nothing a user feeds in should ever show a traceback. Heavy i
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -19,20 +20,25 @@ from dealernet.cli._common import (
     analyse,
     analysis_options,
     cdn_option,
+    check_output_file,
+    check_radius,
     dealer_paths,
     dealers_option,
     escape,
     handle_errors,
     load_settings,
     make_console,
+    out_folder,
     out_option,
     population_options,
     print_notes,
     print_report,
     progress_bar,
+    refuse_blank,
     stop_on_sigterm,
 )
 from dealernet.cli.planning import COMMANDS as PLANNING_COMMANDS
+from dealernet.formatting import printable
 
 # --- shared options -------------------------------------------------------------------------
 
@@ -87,7 +93,6 @@ def run(
     reports: bool,
 ) -> None:
     """Decide every Infiniti store, estimate the losses, and write tables, maps and reports."""
-    from dealernet._atomic import remove_stale_temporaries
     from dealernet.outputs import terminal
     from dealernet.render.run_folder import STAGES, write_run
 
@@ -95,14 +100,14 @@ def run(
     loaded = load_settings(scenario, assumptions, overrides)
     writing = STAGES if reports else STAGES[:-1]
     stages = (*ANALYSIS_STAGES, *writing)
-    with progress_bar() as progress:
-        remove_stale_temporaries(out)
+    with progress_bar() as progress, out_folder(out, "run") as folder:
         result = analyse(
             progress,
             dealers,
             skip_invalid,
             loaded,
             stages=stages,
+            before_run=folder.open,
             population=population,
             engine=engine,
             scheduler=scheduler,
@@ -159,10 +164,13 @@ def validate(paths: tuple[Path, ...], problems: Path | None, max_problems: int) 
         report = validate_network(dealer_paths(paths), progress=progress)
     print_report(report, limit=max_problems, columns=True)
     if problems is not None:
-        from dealernet._atomic import write_csv
+        from dealernet._atomic import write_text
+        from dealernet._csv import csv_text
 
-        write_csv(report.to_frame(), problems)
-        make_console(stderr=True).print(f"Wrote {len(report.problems):,} problems to {problems}")
+        # like every CSV we write: a value '=HYPERLINK(...)' must not run in a spreadsheet
+        write_text(problems, csv_text(report.to_frame()))
+        shown = escape(str(problems))
+        make_console(stderr=True).print(f"Wrote {len(report.problems):,} problems to {shown}")
     if not report.ok:
         sys.exit(EXIT_INVALID)
 
@@ -175,10 +183,10 @@ Examples:
 )
 @click.option(
     "--seed",
-    type=int,
+    type=click.IntRange(min=0),  # numpy's generators refuse negative seeds
     default=settings.SAMPLE_SEED,
     show_default=True,
-    help="Random seed; the same seed gives the same bytes.",
+    help="Random seed (0 or more); the same seed gives the same bytes.",
 )
 @click.option(
     "--out",
@@ -194,7 +202,7 @@ def sample(seed: int, out: Path) -> None:
     from dealernet.io.sample import write_sample
 
     for path in write_sample(out, seed):
-        click.echo(f"Wrote {path}")
+        click.echo(printable(f"Wrote {path}"))
 
 
 @cli.command(
@@ -213,7 +221,8 @@ Examples:
 @click.option("--near", metavar="PLACE", help='A place ("Dallas, TX") or "LAT,LON".')
 @click.option(
     "--radius-miles",
-    type=click.FloatRange(min=0, min_open=True),
+    type=float,
+    callback=check_radius,
     help="Radius around --near, geodesic miles. [default: 50]",
 )
 @click.option(
@@ -246,17 +255,24 @@ def map_command(
 
     if radius_miles is not None and near is None:
         raise click.UsageError("--radius-miles needs --near")
+    refuse_blank(
+        {"--state": states, "--owner": owners, "--near": (near,) if near is not None else ()}
+    )
     loaded = load_settings(scenario, assumptions, overrides)
     stages = (*ANALYSIS_STAGES, "map")
-    with progress_bar() as progress:
-        result = analyse(progress, dealers, skip_invalid, loaded, stages=stages)
+    check_output_file(output)
+    # a map into --out (regions/) is a run of the folder; --output FILE is a file of its own
+    writes = contextlib.nullcontext(None) if output else out_folder(out, "map")
+    with progress_bar() as progress, writes as folder:
+        ready = None if folder is None else folder.open
+        result = analyse(progress, dealers, skip_invalid, loaded, stages=stages, before_run=ready)
         selection = select(
             result, states=states, owners=owners, near=near, radius_miles=radius_miles
         )
         progress("Drawing the map", stages.index("map"), len(stages))
         path = write_map(result, output or map_path(out, selection), selection, cdn=cdn, out=out)
     print_notes(selection.corrections)
-    click.echo(str(path))
+    click.echo(printable(str(path)))
 
 
 @cli.command(
@@ -317,8 +333,8 @@ def report(
     from dealernet.render.reports import owner_matches, write_reports
 
     loaded = load_settings(scenario, assumptions, overrides)
-    with progress_bar() as progress:
-        result = analyse(progress, dealers, skip_invalid, loaded)
+    with progress_bar() as progress, out_folder(out, "report") as folder:
+        result = analyse(progress, dealers, skip_invalid, loaded, before_run=folder.open)
         matches = [] if all_owners else owner_matches(result, owners)
         names = None if all_owners else list(dict.fromkeys(m.value for m in matches))
         written = write_reports(result, out, names, pdf=pdf, paper=paper, progress=progress)

@@ -20,17 +20,23 @@ from dealernet.cli._common import (
     analyse,
     analysis_options,
     cdn_option,
+    check_output_file,
+    check_radius,
     dealers_option,
     escape,
     handle_errors,
     load_dealers,
     load_settings,
     make_console,
+    open_out_folder,
     out_option,
     print_notes,
     progress_bar,
+    refuse_blank,
     run_counter,
+    writes_out,
 )
+from dealernet.formatting import printable
 from dealernet.schema import DECISIONS
 
 #: Choices offered on the command line (kept equal to the library's lists by a test; they
@@ -38,6 +44,11 @@ from dealernet.schema import DECISIONS
 GROUP_BY = ("state", "county", "region", "division", "owner", "host", "decision")
 QUERY_FORMATS = ("table", "csv", "json", "geojson", "gpkg")
 #: Folder of ``--out`` that ``query --map`` writes maps into.
+#: Rows ``sql`` fetches by default for the terminal and for ``--output``, and at most: the
+#: query streams and stops there, so a cross join of the tables never fills the memory.
+SQL_TERMINAL_ROWS = 1_000
+SQL_FILE_ROWS = 100_000
+SQL_MAX_LIMIT = 10_000_000
 
 
 def _results_option(func: Any) -> Any:
@@ -81,7 +92,9 @@ def _result(
             raise click.UsageError(msg)
         with progress_bar() as progress:
             progress("Reading the run's tables", 0, 1)
-            return load_results(results, dealers=list(dealers) or None, draws=draws)
+            finished = load_results(results, dealers=list(dealers) or None, draws=draws)
+        open_out_folder()  # the inputs are read: now the folder a --map goes into
+        return finished
     loaded = load_settings(scenario, assumptions, overrides)
     with progress_bar() as progress:
         return analyse(progress, dealers, skip_invalid, loaded)
@@ -121,7 +134,12 @@ Examples:
     metavar="PLACE|LAT,LON",
     help='A place ("Denver, CO") or coordinates ("39.74,-104.99").',
 )
-@click.option("--radius-miles", type=float, help="Geodesic miles around --near (default 50).")
+@click.option(
+    "--radius-miles",
+    type=float,
+    callback=check_radius,
+    help="Geodesic miles around --near (default 50).",
+)
 @click.option("--owner", "owners", multiple=True, help="Owner group; repeatable.")
 @click.option(
     "--decision",
@@ -166,6 +184,7 @@ Examples:
 @cdn_option
 @click.pass_context
 @handle_errors
+@writes_out("query", when=lambda options: options["map_path"] == "")  # --map into OUT/queries
 def query(
     ctx: click.Context,
     dealers: tuple[Path, ...],
@@ -196,12 +215,20 @@ def query(
     Filters combine with AND (several values of one filter match either). Group ranges are
     percentiles of the summed Monte Carlo draws.
     """
+    refuse_blank(
+        {"--state": states, "--county": counties, "--region": regions, "--owner": owners},
+        {"--host": hosts, "--near": (near,) if near is not None else ()},
+    )
     from dealernet.outputs.formats import format_for, query_text
     from dealernet.outputs.terminal import query_table, totals_line
     from dealernet.planning.query import query as run_query
 
     chosen = format_for(output, fmt, QUERY_FORMATS)
+    check_output_file(output)
+    check_output_file(Path(map_path) if map_path else None, "--map")
     result = _result(ctx, results, dealers, skip_invalid, scenario, assumptions, overrides)
+    if map_path is not None and hasattr(result, "require_sites"):
+        result.require_sites("--map")
     answer = run_query(
         result,
         states=states,
@@ -228,7 +255,7 @@ def query(
         msg = "a GeoPackage cannot go to the terminal: add --output FILE.gpkg"
         raise click.UsageError(msg)
     else:
-        click.echo(query_text(answer, chosen), nl=False)
+        click.echo(printable(query_text(answer, chosen)), nl=False)  # CSV/JSON to a terminal
     if map_path is not None:
         from dealernet.render.maps import write_map
 
@@ -265,7 +292,13 @@ settings are refused."""
 @click.option(
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Write every row to this file (.csv, .json or .parquet).",
+    help="Write the rows to this file (.csv, .json or .parquet), up to --limit.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1, max=SQL_MAX_LIMIT),
+    help=f"Rows to fetch at most; the query stops there. [default: {SQL_TERMINAL_ROWS:,} "
+    f"for the terminal, {SQL_FILE_ROWS:,} with --output]",
 )
 @click.option(
     "--max-rows",
@@ -293,24 +326,40 @@ def sql(
     overrides: tuple[str, ...],
     results: Path | None,
     output: Path | None,
+    limit: int | None,
     max_rows: int,
     timeout: float,
 ) -> None:
     """Answer one read-only SQL query (DuckDB) over the result tables."""
     from dealernet.outputs.formats import write_frame
     from dealernet.outputs.terminal import frame_table
-    from dealernet.planning.sql import check_statement, run_sql
+    from dealernet.planning.sql import MAX_BYTES, check_statement, run_sql
 
     check_statement(statement)  # refuse before any slow work
     result = _result(
         ctx, results, dealers, skip_invalid, scenario, assumptions, overrides, draws=False
     )
-    frame = run_sql(result, statement, timeout_seconds=timeout)
+    cap = limit or (SQL_FILE_ROWS if output is not None else SQL_TERMINAL_ROWS)
+    frame = run_sql(result, statement, timeout_seconds=timeout, max_rows=cap)
+    more = bool(frame.attrs.get("truncated"))
     if output is not None:
         write_frame(frame, output)
         make_console(stderr=True).print(f"Wrote {len(frame):,} rows to {escape(str(output))}")
-        return
-    make_console().print(frame_table(frame, f"{len(frame):,} rows", limit=max_rows))
+    else:
+        title = f"the first {len(frame):,} rows of more" if more else f"{len(frame):,} rows"
+        make_console().print(frame_table(frame, title, limit=max_rows))
+    if more:
+        where = "wrote" if output is not None else "showing"
+        to_file = "" if output is not None else f" or --output FILE ({SQL_FILE_ROWS:,} by default)"
+        size = frame.attrs.get("stopped_at_bytes")
+        why = f" (answers are capped at {MAX_BYTES / 1024**2:,.0f} MB)" if size else ""
+        print_notes(
+            [
+                f"{where} the first {len(frame):,} rows of more{why}; use --limit N (at most "
+                f"{SQL_MAX_LIMIT:,}){to_file} for more rows, or narrow the query with WHERE "
+                "or LIMIT."
+            ]
+        )
 
 
 @click.command(
@@ -362,6 +411,7 @@ def compare(
         from dealernet.outputs.formats import format_for
 
         format_for(output, None, ["csv", "html"])
+        check_output_file(output)
     loaded = [load_settings(s, assumptions, overrides) for s in scenarios]
     with progress_bar() as progress:
         network = load_dealers(progress, dealers, skip_invalid, steps=len(loaded))
@@ -401,6 +451,7 @@ applied to every run."""
 )
 @out_option
 @handle_errors
+@writes_out("sweep", when=lambda options: options["output"] is None)  # into OUT/sweeps
 def sweep(
     dealers: tuple[Path, ...],
     skip_invalid: bool,
@@ -421,9 +472,11 @@ def sweep(
     setting, values, fixed = split_overrides(overrides)
     target = output or out / settings.SWEEPS_DIR / f"{slug(setting, prefix='sweep')}.html"
     format_for(target, None, ["csv", "html"])
+    check_output_file(output)
     the_scenario, the_assumptions = load_settings(scenario, assumptions, tuple(fixed))
     with progress_bar() as progress:
         network = load_dealers(progress, dealers, skip_invalid, steps=len(values))
+        open_out_folder()  # the inputs are read: lock and check OUT before the runs
         step = run_counter(progress, len(values))
 
         result = run_sweep(

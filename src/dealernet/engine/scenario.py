@@ -35,6 +35,7 @@ from dealernet import settings
 from dealernet._errors import ConditionError, ScenarioError
 from dealernet._overrides import format_items
 from dealernet._toml import Checker, describe, did_you_mean, problem_list, read_toml
+from dealernet._toml import shown as _shown
 from dealernet.engine.colocation import (
     DISTANCE_TO_NEAREST_HOST,
     NEAREST_HOST_ID,
@@ -133,7 +134,9 @@ _SCENARIO_KEYS = ("name", "description", "source_brand", "host_brand", "colocati
 _DISTANCE_KEYS = ("metric", "circuity_factor")
 _ABSORB_KEYS = ("max_distance_miles", "same_owner", "capacity", "exclude_hosts", "assignment")
 _RULE_KEYS = ("id", "action", "when", "reason", *_ABSORB_KEYS)
-_RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+#: A rule id, matched whole (``fullmatch``: ``$`` alone would pass ``"keep\n"``), of at most
+#: 64 characters: it names the rule in every report row, map popup and ``--set`` key.
+_RULE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 # --- the objects --------------------------------------------------------------------------
@@ -397,10 +400,25 @@ def parse_scenario(data: Mapping[str, object], source: str = "<scenario>") -> Sc
     host_brand = _brand(check, meta, "host_brand", "[scenario]")
     if source_brand and source_brand == host_brand:
         check.add("[scenario]", f"source_brand and host_brand are both {source_brand!r}")
-    radius = check.number(meta, "colocation_radius_miles", "[scenario]")
+    radius = check.number(
+        meta,
+        "colocation_radius_miles",
+        "[scenario]",
+        maximum=settings.SCENARIO_MAX_COLOCATION_MILES,
+        why="miles: stores farther apart do not share a rooftop; the default is "
+        f"{settings.COLOCATION_RADIUS_MILES:g}",
+    )
     dist = check.table(top.get("distance", {}), "[distance]", _DISTANCE_KEYS)
     metric = check.choice(dist, "metric", "[distance]", METRICS, GEODESIC)
-    circuity = check.number(dist, "circuity_factor", "[distance]", minimum=1.0)
+    circuity = check.number(
+        dist,
+        "circuity_factor",
+        "[distance]",
+        minimum=1.0,
+        maximum=settings.SCENARIO_MAX_CIRCUITY,
+        why=f"road miles per straight mile; US roads are 1.2-1.4, the default "
+        f"{settings.CIRCUITY_FACTOR:g}",
+    )
     rules = _parse_rules(check, top.get("rules"))
     if check.problems:
         raise ScenarioError(problem_list(f"scenario {source}", check.problems))
@@ -428,14 +446,25 @@ def _parse_rules(check: Checker, value: object) -> list[Rule]:
         return []
     if not value:
         check.add("rules", "is empty; a scenario needs at least one rule")
+    most = settings.SCENARIO_MAX_RULES
+    if len(value) > most:  # each rule is a pass over every store: 10,000 take a minute
+        check.add(
+            "rules",
+            f"has {len(value):,} rules; the limit is {most:,}. Fix: merge rules that do "
+            'the same with one condition (when = "... or ...")',
+        )
+        return []
     rules: list[Rule] = []
     seen: set[str] = set()
     final: str | None = None
     for number, table in enumerate(value, start=1):
         rule_id = table.get("id")
-        label = f"rule {rule_id!r}" if isinstance(rule_id, str) and rule_id else f"rule #{number}"
+        named = isinstance(rule_id, str) and _RULE_ID.fullmatch(rule_id)
+        label = f"rule {rule_id!r}" if named else f"rule #{number}"
         if isinstance(rule_id, str) and rule_id in seen:
-            check.add(f"rule #{number}", f"duplicate rule id {rule_id!r}; each rule needs its own")
+            check.add(
+                f"rule #{number}", f"duplicate rule id {_shown(rule_id)}; each rule needs its own"
+            )
         seen.add(str(rule_id))
         rule = _parse_rule(check, table, label)
         if rule is None:
@@ -452,11 +481,12 @@ def _parse_rule(check: Checker, table: dict, label: str) -> Rule | None:
     before = len(check.problems)
     check.table(table, label, _RULE_KEYS)
     rule_id = check.text(table, "id", label, required=True)
-    if rule_id is not None and not _RULE_ID.match(rule_id):
+    if rule_id is not None and not _RULE_ID.fullmatch(rule_id):
         check.add(
             f"{label}, key 'id'",
-            "may use only letters, digits, - and _ (it names the rule in reports and in "
-            "overrides such as rules.<id>.max_distance_miles)",
+            "may use only letters, digits, - and _, at most 64 of them, starting with a letter "
+            "or digit (it names the rule in reports and in overrides such as "
+            f"rules.<id>.max_distance_miles), not {_shown(rule_id)}",
         )
     action = table.get("action")
     if "action" not in table:
@@ -475,8 +505,21 @@ def _parse_rule(check: Checker, table: dict, label: str) -> Rule | None:
                 check.add(
                     f"{label}, key {key!r}", f'only applies to action = "absorb", not {action!r}'
                 )
-    limit = check.number(table, "max_distance_miles", label, allow_inf=True)
-    capacity = check.number(table, "capacity", label)
+    limit = check.number(
+        table,
+        "max_distance_miles",
+        label,
+        maximum=settings.SCENARIO_MAX_DISTANCE_MILES,
+        allow_inf=True,
+        why="miles, farther than any two stores are apart; for no limit write inf",
+    )
+    capacity = check.number(
+        table,
+        "capacity",
+        label,
+        maximum=settings.SCENARIO_MAX_CAPACITY,
+        why="stores per host; leave capacity out for no limit",
+    )
     if capacity is not None and not capacity.is_integer():
         check.add(f"{label}, key 'capacity'", f"must be a whole number of stores, not {capacity:g}")
     if isinstance(table.get("same_owner"), bool):

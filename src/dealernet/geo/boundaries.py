@@ -125,3 +125,50 @@ def in_us(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 def in_50_states_dc(codes: np.ndarray) -> np.ndarray:
     """Whether each state code is one of the 50 states or DC."""
     return np.isin(codes.astype(str), list(STATES_50_DC))
+
+
+@lru_cache(maxsize=1)
+def _prepared_states() -> dict[str, object]:
+    """Each state's (or territory's) polygon, prepared for fast point tests."""
+    import shapely  # heavy or optional: imported on first use
+
+    layer = states()
+    out: dict[str, object] = {}
+    for code, geometry in zip(layer["state"], layer.geometry, strict=True):
+        if code:
+            shapely.prepare(geometry)
+            out[str(code)] = geometry
+    return out
+
+
+def in_states(lat: np.ndarray, lon: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Whether each point lies in the state its code names (within the coast tolerance).
+
+    Faster than :func:`state_at` for points whose state is already claimed: one prepared
+    polygon per state, tested only against the points that claim it. An unknown code
+    gives ``False``.
+    """
+    import shapely  # heavy or optional: imported on first use
+
+    lat = np.asarray(lat, dtype="float64")
+    lon = np.asarray(lon, dtype="float64")
+    codes = np.asarray(codes, dtype=object)
+    inside = np.zeros(lat.size, dtype=bool)
+    polygons = _prepared_states()
+    for code in _distinct(codes):
+        polygon = polygons.get(str(code))
+        if polygon is None:
+            continue
+        rows = np.flatnonzero(codes == code)
+        hit = shapely.contains_xy(polygon, lon[rows], lat[rows])
+        out = rows[~hit]
+        if out.size:
+            near = shapely.dwithin(polygon, shapely.points(lon[out], lat[out]), COAST_TOLERANCE_DEG)
+            hit[~hit] = near
+        inside[rows] = hit
+    return inside
+
+
+def _distinct(values: np.ndarray) -> list[object]:
+    """The distinct values of an object array, in first-seen order."""
+    return list(dict.fromkeys(values.tolist()))

@@ -85,6 +85,7 @@ def site_key_problems(
         frame.loc[qualify, DEALER_ID] = [
             qualified_id(b, c) for b, c in zip(brands[qualify], codes[qualify], strict=True)
         ]
+    out += _case_problems(frame, within, ~copy & ~dup & (codes != "").to_numpy())
     # A qualified id may meet a code a file gave literally ("Nissan-08053"): still one key.
     ids = frame[DEALER_ID].fillna("").astype(str)
     clash = _repeated(ids, ~copy & ~dup & (ids != "").to_numpy())
@@ -92,6 +93,44 @@ def site_key_problems(
         frame, clash, ids, "Give every site its own dealer id (another row's id reads the same)"
     )
     return out, notes, copy, dup | clash
+
+
+def _case_problems(frame: pd.DataFrame, keys: pd.Series, among: np.ndarray) -> list[Problem]:
+    """Ids of one brand that differ only by letter case (``l-1``, ``L-1``): a warning.
+
+    Codes are compared exactly, so both rows stay two sites; but a typed id that differs
+    by case from another is more often one store entered twice than two stores.
+    """
+    folded = keys.str.casefold()
+    alike = _repeated(folded, among) & ~_repeated(keys, among)
+    if not alike.any():
+        return []
+    first: dict[str, str] = {}
+    for key, file, label, row in zip(
+        folded[alike],
+        frame.loc[alike, FILE],
+        frame.loc[alike, LABEL],
+        frame.loc[alike, ROW],
+        strict=True,
+    ):
+        first.setdefault(key, f"{file} {label} {int(row):,}")
+    later = alike & folded.duplicated(keep="first").to_numpy()
+    out = []
+    for p, key in zip(
+        problems_at(frame, later, DEALER_ID, "", "", severity=WARNING), folded[later], strict=True
+    ):
+        out.append(
+            dataclasses.replace(
+                p,
+                message=(
+                    "the dealer id differs from another only by letter case (see "
+                    f"{first[key]}); both are kept as separate sites"
+                ),
+                fix="If they are one store, delete the repeated row; else give them ids "
+                "that differ by more than case",
+            )
+        )
+    return out
 
 
 def _repeated(keys: pd.Series, among: np.ndarray) -> np.ndarray:

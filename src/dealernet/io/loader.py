@@ -16,15 +16,17 @@ import numpy as np
 import pandas as pd
 
 from dealernet._errors import InvalidInputError
-from dealernet.geo.boundaries import in_us, state_at
 from dealernet.geo.places import normalise_zip, zip_centroids, zip_from_address
+from dealernet.io.checks import control_problems, duplicate_column_problems, state_problems
 from dealernet.io.keys import other_make_problems, site_key_problems
+from dealernet.io.owner_names import owner_spelling_problems
 from dealernet.io.readers import RawTable, discover, read_table
 from dealernet.io.validate import (
     ERROR,
     FILE,
     HEADERS,
     LABEL,
+    READ_BAD,
     ROW,
     WARNING,
     FileColumns,
@@ -51,14 +53,12 @@ from dealernet.schema import (
     REQUIRED_COLUMNS,
     SOURCE_FILE,
     SOURCE_ROW,
-    STATE,
     TEXT_COLUMNS,
     ZIP,
     ZIP_CENTROID,
     accepted_spellings,
     brand_in_filename,
     match_headers,
-    normalise_state,
     ordered,
 )
 from dealernet.settings import dealer_paths
@@ -136,10 +136,12 @@ def read_network(
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    files = discover(dealer_paths(list(paths)))  # "sample", "real-2015": bundled networks
+    skipped: list[str] = []
+    # "sample", "real-2015": bundled networks
+    files = discover(dealer_paths(list(paths)), skipped=skipped)
     total = len(files) + 2
     tell = progress or (lambda _label, _done, _total: None)
-    report = ValidationReport(files=[str(f) for f in files])
+    report = ValidationReport(files=[str(f) for f in files], notes=skipped)
     frames = []
     for i, path in enumerate(files):
         tell(f"Reading {path.name}", i, total)
@@ -177,8 +179,12 @@ def _refusal(report: ValidationReport) -> str:
 
 
 def _canonical(table: RawTable, report: ValidationReport) -> pd.DataFrame | None:
-    """Rename a table's headers to canonical columns; file-level problems end it here."""
-    if any(p.severity == ERROR for p in table.problems):
+    """Rename a table's headers to canonical columns; file-level problems end it here.
+
+    Row-level errors the reader found (a row with cells shifted by an unquoted comma, a
+    formula with no saved value) mark their rows bad, so the rest of the file is checked.
+    """
+    if any(p.severity == ERROR and p.row is None for p in table.problems):
         return None
     where = table.where
     if table.frame.shape[1] == 0:
@@ -194,6 +200,10 @@ def _canonical(table: RawTable, report: ValidationReport) -> pd.DataFrame | None
                 )
             ]
         )
+        return None
+    doubles = duplicate_column_problems(table)
+    report.extend(doubles)
+    if any(p.severity == ERROR for p in doubles):
         return None
     headers = match_headers(table.frame.columns)
     frame = pd.DataFrame({c: table.frame[h].to_numpy() for c, h in headers.items()})
@@ -219,6 +229,8 @@ def _canonical(table: RawTable, report: ValidationReport) -> pd.DataFrame | None
     frame[ROW] = table.rows
     frame[LABEL] = table.row_label
     frame[HEADERS] = [headers] * len(frame)
+    refused = {p.row for p in table.problems if p.severity == ERROR and p.row is not None}
+    frame[READ_BAD] = np.isin(table.rows, list(refused))
     return frame
 
 
@@ -280,7 +292,7 @@ def _file_problem(where: str, message: str, fix: str) -> Problem:
 def _empty_frame() -> pd.DataFrame:
     cols = [*TEXT_COLUMNS, *CONTACT_COLUMNS, LATITUDE, LONGITUDE, *NUMERIC_COLUMNS]
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    for c in (FILE, ROW, LABEL, HEADERS):
+    for c in (FILE, ROW, LABEL, HEADERS, READ_BAD):
         frame[c] = pd.Series(dtype=object)
     return frame
 
@@ -295,8 +307,15 @@ def _check_rows(
     frame = frame.copy()
     for column in TEXT_COLUMNS + CONTACT_COLUMNS:
         frame[column] = frame[column].astype(str).str.strip()
-    bad = np.zeros(len(frame), dtype=bool)
-    checks = (text_length_problems, required_text_problems, brand_problems, coordinate_problems)
+    report.extend(owner_spelling_problems(frame))  # one spelling per owner from here on
+    bad = frame[READ_BAD].to_numpy(dtype=bool).copy()
+    checks = (
+        text_length_problems,
+        control_problems,
+        required_text_problems,
+        brand_problems,
+        coordinate_problems,
+    )
     for check in checks:
         problems, mask = check(frame)
         report.extend(problems)
@@ -311,7 +330,9 @@ def _check_rows(
     report.notes.extend(notes)
     bad |= dup
     bad |= _place_by_zip(frame, bad | copy, report)
-    _fill_states(frame, bad | copy, report)
+    problems, mask = state_problems(frame, bad | copy)
+    report.extend(problems)
+    bad |= mask
     return frame, bad & ~copy, copy
 
 
@@ -327,6 +348,20 @@ def _count_brands(frame: pd.DataFrame, dropped: np.ndarray, report: ValidationRe
 def _place_by_zip(frame: pd.DataFrame, bad: np.ndarray, report: ValidationReport) -> np.ndarray:
     """Put rows without coordinates at their ZIP centroid; returns rows that cannot be placed."""
     zips = map_unique(frame[ZIP], normalise_zip)
+    raw = frame[ZIP].fillna("").astype(str).str.strip().str.removesuffix(".0")
+    short = (raw.str.fullmatch(r"\d{3,4}") & (zips != "")).to_numpy() & ~bad
+    report.extend(
+        problems_at(
+            frame,
+            short,
+            ZIP,
+            "the ZIP code has fewer than 5 digits (a spreadsheet dropped its leading zeros); "
+            "read with zeros in front",
+            "Store ZIP codes as text so they keep their leading zeros (02108, not 2108)",
+            severity=WARNING,
+            values=raw + " -> " + zips.astype(str),
+        )
+    )
     from_address = (zips == "") & (frame[ADDRESS] != "")
     zips[from_address] = frame.loc[from_address, ADDRESS].map(zip_from_address)
     frame[ZIP] = np.where(zips != "", zips, frame[ZIP])
@@ -365,54 +400,11 @@ def _place_by_zip(frame: pd.DataFrame, bad: np.ndarray, report: ValidationReport
     return unplaced
 
 
-def _fill_states(frame: pd.DataFrame, bad: np.ndarray, report: ValidationReport) -> None:
-    """Normalise state codes, fill missing ones from the coordinates, flag sites abroad."""
-
-    given = map_unique(frame[STATE], lambda v: normalise_state(v) or "")
-    placed = ~bad & frame[LATITUDE].notna().to_numpy()
-    lat = frame[LATITUDE].to_numpy(dtype="float64")
-    lon = frame[LONGITUDE].to_numpy(dtype="float64")
-    fill = placed & (given == "").to_numpy()
-    found = given.to_numpy(dtype=object).copy()
-    if fill.any():
-        found[fill] = state_at(lat[fill], lon[fill])
-    frame[STATE] = found
-    abroad = placed.copy()
-    abroad[placed] = ~in_us(lat[placed], lon[placed])
-    if not abroad.any():
-        return
-    values = pd.Series("", index=frame.index, dtype=object)
-    values[abroad] = [f"{a:.5f}, {o:.5f}" for a, o in zip(lat[abroad], lon[abroad], strict=True)]
-    west = abroad & (lon > 0)
-    report.extend(
-        problems_at(
-            frame,
-            abroad & ~west,
-            LATITUDE,
-            "the site is outside the 50 states and DC",
-            "Check the coordinates; sites abroad or in territories are kept but flagged",
-            severity=WARNING,
-            values=values,
-        )
-    )
-    report.extend(
-        problems_at(
-            frame,
-            west,
-            LONGITUDE,
-            "the site is outside the 50 states and DC (longitude is positive, east of Greenwich)",
-            "US longitudes are negative: write -96.8, not 96.8",
-            severity=WARNING,
-            values=values,
-        )
-    )
-
-
 def _to_geodataframe(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     import geopandas as gpd  # heavy or optional: imported on first use
 
     frame = frame.rename(columns={FILE: SOURCE_FILE, ROW: SOURCE_ROW})
-    frame = frame.drop(columns=[LABEL, HEADERS])
+    frame = frame.drop(columns=[LABEL, HEADERS, READ_BAD])
     for column in (*TEXT_COLUMNS, *CONTACT_COLUMNS, DEALER_CODE):
         frame[column] = frame[column].astype(object).where(frame[column] != "", None)
     frame[LATITUDE] = frame[LATITUDE].astype("float64")

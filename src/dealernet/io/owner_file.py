@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from dealernet._errors import InputFileError, InvalidInputError
-from dealernet.io.readers import RawTable, read_table
+from dealernet.io.readers import RawTable, _kind, read_table
 from dealernet.schema import (
     BRAND,
     DEALER_CODE,
@@ -59,6 +59,12 @@ def load_owner_file(path: str | Path) -> dict[str | tuple[str, str], str]:
         one store two groups; the message lists each line and the fix.
     """
     path = Path(path)
+    if not path.is_file() and path.exists():  # a FIFO would block the read, /dev/zero never ends
+        msg = (
+            f"{path}: is not a regular file ({_kind(path)}); dealernet reads owners only from "
+            f"files. Fix: save the owners to a .csv or .xlsx file and give its path. {_FIX}"
+        )
+        raise InputFileError(msg)
     if not path.is_file():
         msg = f"{path}: no such owners file. {_FIX}"
         raise InputFileError(msg)

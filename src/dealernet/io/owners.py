@@ -32,6 +32,7 @@ from dealernet.io.owner_file import (
     load_owner_file,
     unmatched_owner_ids,
 )
+from dealernet.io.owner_names import FIX, describe, unify_owner_names
 from dealernet.schema import (
     BRAND,
     CITY,
@@ -85,6 +86,16 @@ def with_owners(
                 UserWarning,
                 stacklevel=3,
             )
+    network, spelt = unify_owner_names(network)  # an owners file or a frame made in code
+    if spelt:
+        listed = "; ".join(describe(s) for s in list(spelt.values())[:5])
+        more = f" (and {len(spelt) - 5:,} more owners)" if len(spelt) > 5 else ""
+        warnings.warn(
+            f"owner names written more than one way were read as one owner each: {listed}"
+            f"{more}. {FIX}",
+            UserWarning,
+            stacklevel=3,
+        )
     return infer_owners(network, source_brand, host_brand)
 
 

@@ -10,9 +10,7 @@ problem in every file at once.
 from __future__ import annotations
 
 import csv
-import io as _io
-import zipfile
-from dataclasses import dataclass, field
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -20,53 +18,25 @@ import pandas as pd
 
 from dealernet._errors import InputFileError
 from dealernet.io.json_rosters import RosterError, parse_roster
-from dealernet.io.validate import Problem
+from dealernet.io.tables import (
+    FIX_FORMAT,
+    FileProblem,
+    RawTable,
+    cell_text_any,
+    failed,
+    short,
+)
+from dealernet.io.text_files import decode, read_csv
+from dealernet.io.validate import WARNING, Problem
+from dealernet.io.workbooks import read_xlsx
 from dealernet.schema import LATITUDE, LONGITUDE, canonical_column
 from dealernet.settings import SUPPORTED_SUFFIXES
+
+__all__ = ["RawTable", "discover", "read_table"]
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
-_DELIMITERS = ",;\t|"
-#: Rows searched for the header line of a spreadsheet with a title above its table.
-_HEADER_SEARCH_ROWS = 20
-
-
-@dataclass
-class RawTable:
-    """One file's rows as text, before any checks.
-
-    Attributes
-    ----------
-    path
-        The file read.
-    frame
-        One column per header as found in the file, all cells text ("" for empty).
-    rows
-        The row number a user would look up for each record (CSV line, sheet row, feature).
-    row_label
-        What ``rows`` counts: ``"line"``, ``"row"`` or ``"feature"``.
-    sheet
-        The spreadsheet sheet or GeoPackage layer, when the format has several.
-    problems
-        File-level problems found while reading.
-    ignored
-        Fields the file holds that the reader could not put in a cell (a JSON list of
-        objects), so that ``validate`` can name them beside the ignored columns.
-    """
-
-    path: Path
-    frame: pd.DataFrame
-    rows: np.ndarray
-    row_label: str = "line"
-    sheet: str | None = None
-    problems: list[Problem] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
-
-    @property
-    def where(self) -> str:
-        """The file (and sheet) as shown in messages."""
-        return f"{self.path} [{self.sheet}]" if self.sheet else str(self.path)
 
 
 #: Files a data folder holds beside its data (a licence, a read-me): skipped in a folder,
@@ -78,8 +48,22 @@ def _is_notice(path: Path) -> bool:
     return path.stem.casefold() in NOTICE_STEMS
 
 
-def discover(paths: list[Path] | tuple[Path, ...]) -> list[Path]:
-    """Expand folders into the supported files they hold; check every path exists."""
+#: Files an editor leaves beside a dealer file: Excel's lock file (``~$dealers.xlsx``, while
+#: the workbook is open), macOS's resource forks (``._dealers.csv``, on a USB stick or a
+#: network share). Skipped in a folder, with a note; they are never dealer data.
+_LITTER_PREFIXES = ("~$", "._")
+
+
+def _is_litter(path: Path) -> bool:
+    return path.name.startswith(_LITTER_PREFIXES) or path.name in (".DS_Store", "Thumbs.db")
+
+
+def discover(paths: list[Path] | tuple[Path, ...], skipped: list[str] | None = None) -> list[Path]:
+    """Expand folders into the supported files they hold; check every path is a file.
+
+    ``skipped`` (when given) receives a note for each file of a folder passed over:
+    an editor's lock file or a macOS resource fork.
+    """
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -89,6 +73,13 @@ def discover(paths: list[Path] | tuple[Path, ...]) -> list[Path]:
                 for p in path.iterdir()
                 if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not _is_notice(p)
             )
+            litter = [p for p in files if _is_litter(p)]
+            if skipped is not None:
+                skipped.extend(
+                    f"{p}: skipped; an editor's lock file or a macOS resource fork, not dealer data"
+                    for p in litter
+                )
+            files = [p for p in files if not _is_litter(p)]
             if not files:
                 msg = (
                     f"{path}: no dealer files in this folder. Supported: "
@@ -98,6 +89,13 @@ def discover(paths: list[Path] | tuple[Path, ...]) -> list[Path]:
             found.extend(files)
         elif path.is_file():
             found.append(path)
+        elif path.exists():
+            msg = (
+                f"{path}: is not a regular file ({_kind(path)}); dealernet reads dealer data "
+                "only from files. Fix: pass the dealer files or the folder holding them "
+                "(save the data to a file first)."
+            )
+            raise InputFileError(msg)
         else:
             msg = (
                 f"{path}: no such file or folder. Pass the dealer files or the folder holding them."
@@ -106,176 +104,45 @@ def discover(paths: list[Path] | tuple[Path, ...]) -> list[Path]:
     return found
 
 
+def _kind(path: Path) -> str:
+    """What a path that is neither a file nor a folder is: ``a character device``..."""
+    mode = path.stat().st_mode
+    kinds = (
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a file")
+
+
 def read_table(path: Path) -> list[RawTable]:
     """Read one file into raw tables (several for a workbook with several dealer sheets)."""
     suffix = path.suffix.lower()
     try:
+        if not path.is_file():  # replaced by a device or pipe since it was found
+            raise FileProblem("is not a regular file", "Pass the dealer file itself.")
         if suffix in CSV_SUFFIXES:
-            return [_read_csv(path)]
+            return [read_csv(path, path.read_bytes())]
         if suffix == ".xlsx":
-            return _read_xlsx(path)
+            return read_xlsx(path)
         if suffix == ".json" and (roster := _read_json_roster(path)) is not None:
             return [roster]
-        if suffix in VECTOR_SUFFIXES or suffix in PARQUET_SUFFIXES:
+        if suffix in PARQUET_SUFFIXES:
+            return [_read_parquet(path)]
+        if suffix in VECTOR_SUFFIXES:
             return [_read_vector(path)]
-    except _FileProblem as exc:
-        return [_failed(path, exc.message, exc.fix)]
+    except FileProblem as exc:
+        return [failed(path, exc.message, exc.fix, exc.notes)]
     except (OSError, ValueError, UnicodeError, csv.Error, KeyError, IndexError) as exc:
-        return [_failed(path, f"cannot be read ({_short(exc)})", _FIX_FORMAT)]
+        return [failed(path, f"cannot be read ({short(exc)})", FIX_FORMAT)]
     return [
-        _failed(
+        failed(
             path,
             f"unsupported file type {suffix!r}",
             f"Save it as one of: {', '.join(SUPPORTED_SUFFIXES)}.",
         )
     ]
-
-
-_FIX_FORMAT = (
-    "Check that the file is complete and really is the format its extension says "
-    "(open it in a spreadsheet or GIS program and save it again)."
-)
-
-
-class _FileProblem(Exception):
-    """Raised inside a reader for a problem that makes the whole file unusable."""
-
-    def __init__(self, message: str, fix: str = _FIX_FORMAT) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fix = fix
-
-
-def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
-
-
-def _failed(path: Path, message: str, fix: str) -> RawTable:
-    problem = Problem("error", str(path), None, None, None, message, fix)
-    return RawTable(path, pd.DataFrame(), np.empty(0, dtype="int64"), problems=[problem])
-
-
-# --- CSV ----------------------------------------------------------------------------------
-
-
-def decode(data: bytes) -> tuple[str, str]:
-    """Decode CSV bytes: a BOM wins, then UTF-8, then Windows-1252 / Latin-1."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    if len(data) >= 4 and data[1:4:2] == b"\x00\x00" and data[0:3:2] != b"\x00\x00":
-        return data.decode("utf-16-le"), "utf-16-le"  # UTF-16 without a BOM
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
-
-
-def sniff_delimiter(text: str) -> str:
-    """The delimiter of a CSV text: the one of , ; tab | that splits the header most evenly."""
-    sample = text[:65536]
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
-    except csv.Error:
-        header = sample.splitlines()[0] if sample.splitlines() else ""
-        counts = {d: header.count(d) for d in _DELIMITERS}
-        best = max(counts, key=lambda d: counts[d])
-        return best if counts[best] else ","
-
-
-def _read_csv(path: Path) -> RawTable:
-    data = path.read_bytes()
-    if not data.strip():
-        raise _FileProblem("the file is empty", "Export the dealer list again; it has no rows.")
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        # NULs outside UTF-16 mean binary content (a spreadsheet saved as .csv, say).
-        text, _ = decode(data)
-        if "\x00" in text:
-            raise _FileProblem("the file is binary, not text", _FIX_FORMAT)
-    text, _ = decode(data)
-    delimiter = sniff_delimiter(text)
-    fast = _read_csv_fast(path, text, delimiter)
-    if fast is not None:
-        return fast
-    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter)
-    csv.field_size_limit(2**31 - 1)
-    header: list[str] | None = None
-    records: list[list[str]] = []
-    lines: list[int] = []
-    start = 1
-    for record in reader:
-        first_line, start = start, reader.line_num + 1  # a record may span several lines
-        if header is None:
-            if any(cell.strip() for cell in record):
-                header = [cell.strip() for cell in record]
-            continue
-        if not any(cell.strip() for cell in record):
-            continue
-        lines.append(first_line)
-        records.append(record)
-    if header is None:
-        raise _FileProblem("the file is empty", "Export the dealer list again; it has no rows.")
-    return RawTable(path, _frame(header, records), np.asarray(lines, dtype="int64"), "line")
-
-
-def _read_csv_fast(path: Path, text: str, delimiter: str) -> RawTable | None:
-    """Parse with pandas' C reader when every record sits on its own line.
-
-    Then a record's line number is its position plus one, and a million rows read in a
-    second or two. Files with quoted line breaks, ragged rows or odd line endings return
-    ``None`` and go through the slower :mod:`csv` reader, which tracks lines exactly.
-    """
-    if not text or text[0] in "\r\n":
-        return None
-    physical = text.count("\n") + (0 if text.endswith("\n") else 1)
-    try:
-        raw = pd.read_csv(
-            _io.StringIO(text),
-            sep=delimiter,
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            engine="c",
-            quoting=csv.QUOTE_MINIMAL,
-        )
-    except (pd.errors.ParserError, ValueError):
-        return None
-    if len(raw) != physical or len(raw) == 0:
-        return None
-    header = [str(c).strip() for c in raw.iloc[0]]
-    body = raw.iloc[1:]
-    filled = (body.apply(lambda col: col.str.strip()) != "").any(axis=1).to_numpy()
-    body = body.loc[filled]
-    lines = np.flatnonzero(filled).astype("int64") + 2
-    frame = pd.DataFrame(body.to_numpy(dtype=object), columns=_unique_headers(header))
-    return RawTable(path, frame, lines, "line")
-
-
-def _frame(header: list[str], records: list[list[str]]) -> pd.DataFrame:
-    """Records as a text frame; short rows padded, long rows' extra cells kept apart."""
-    width = len(header)
-    fixed = [r[:width] + [""] * (width - len(r)) for r in records]
-    names = _unique_headers(header)
-    frame = pd.DataFrame(fixed, columns=names, dtype=object)
-    frame.attrs["extra_cells"] = [i for i, r in enumerate(records) if len(r) > width]
-    return frame
-
-
-def _unique_headers(header: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for i, name in enumerate(header):
-        name = name or f"column {i + 1}"
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
-    return out
 
 
 # --- JSON rosters -------------------------------------------------------------------------
@@ -285,80 +152,42 @@ def _read_json_roster(path: Path) -> RawTable | None:
     """A dealer-locator JSON array as a table; ``None`` for GeoJSON (the GIS reader's)."""
     data = path.read_bytes()
     if not data.strip():
-        raise _FileProblem("the file is empty", "Export the dealer list again; it has no rows.")
+        raise FileProblem("the file is empty", "Export the dealer list again; it has no rows.")
     text, _ = decode(data)
     try:
         roster = parse_roster(text)
     except RosterError as exc:
-        raise _FileProblem(exc.message, exc.fix) from exc
+        raise FileProblem(exc.message, exc.fix) from exc
     if roster is None:
         return None
     rows = np.arange(1, len(roster.frame) + 1, dtype="int64")
     return RawTable(path, roster.frame, rows, "record", ignored=roster.ignored)
 
 
-# --- Excel --------------------------------------------------------------------------------
-
-
-def _read_xlsx(path: Path) -> list[RawTable]:
-    """Every sheet that holds a dealer table; the header may sit below a title block."""
-
-    from openpyxl import load_workbook  # heavy or optional: imported on first use
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise _FileProblem(f"is not a readable .xlsx workbook ({_short(exc)})") from exc
-    tables = []
-    try:
-        for sheet in book.worksheets:
-            table = _sheet_table(path, sheet.title, list(sheet.iter_rows(values_only=True)))
-            if table is not None:
-                tables.append(table)
-    finally:
-        book.close()
-    if not tables:
-        raise _FileProblem(
-            "no sheet has a dealer table (a header row naming columns such as "
-            "dealer_id, name, brand, latitude, longitude)",
-            "Put the dealer list on a sheet with one header row above the data.",
-        )
-    return tables
-
-
-def _sheet_table(path: Path, title: str, rows: list[tuple[object, ...]]) -> RawTable | None:
-    at = _header_row(rows)
-    if at is None:
-        return None
-    header = [_cell_text(c) for c in rows[at]]
-    records, numbers = [], []
-    for i, row in enumerate(rows[at + 1 :], start=at + 2):
-        cells = [_cell_text(c) for c in row]
-        if any(cells):
-            records.append(cells)
-            numbers.append(i)
-    return RawTable(path, _frame(header, records), np.asarray(numbers, dtype="int64"), "row", title)
-
-
-def _header_row(rows: list[tuple[object, ...]]) -> int | None:
-    """The first of the top rows that names at least two known columns."""
-    for at, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
-        known = {canonical_column(c) for c in row if c is not None} - {None}
-        if len(known) >= 2:
-            return at
-    return None
-
-
-def _cell_text(value: object) -> str:
-    """A spreadsheet cell as text; whole floats lose their ``.0`` (ZIP 2108.0 -> "2108")."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return str(value).strip()
-
-
 # --- GIS formats --------------------------------------------------------------------------
+
+
+def _read_parquet(path: Path) -> RawTable:
+    """GeoParquet as a GIS layer; plain Parquet as a table with latitude/longitude columns."""
+    if path.stat().st_size == 0:
+        raise FileProblem("the file is empty", "Export the dealer table again; it has no rows.")
+    import pyarrow.parquet as pq  # heavy or optional: imported on first use
+
+    try:
+        geo = b"geo" in (pq.read_schema(path).metadata or {})
+    except Exception as exc:  # Arrow raises many types for bad files
+        raise FileProblem(f"cannot be read as Parquet ({short(exc)})") from exc
+    if geo:
+        return _read_vector(path)
+    try:
+        table = pd.read_parquet(path)
+    except Exception as exc:  # Arrow raises many types for bad files
+        raise FileProblem(f"cannot be read as Parquet ({short(exc)})") from exc
+    if table.empty:
+        raise FileProblem("has no rows", "Export the dealer table again with its rows.")
+    frame = pd.DataFrame({str(c): table[c].map(cell_text_any) for c in table.columns}, dtype=object)
+    frame.index = range(len(frame))
+    return RawTable(path, frame, np.arange(1, len(frame) + 1, dtype="int64"), "row")
 
 
 def _read_vector(path: Path) -> RawTable:
@@ -366,9 +195,9 @@ def _read_vector(path: Path) -> RawTable:
     import geopandas as gpd  # heavy or optional: imported on first use
 
     if path.stat().st_size == 0:
-        raise _FileProblem(
-            "the file is empty", "Export the dealer layer again; it has no features."
-        )
+        raise FileProblem("the file is empty", "Export the dealer layer again; it has no features.")
+    if path.suffix.lower() == ".shp":
+        _check_shapefile_parts(path)
     problems: list[Problem] = []
     layer = None
     try:
@@ -377,10 +206,16 @@ def _read_vector(path: Path) -> RawTable:
         else:
             layer, problems = _pick_layer(path)
             gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+    except FileProblem:
+        raise
     except Exception as exc:  # GDAL and Arrow raise many types for bad files
-        raise _FileProblem(f"cannot be read as a GIS layer ({_short(exc)})") from exc
+        raise FileProblem(f"cannot be read as a GIS layer ({short(exc)})") from exc
+    if len(gdf) == 0:
+        raise FileProblem(
+            "has no features", "Export the dealer layer again with its points.", problems
+        )
     frame = pd.DataFrame(
-        {c: gdf[c].map(_cell_text_any) for c in gdf.columns if c != gdf.geometry.name},
+        {c: gdf[c].map(cell_text_any) for c in gdf.columns if c != gdf.geometry.name},
         dtype=object,
     )
     frame.index = range(len(frame))
@@ -389,7 +224,7 @@ def _read_vector(path: Path) -> RawTable:
         if gdf.crs is None:
             problems.append(
                 Problem(
-                    "warning",
+                    WARNING,
                     str(path),
                     None,
                     None,
@@ -402,9 +237,10 @@ def _read_vector(path: Path) -> RawTable:
             geom = geom.to_crs("EPSG:4326")
         kinds = set(geom.dropna().geom_type)
         if kinds - {"Point"}:
-            raise _FileProblem(
+            raise FileProblem(
                 f"has {', '.join(sorted(kinds))} geometries; dealer sites must be points",
                 "Save one point per dealership.",
+                problems,
             )
         is_point = geom.notna() & ~geom.is_empty
         frame[LONGITUDE] = np.where(is_point, geom.x.astype(str), frame.get(LONGITUDE, ""))
@@ -414,23 +250,59 @@ def _read_vector(path: Path) -> RawTable:
     return RawTable(path, frame, rows, "feature", layer, problems)
 
 
+def _check_shapefile_parts(path: Path) -> None:
+    """A shapefile is several files: name the one that is missing (GDAL's error would not)."""
+    present = {p.suffix.lower() for p in path.parent.glob(path.stem + ".*")}
+    for suffix, what in ((".dbf", "attribute table"), (".shx", "shape index")):
+        if suffix not in present:
+            msg = (
+                f"the shapefile's {suffix} file ({what}) is missing: "
+                f"{path.with_suffix(suffix).name} should sit beside {path.name}"
+            )
+            raise FileProblem(
+                msg,
+                f"Copy every file of the shapefile ({path.stem}.shp, .shx, .dbf, .prj) into "
+                "the same folder, or save the layer as one GeoPackage or GeoJSON file.",
+            )
+
+
+#: Geometry types of a layer that holds dealer points.
+_POINT_TYPES = ("Point", "Point Z", "Point M", "Point ZM", "3D Point")
+
+
 def _pick_layer(path: Path) -> tuple[str | None, list[Problem]]:
-    """The first layer of a multi-layer file, with a note naming it."""
+    """The first layer of a multi-layer file, with a note naming it.
+
+    When that layer holds no points, the file is refused, naming the layers that do.
+    """
     import pyogrio  # heavy or optional: imported on first use
 
     layers = pyogrio.list_layers(path)
     if len(layers) <= 1:
         return None, []
-    name = str(layers[0][0])
+    name, kind = str(layers[0][0]), str(layers[0][1])
     note = Problem(
-        "warning",
+        WARNING,
         str(path),
         None,
         None,
         None,
-        f"has {len(layers)} layers; read the first, {name!r}",
+        f"has {len(layers)} layers ({', '.join(repr(str(r[0])) for r in layers)}); "
+        f"read the first, {name!r}",
         "Keep one dealer layer per file, or split the layers into files.",
     )
+    if kind not in _POINT_TYPES:
+        with_points = [repr(str(r[0])) for r in layers if str(r[1]) in _POINT_TYPES]
+        where = (
+            f"the layers with points: {', '.join(with_points)}"
+            if with_points
+            else "no layer holds points"
+        )
+        raise FileProblem(
+            f"its first layer, {name!r}, holds {kind} geometries, not dealer points ({where})",
+            "Put the dealer layer first, or save it as its own file.",
+            [note],
+        )
     return name, [note]
 
 
@@ -442,9 +314,3 @@ def _drop_alias_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
         if c not in (LATITUDE, LONGITUDE) and canonical_column(c) in (LATITUDE, LONGITUDE)
     ]
     return frame.drop(columns=drop)
-
-
-def _cell_text_any(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return _cell_text(value)

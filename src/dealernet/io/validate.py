@@ -17,13 +17,20 @@ import numpy as np
 import pandas as pd
 
 from dealernet.schema import (
+    ANNUAL_NEW_UNITS,
+    ANNUAL_REVENUE,
+    ANNUAL_USED_UNITS,
     BRAND,
     BRANDS,
     DEALER_ID,
+    EMPLOYEES,
     HOST_CAPACITY,
     LATITUDE,
     LONGITUDE,
     NAME,
+    OFFICE_EMPLOYEES,
+    SALES_EMPLOYEES,
+    SERVICE_EMPLOYEES,
     TEXT_COLUMNS,
     normalise_brand,
 )
@@ -36,6 +43,8 @@ FILE = "_file"
 ROW = "_row"
 LABEL = "_label"
 HEADERS = "_headers"
+#: Rows the reader already refused (cells shifted by an unquoted comma, say).
+READ_BAD = "_read_bad"
 
 _MAX_VALUE_CHARS = 60
 
@@ -113,8 +122,15 @@ class FileColumns:
         used = ", ".join(f"{h} -> {c}" for h, c in self.used.items()) or "none"
         out = [head, f"  columns used: {used}"]
         if self.ignored:
-            out.append(f"  ignored: {', '.join(self.ignored)}")
+            shown = ", ".join(self.ignored[:_IGNORED_SHOWN])
+            if len(self.ignored) > _IGNORED_SHOWN:
+                shown += f" and {len(self.ignored) - _IGNORED_SHOWN:,} more"
+            out.append(f"  ignored: {shown}")
         return out
+
+
+#: Ignored headers listed before "and N more".
+_IGNORED_SHOWN = 30
 
 
 @dataclass
@@ -370,6 +386,9 @@ def number_column_problems(frame: pd.DataFrame, column: str) -> tuple[list[Probl
         "Correct the figure or leave the cell empty",
     )
     bad_mask = bad.to_numpy() | negative
+    problems, too_big = _range_problems(frame, column, values)
+    out += problems
+    bad_mask |= too_big
     if column == HOST_CAPACITY:
         fractional = (values.notna() & (values % 1 != 0)).to_numpy()
         out += problems_at(
@@ -382,6 +401,49 @@ def number_column_problems(frame: pd.DataFrame, column: str) -> tuple[list[Probl
         bad_mask |= fractional
     frame[column] = values
     return out, bad_mask
+
+
+#: Per store: (a warning above, an error above). The largest US stores sell about 10,000 new
+#: cars a year with a few hundred staff; the error bound is a figure no store reaches (a
+#: unit slip, a total typed in a store's row, or 1e308), which would swamp every total.
+PLAUSIBLE: dict[str, tuple[float, float, str]] = {
+    ANNUAL_NEW_UNITS: (25_000, 100_000, "units a year"),
+    ANNUAL_USED_UNITS: (25_000, 100_000, "units a year"),
+    EMPLOYEES: (2_000, 100_000, "employees"),
+    SALES_EMPLOYEES: (2_000, 100_000, "employees"),
+    SERVICE_EMPLOYEES: (2_000, 100_000, "employees"),
+    OFFICE_EMPLOYEES: (2_000, 100_000, "employees"),
+    ANNUAL_REVENUE: (5e9, 1e11, "dollars a year"),
+    HOST_CAPACITY: (10, 100, "stores"),
+}
+
+
+def _range_problems(
+    frame: pd.DataFrame, column: str, values: pd.Series
+) -> tuple[list[Problem], np.ndarray]:
+    """Figures no single store has: an error above the hard bound, a warning above the soft."""
+    if column not in PLAUSIBLE:
+        return [], np.zeros(len(frame), dtype=bool)
+    soft, hard, unit = PLAUSIBLE[column]
+    over_hard = (values > hard).to_numpy()
+    over_soft = (values > soft).to_numpy() & ~over_hard
+    out = problems_at(
+        frame,
+        over_hard,
+        column,
+        f"more than {hard:,.0f} {unit} for one store: not a plausible figure",
+        "Check the value and its unit (a whole group's or a year's total typed in one "
+        "store's row, thousands typed as units); correct it or leave the cell empty",
+    )
+    out += problems_at(
+        frame,
+        over_soft,
+        column,
+        f"more than {soft:,.0f} {unit} for one store, far above a typical store",
+        "Check the figure; if it is right, ignore this warning",
+        severity=WARNING,
+    )
+    return out, over_hard
 
 
 def brand_problems(frame: pd.DataFrame) -> tuple[list[Problem], np.ndarray]:

@@ -2,7 +2,8 @@
 
 Every table the CLI prints is built here (a run's summary, query answers, SQL results,
 comparisons and sweeps), so they share one look: title on the left, numbers on the right,
-every value from an input file escaped so a name like ``[bold]`` prints as itself.
+every value from an input file escaped so a name like ``[bold]`` or ``ESC[2J`` prints as
+itself.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 from rich.table import Table
 
 from dealernet.engine.colocation import (
@@ -23,7 +24,7 @@ from dealernet.engine.colocation import (
     placement_counts,
     sites_by_state,
 )
-from dealernet.formatting import count, miles, money, people, span
+from dealernet.formatting import count, miles, money, people, printable, span
 from dealernet.outputs.side_by_side import SWEEP_MEASURES, comparison_rows, site_rows, sweep_rows
 from dealernet.planning.query import GROUP_COLUMNS
 from dealernet.schema import CITY, DECISION, EXACT, NAME, OWNER_GROUP, STATE, ZIP_CENTROID
@@ -39,6 +40,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: States listed by name in the network summary; the rest are summed in one row.
 TOP_STATES = 10
+
+
+def escape(text: str) -> str:
+    """Text from an input file as rich prints it: as itself, markup (``[bold]``) and
+    control characters (``ESC[2J``) escaped, whichever console prints the table."""
+    return escape_markup(printable(text))
 
 
 def print_run_summary(console: Console, result: Result) -> None:
@@ -195,7 +202,7 @@ def _range(row: pd.Series | dict, measure: str, fmt: str) -> str:
 def query_table(answer: QueryResult) -> Table:
     """The answer as a rich table: one line per site, or per group."""
     title = f"{answer.label}: " + (f"totals by {answer.group_by}" if answer.group_by else "sites")
-    table = _table(title)
+    table = _table(escape(title))  # the label quotes --owner, --near ... as typed
     if answer.groups is None:
         heads = (
             "Store",

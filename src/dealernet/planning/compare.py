@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from dealernet._errors import QueryError
+from dealernet.analysis.impact import check_draw_memory, source_sites
 from dealernet.analysis.pipeline import default_assumptions, run
 from dealernet.engine.scenario import Scenario, load_scenario
 from dealernet.geo.places import load_places
@@ -54,6 +55,9 @@ TOTAL_COLUMNS: tuple[str, ...] = (
     "mean_miles_before",
     "mean_miles_after",
 )
+#: Most scenarios one comparison takes: each is a full run, kept with its draws, and the
+#: side-by-side table gets a column each (a sweep takes as many values).
+MAX_SCENARIOS = 50
 #: Site columns shown beside each scenario's decision.
 SITE_COLUMNS = (DEALER_ID, NAME, OWNER_GROUP, CITY, STATE)
 
@@ -165,6 +169,13 @@ def compare(
         With fewer than two scenarios, or scenarios that fold different brands.
     """
 
+    scenarios = list(scenarios)
+    if len(scenarios) > MAX_SCENARIOS:  # before reading any: each is a full run
+        msg = (
+            f"compare takes at most {MAX_SCENARIOS} scenarios (one run each), not "
+            f"{len(scenarios):,}. Fix: compare fewer at once"
+        )
+        raise QueryError(msg)
     chosen = [as_scenario(s) for s in scenarios]
     if len(chosen) < 2:
         msg = "compare needs at least two scenarios"
@@ -176,6 +187,9 @@ def compare(
     names = labels_for(chosen, labels)
     network = default_network() if network is None else network
     assumptions = assumptions or default_assumptions()
+    # every run's draws are kept for the pages: refuse before the first run, not the last
+    stores = source_sites(network, chosen[0].source_brand)
+    check_draw_memory(assumptions.draws, stores, runs=len(chosen))
     places = load_places() if places is None else places
     results = []
     for label, scenario in zip(names, chosen, strict=True):

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from dealernet._csv import rounded
+from dealernet._csv import _formula_like, rounded
 from dealernet._errors import DealernetError, InputFileError
 from dealernet._overrides import parse_recorded
 from dealernet.analysis.access import Access
@@ -45,12 +45,14 @@ from dealernet.schema import (
     CITY,
     DEALER_ID,
     DECISION,
+    GEOMETRY,
     HOST_DEALER_ID,
     LATITUDE,
     LOCATION_QUALITY,
     LONGITUDE,
     NAME,
     OWNER_GROUP,
+    SITE_COLUMNS,
     STATE,
     ZIP,
 )
@@ -123,6 +125,28 @@ class LoadedResult(Result):
     ranges_exact: bool = True
     notes: tuple[str, ...] = ()
 
+    def require_sites(self, what: str) -> None:
+        """Refuse ``what`` (e.g. ``"a map"``) when the run's dealer files could not be read.
+
+        The saved tables hold the stores but not their hosts' locations, addresses or ZIP
+        codes, so a map or anything else drawing host sites needs the dealer files.
+
+        Raises
+        ------
+        InputFileError
+            Saying why the dealer files were not used, and how to give them.
+        """
+        if not self.network.attrs.get("stand_in"):
+            return
+        found = [n.split("; give them", 1)[0] for n in self.notes if "dealer files" in n]
+        why = "; ".join(found) or "the run recorded none"
+        msg = (
+            f"{what} needs the run's dealer files, which could not be used ({why}). "
+            "Fix: give them with --dealers FILE_OR_FOLDER (the files the run was made from), "
+            "or leave out --map to answer from the saved tables alone."
+        )
+        raise InputFileError(msg)
+
 
 def read_table(path: Path) -> pd.DataFrame:
     """A CSV written by :mod:`dealernet.outputs.tables`, with ids as text and flags as booleans.
@@ -135,7 +159,11 @@ def read_table(path: Path) -> pd.DataFrame:
     except FileNotFoundError:
         msg = f"{path} is missing; is this the --out folder of `dealernet run`?"
         raise InputFileError(msg) from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        msg = f"cannot read {path} ({exc}); is this the --out folder of `dealernet run`?"
+        raise InputFileError(msg) from None
     for column in frame.columns:
+        frame[column] = unguarded(frame[column])
         if column in _TEXT:
             frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
             continue
@@ -147,6 +175,24 @@ def read_table(path: Path) -> pd.DataFrame:
         if numbers.notna().sum() == frame[column].notna().sum():
             frame[column] = numbers
     return frame
+
+
+def unguarded(values: pd.Series) -> pd.Series:
+    """Text cells as they were before :func:`dealernet._csv.spreadsheet_safe` defused them.
+
+    The guard writes a dealer id ``=X1`` as ``'=X1`` so a spreadsheet does not run it; read
+    back as is, that id no longer matches the dealer files or the hosts, and a lookup by id
+    fails. Only a ``'`` followed by text the guard would have defused is removed.
+    """
+    text = values.dropna()
+    if text.empty:
+        return values
+    marked = text.str.startswith("'") & text.str.slice(1).map(_formula_like)
+    if not marked.any():
+        return values
+    out = values.copy()
+    out.loc[marked[marked].index] = text[marked].str.slice(1)
+    return out
 
 
 def load_results(
@@ -177,7 +223,35 @@ def load_results(
             "Write one with `dealernet run --out FOLDER`."
         )
         raise InputFileError(msg)
-    summary = json.loads((data / "summary.json").read_text(encoding="utf-8"))
+    summary = _summary(data / "summary.json")
+    try:
+        return _load(data, summary, dealers, draws)
+    except (KeyError, TypeError, AttributeError) as exc:
+        msg = (
+            f"{data / 'summary.json'} does not describe a run as dealernet writes it "
+            f"(missing or wrong entry {exc}). Fix: write the run again with "
+            "`dealernet run --out FOLDER`."
+        )
+        raise InputFileError(msg) from None
+
+
+def _summary(path: Path) -> dict[str, Any]:
+    """``summary.json`` as a dict, or a clear error for a damaged one."""
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        msg = f"cannot read {path} ({exc}). Fix: write the run again with `dealernet run`."
+        raise InputFileError(msg) from None
+    if not isinstance(summary, dict):
+        msg = f"{path} is not a run summary (a JSON object). Fix: write the run again."
+        raise InputFileError(msg)
+    return summary
+
+
+def _load(
+    data: Path, summary: dict[str, Any], dealers: list[Path] | None, draws: bool
+) -> LoadedResult:
+    """The run in ``data`` (``OUT/data``), read back as :func:`load_results` says."""
     notes: list[str] = []
     decisions_table = read_table(data / "decisions.csv")
     source_brand = summary["scenario"]["source_brand"]
@@ -342,8 +416,14 @@ def _stand_in_network(decisions: pd.DataFrame, source_brand: str) -> gpd.GeoData
     import geopandas as gpd  # heavy or optional: imported on first use
 
     cols = [DEALER_ID, NAME, OWNER_GROUP, CITY, STATE, LATITUDE, LONGITUDE]
-    frame = decisions[cols].copy()
+    frame = decisions.reindex(columns=cols).copy()
     frame.insert(2, BRAND, source_brand)
+    # Every column a loaded network has (address, ZIP, economics ...), empty: maps and
+    # reports read them by name, and decisions.csv does not keep them.
+    for column in SITE_COLUMNS:
+        if column != GEOMETRY and column not in frame.columns:
+            frame[column] = pd.Series(None, index=frame.index, dtype=object)
+    frame = frame[[c for c in SITE_COLUMNS if c != GEOMETRY]]
     geometry = gpd.points_from_xy(frame[LONGITUDE], frame[LATITUDE], crs="EPSG:4326")
     network = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
     network.attrs["stand_in"] = True

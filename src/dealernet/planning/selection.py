@@ -36,6 +36,9 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Radius used when a place is given without one: the distance beyond which the access
 #: figures count customers as cut off, so "near Denver" means "within their reach".
 DEFAULT_RADIUS_MILES = 50.0
+#: The largest radius: no two points on Earth are farther apart (geodesic, WGS84, about
+#: 12,450 miles), and a larger one only overflows the map's circle (1e308 miles is inf m).
+MAX_RADIUS_MILES = 12_500.0
 #: Label and slug of the selection without filters.
 NATIONWIDE = "Nationwide"
 
@@ -155,7 +158,7 @@ def select(
         parts.append(_join([state_name(c) or c for c in codes]))
     centre = None
     if near is not None:
-        radius = _radius(DEFAULT_RADIUS_MILES if radius_miles is None else radius_miles)
+        radius = checked_radius(DEFAULT_RADIUS_MILES if radius_miles is None else radius_miles)
         centre = resolve_place(near)
         read += centre.corrections
         mask &= _within(table, centre, radius)
@@ -177,13 +180,18 @@ def select(
     )
 
 
-def _radius(value: float) -> float:
+def checked_radius(value: float) -> float:
+    """``value`` as a radius in miles, or a QueryError giving the range (for --radius-miles)."""
     try:
         radius = float(value)
     except (TypeError, ValueError):
         radius = math.nan
-    if not (math.isfinite(radius) and radius > 0):
-        msg = f"the radius must be a positive number of miles, not {value!r}"
+    if not (math.isfinite(radius) and 0 < radius <= MAX_RADIUS_MILES):
+        msg = (
+            f"the radius must be more than 0 and at most {MAX_RADIUS_MILES:,.0f} miles "
+            f"(half way round the Earth, which covers every site), not {value!r}. "
+            "Fix: give --radius-miles a number in that range, e.g. --radius-miles 50"
+        )
         raise QueryError(msg)
     return radius
 

@@ -16,6 +16,11 @@ refused unless it is exactly one query (``SELECT``, ``WITH``, ``FROM``-first, ``
 ``SHOW``, ``SUMMARIZE``): no ``PRAGMA``, ``SET``, ``ATTACH``, ``INSTALL``/``LOAD``, ``COPY``,
 ``EXPORT``, ``CALL`` or second statement, even one DuckDB would have refused anyway, so the
 user hears why in plain words. A query that runs longer than the timeout is interrupted.
+
+The answer is bounded too: DuckDB streams the result, and :func:`run_sql` fetches it in
+chunks of 2,048 rows, stopping at a row cap and a byte cap, so a cross join of the tables
+(billions of rows) is never materialised, in DuckDB or in pandas. DuckDB itself works with
+at most :data:`MEMORY_LIMIT` and :data:`THREADS` threads.
 """
 
 from __future__ import annotations
@@ -44,8 +49,20 @@ TABLES: dict[str, str] = {
 }
 #: Seconds a query may run before it is interrupted.
 TIMEOUT_SECONDS = 60.0
-#: Memory DuckDB may use for one query.
-MEMORY_LIMIT = "2GB"
+#: Memory DuckDB may use for one query (the result tables are a few MB; a sort or join past
+#: this spills to the temporary folder or stops with an out-of-memory error).
+MEMORY_LIMIT = "1GB"
+#: Threads DuckDB may use: a query shares the machine with the user's other work.
+THREADS = 2
+#: Disk DuckDB may spill to (a sort or join past :data:`MEMORY_LIMIT`), in the query's own
+#: temporary folder, removed after it: DuckDB's default is 90% of the free disk, in a
+#: ``.tmp`` folder that a killed query leaves behind.
+MAX_SPILL = "2GB"
+#: Rows an answer holds at most unless the caller asks for more or fewer.
+MAX_ROWS = 100_000
+#: Bytes of fetched rows (as pandas holds them) after which fetching stops, whatever the
+#: row cap: a row cap alone does not bound a query whose rows are each megabytes.
+MAX_BYTES = 256 * 1024**2
 #: Why each refused kind of statement is refused, by DuckDB statement type name.
 _REFUSED: dict[str, str] = {
     "COPY": "COPY writes or reads files",
@@ -121,8 +138,10 @@ def run_sql(
     statement: str,
     *,
     timeout_seconds: float = TIMEOUT_SECONDS,
+    max_rows: int | None = MAX_ROWS,
+    max_bytes: int | None = MAX_BYTES,
 ) -> pd.DataFrame:
-    """Answer one read-only SQL query over a result's tables.
+    """Answer one read-only SQL query over a result's tables, at most ``max_rows`` rows.
 
     Parameters
     ----------
@@ -131,7 +150,11 @@ def run_sql(
     statement
         One query; DuckDB's SQL dialect.
     timeout_seconds
-        Interrupt the query after this long.
+        Interrupt the query (and the fetching of its rows) after this long.
+    max_rows, max_bytes
+        Stop fetching after this many rows, or once the rows fetched take this many bytes
+        (None: no cap). The answer's ``attrs["truncated"]`` then says the query had more,
+        and ``attrs["stopped_at_bytes"]`` the bytes fetched when the byte cap stopped it.
 
     Raises
     ------
@@ -154,15 +177,25 @@ def run_sql(
                 "autoload_known_extensions": False,
                 "allow_community_extensions": False,
                 "memory_limit": MEMORY_LIMIT,
+                "threads": THREADS,
+                "temp_directory": str(Path(folder) / "spill"),
+                "max_temp_directory_size": MAX_SPILL,
                 "lock_configuration": True,
             },
         )
         timer = threading.Timer(timeout_seconds, con.interrupt)
         timer.start()
         try:
-            return con.execute(statement).df()
+            return _fetch(con.execute(statement), max_rows, max_bytes)
         except duckdb.InterruptException:
             msg = f"the query ran longer than {timeout_seconds:g} s and was stopped"
+            raise QueryError(msg) from None
+        except duckdb.OutOfMemoryException:
+            msg = (
+                f"the query needs more than {MEMORY_LIMIT} of memory and {MAX_SPILL} of "
+                "temporary disk (a sort, DISTINCT or GROUP BY over a join of whole tables) "
+                "and was stopped. Fix: narrow it with WHERE, or join on a key (ON a.x = b.x)"
+            )
             raise QueryError(msg) from None
         except duckdb.PermissionException as exc:
             msg = f"refused: the query may only read the result tables ({exc})"
@@ -173,6 +206,39 @@ def run_sql(
         finally:
             timer.cancel()
             con.close()
+
+
+def _fetch(cursor: Any, max_rows: int | None, max_bytes: int | None) -> pd.DataFrame:
+    """The rows of a streaming DuckDB result, in chunks, until it ends or a cap is reached.
+
+    One row past ``max_rows`` is asked for, to tell "exactly N rows" from "more than N".
+    """
+    chunks: list[pd.DataFrame] = []
+    rows = size = 0
+    truncated = False
+    frame_bytes = None
+    while True:
+        chunk = cursor.fetch_df_chunk(1)
+        if chunk.empty:
+            if not chunks:  # no rows at all: keep the columns
+                chunks.append(chunk)
+            break
+        chunks.append(chunk)
+        rows += len(chunk)
+        size += int(chunk.memory_usage(index=False, deep=True).sum())
+        if max_rows is not None and rows > max_rows:
+            truncated = True
+            break
+        if max_bytes is not None and size > max_bytes:
+            truncated = cursor.fetch_df_chunk(1).shape[0] > 0
+            frame_bytes = size
+            break
+    frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+    if max_rows is not None and len(frame) > max_rows:
+        frame = frame.iloc[:max_rows].reset_index(drop=True)
+    frame.attrs["truncated"] = truncated
+    frame.attrs["stopped_at_bytes"] = frame_bytes  # None unless the byte cap stopped it
+    return frame
 
 
 def _build(duckdb: Any, path: Path, frames: dict[str, pd.DataFrame]) -> None:

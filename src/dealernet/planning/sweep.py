@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from dealernet import _overrides as overrides
 from dealernet._errors import QueryError
 from dealernet._overrides import SCENARIO, is_list, parse_values, target
+from dealernet.analysis.impact import check_draw_memory, source_sites
 from dealernet.analysis.pipeline import default_assumptions, default_scenario, run
 from dealernet.geo.places import load_places
 from dealernet.planning.compare import as_scenario, default_network, scenario_totals
@@ -33,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from dealernet.engine.scenario import Scenario
 
 #: Most values one sweep may take (each is a full run).
-MAX_VALUES = 50
+MAX_VALUES = overrides.MAX_VALUES
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,9 @@ def sweep(
     places = load_places() if places is None else places
     # validate every value before the first (slow) run, so a typo fails at once
     variants = [_variant(base, assumptions, setting, v) for v in values]
+    # every run's draws are kept for the chart's pages: refuse before the first run
+    most = max(a.draws for _, a in variants)
+    check_draw_memory(most, source_sites(network, base.source_brand), runs=len(variants))
     results = []
     for value, (the_scenario, the_assumptions) in zip(values, variants, strict=True):
         if progress:

@@ -22,6 +22,7 @@ import pandas as pd
 from dealernet._atomic import write_text
 from dealernet._errors import QueryError
 from dealernet._names import Match, name_key
+from dealernet._outdir import forget, removable
 from dealernet.analysis.owner_groups import group_names
 from dealernet.outputs.tables import TABLES
 from dealernet.planning.selection import Selection, host_sites, owner_names
@@ -48,7 +49,7 @@ from dealernet.schema import (
     OWNER_UNKNOWN,
 )
 from dealernet.settings import DATA_DIR, INDEX_PAGE, OWNERS_DIR
-from dealernet.slugs import slug
+from dealernet.slugs import check_unique, slug
 
 if TYPE_CHECKING:  # pragma: no cover
     from dealernet.analysis.result import Result
@@ -109,6 +110,7 @@ def write_reports(
     out = Path(out)
     folder = out / OWNERS_DIR
     names = affected_owners(result) if owners is None else match_owners(result, owners)
+    check_unique(names)  # one file per owner group, always: refuse before writing any
     parts = shared(result)
     written: list[Path] = []
     reports: list[Path] = []
@@ -123,7 +125,7 @@ def write_reports(
         written += [report, csv_path]
         reports.append(report)
     if owners is None:
-        _remove_stale(folder, {p.stem for p in reports})
+        _remove_stale(out, {p.stem for p in reports})
     index = render_index(result, out, page=parts.page)
     written.append(write_text(out / INDEX_PAGE, index))
     if pdf:
@@ -176,13 +178,16 @@ def owner_matches(result: Result, names: Iterable[str]) -> list[Match]:
     return found
 
 
-def _remove_stale(folder: Path, keep: set[str]) -> None:
-    """Delete our reports of owner groups this run does not report on (earlier runs)."""
-    if not folder.is_dir():
-        return
-    for path in folder.iterdir():
-        if _OUR_FILE.match(path.name) and path.stem not in keep and path.is_file():
-            path.unlink(missing_ok=True)
+def _remove_stale(out: Path, keep: set[str]) -> None:
+    """Delete our reports of owner groups this run does not report on (earlier runs).
+
+    Only files an earlier run's manifest lists as its own are candidates
+    (:func:`dealernet._outdir.removable`): a user's ``owners/contract-20231215.pdf`` has a
+    name like ours but was never ours, so it stays; nothing is deleted through a link.
+    """
+    for path in removable(out, OWNERS_DIR, keep, _OUR_FILE):
+        path.unlink(missing_ok=True)
+        forget(out, path)
 
 
 # --- rendering ------------------------------------------------------------------------------

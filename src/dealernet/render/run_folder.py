@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dealernet._outdir import output_folder
 from dealernet.outputs.tables import write_tables
 from dealernet.render.maps import map_path, write_map
 from dealernet.render.reports import write_reports
@@ -52,18 +53,25 @@ def write_run(
     cdn: bool = False,
     progress: Progress | None = None,
 ) -> RunFiles:
-    """Write the tables, the national map and (unless ``reports=False``) the owner reports."""
+    """Write the tables, the national map and (unless ``reports=False``) the owner reports.
+
+    The folder is checked, locked and recorded in its manifest
+    (:func:`dealernet._outdir.output_folder`): inside ``dealernet run`` as part of the
+    command's run, else as a run of its own. A library caller may write into any folder
+    (``strict=False``) but not ``/``, the home folder or through a linked ``owners/``.
+    """
 
     stages = STAGES if reports else STAGES[:-1]
     step = progress or (lambda _stage, _done, _total: None)
-    step("tables", 0, len(stages))
-    tables = write_tables(result, out)
-    step("map", 1, len(stages))
-    national_map = write_map(result, map_path(out), cdn=cdn, out=out)
-    files = RunFiles(tables=tables, national_map=national_map)
-    if reports:
-        step("owner reports", 2, len(stages))
-        files.pages = write_reports(
-            result, out, progress=lambda label, _d, _t: step(label, 2, len(stages))
-        )
+    with output_folder(out, "write_run", strict=False):
+        step("tables", 0, len(stages))
+        tables = write_tables(result, out)
+        step("map", 1, len(stages))
+        national_map = write_map(result, map_path(out), cdn=cdn, out=out)
+        files = RunFiles(tables=tables, national_map=national_map)
+        if reports:
+            step("owner reports", 2, len(stages))
+            files.pages = write_reports(
+                result, out, progress=lambda label, _d, _t: step(label, 2, len(stages))
+            )
     return files
