@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import shapely.errors
 
 from dealernet._csv import _formula_like, rounded
 from dealernet._errors import DealernetError, InputFileError
@@ -233,6 +234,19 @@ def load_results(
             "`dealernet run --out FOLDER`."
         )
         raise InputFileError(msg) from None
+    except (ValueError, IndexError, shapely.errors.ShapelyError) as exc:
+        # a table of the run edited by hand (a cell split over lines, a word where a
+        # number belongs): our own runs never write such cells (the loader refuses them)
+        msg = (
+            f"the tables in {data} cannot be read back as a run: {_shorter(exc)}. Were they "
+            "edited by hand? Fix: write the run again with `dealernet run --out FOLDER`."
+        )
+        raise InputFileError(msg) from None
+
+
+def _shorter(exc: BaseException, limit: int = 200) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _summary(path: Path) -> dict[str, Any]:

@@ -62,3 +62,28 @@ def summary_without_entries(tmp: Path, out: Path) -> None:
 def summary_not_utf8(tmp: Path, out: Path) -> None:
     _fake_run(out, "")
     (out / "data" / "summary.json").write_bytes(b'{"name": "\xff\xfe"}')
+
+
+def run_with_a_split_cell(tmp: Path, out: Path) -> None:
+    """A run of ``tiny.csv`` whose ``decisions.csv`` was then edited: a carriage return in a
+    quoted name, which splits the row when read back."""
+    _run(HERE / "tiny.csv", out)
+    path = out / "data" / "decisions.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    cells = lines[1].split(",")
+    cells[1] = '"' + cells[1].strip('"') + '\r of X"'
+    lines[1] = ",".join(cells)
+    path.write_bytes("\n".join(lines).encode("utf-8"))
+
+
+def run_with_a_word_for_a_number(tmp: Path, out: Path) -> None:
+    """A run of ``tiny.csv`` whose ``impacts.csv`` was then edited: a word in its
+    ``jobs_lost_base`` column, where numbers belong."""
+    _run(HERE / "tiny.csv", out)
+    path = out / "data" / "impacts.csv"
+    lines = path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    at = lines[0].split(",").index("jobs_lost_base")
+    rows = [row.split(",") for row in lines[1:]]
+    for row in rows:
+        row[at] = "many"
+    path.write_text("\n".join([lines[0], *map(",".join, rows)]) + "\n", encoding="utf-8")
