@@ -10,9 +10,10 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,11 @@ def stages(
                 figure=", ".join(f"{v} {k}" for k, v in counts.items()),
             )
         )
-        _, m = measure(lambda: estimate_impacts(net, decisions.table, assumptions, src, dst))
+        market, m = measure(lambda: _run_market(net, decisions.table, assumptions, src, dst))
+        rows.append(Row.of(sec, f"market model ({assumptions.market_draws} sets + base)", label, m))
+        _, m = measure(
+            lambda: estimate_impacts(net, decisions.table, assumptions, src, dst, market=market)
+        )
         rows.append(Row.of(sec, f"impact Monte Carlo ({assumptions.draws:,} draws)", label, m))
         _, m = measure(lambda: access_for_decisions(places, net, decisions.table, src, dst))
         rows.append(Row.of(sec, f"access ({len(places):,} places)", label, m))
@@ -482,11 +487,9 @@ def monte_carlo(sites: int, draws: int) -> list[Row]:
     scenario = default_scenario()
     assumptions = default_assumptions().with_overrides({"monte_carlo.draws": draws})
     table = apply_rules(net, scenario).table
-    _, m = measure(
-        lambda: estimate_impacts(
-            net, table, assumptions, scenario.source_brand, scenario.host_brand
-        )
-    )
+    brands = (scenario.source_brand, scenario.host_brand)
+    market = _run_market(net, table, assumptions, *brands)
+    _, m = measure(lambda: estimate_impacts(net, table, assumptions, *brands, market=market))
     big = draws >= 2000 and sites >= 2000
     affected = int(table["decision"].isin(["absorb", "close"]).sum())
     return [
@@ -500,6 +503,292 @@ def monte_carlo(sites: int, draws: int) -> list[Row]:
             ok=m.seconds < 2 if big else None,
         )
     ]
+
+
+def _run_market(net: Any, table: Any, assumptions: Any, source: str, host: str) -> Any:
+    """The solved market the impact model needs: shipped customers and competitor rosters."""
+    from dealernet.analysis.market_run import run_market
+    from dealernet.geo.customers import load_customers
+    from dealernet.io.competitors import load_competitors
+
+    competitors = load_competitors(None, exclude_brands=(source, host))
+    return run_market(load_customers(), net, table, competitors, assumptions, source)
+
+
+#: Cut-off of the market cases (the base value of ``market.cutoff_miles``).
+MARKET_CUTOFF = 150.0
+
+
+@dataclass(frozen=True)
+class _National:
+    """The national market's inputs: what the pipeline hands to ``build_market``."""
+
+    inputs: dict[str, Any]
+    params: Any
+    customers: Any
+    counts: str
+
+
+@lru_cache(maxsize=1)
+def _national_market() -> _National:
+    """The real 2015 network under the default scenario, the shipped Census-matched customers
+    and competitor rosters, at cut-off 150: ``build_market``'s arguments as
+    ``market_run.market_for_decisions`` makes them (recorded from its call, not rebuilt), and
+    the base parameters."""
+    from unittest import mock
+
+    from dealernet.analysis import market_run
+    from dealernet.analysis.market import build_market
+    from dealernet.analysis.pipeline import default_assumptions, default_scenario
+    from dealernet.engine.rules import apply_rules
+    from dealernet.geo.customers import load_customers
+    from dealernet.io.competitors import load_competitors
+    from dealernet.io.loader import load_network
+
+    found = _real_rosters()
+    if found is None:
+        raise ImportError("the real 2015 rosters are not installed")
+    scenario, assumptions = default_scenario(), default_assumptions()
+    src, dst = scenario.source_brand, scenario.host_brand
+    net = load_network(found[0])
+    table = apply_rules(net, scenario).table
+    customers = load_customers()
+    competitors = load_competitors(None, exclude_brands=(src, dst))
+    with mock.patch.object(market_run, "build_market", wraps=build_market) as call:
+        market, _, brands = market_run.market_for_decisions(
+            customers, net, table, competitors, src, MARKET_CUTOFF
+        )
+    _, base = market_run.market_parameters(assumptions, brands)
+    inputs = dict(call.call_args.kwargs)
+    in_reach = int(np.count_nonzero(inputs["population"]))
+    hosts = market.slots - len(table) - len(competitors)
+    counts = (
+        f"{len(customers):,} customer points ({in_reach:,} in reach); {len(table):,} {src} "
+        f"stores + {hosts} host rooftops + {len(competitors):,} competitors"
+    )
+    return _National(inputs, base, customers, counts)
+
+
+def market(full: bool = True, repeat: int = 3) -> list[Row]:
+    """The Huff market model on the national network: pairs (``build_market``) and one
+    solve at the base parameters, apart and together; ``full`` adds ``run_market``."""
+    from dealernet.analysis.market import build_market, solve
+
+    sec = "market"
+    try:
+        nat = _national_market()
+    except ImportError as exc:
+        return [Row(sec, "national market", "", figure=f"not measured: {exc}")]
+    inputs = nat.inputs
+    built, m_build = measure(lambda: build_market(**inputs))
+    _, m_solve = measure(lambda: solve(built, nat.params))
+    pairs = int(built.pairs.point.size)
+    size = f"{built.points:,} points x {built.slots:,} slots"
+    both = total(m_build, m_solve)
+    warm = best_of(repeat, lambda: total(*(measure(f)[1] for f in _build_then_solve(nat))))
+    rows = [
+        Row(sec, "national inputs", "", figure=nat.counts + f"; cut-off {MARKET_CUTOFF:.0f} mi"),
+        Row.of(
+            sec,
+            "build_market (pairs: ECEF KD-tree)",
+            size,
+            m_build,
+            figure=f"{pairs:,} pairs ({pairs / built.points:.0f} a point), "
+            f"{built.service_pairs.point.size:,} of them the brand's",
+        ),
+        Row.of(sec, "solve (base parameters)", size, m_solve),
+        Row.of(
+            sec,
+            "build_market + solve",
+            size,
+            both,
+            figure=f"first call in a fresh process; best of {repeat} again: {warm.seconds:.2f} s",
+            target="< 2 s",
+            ok=both.seconds < 2,
+        ),
+    ]
+    if full:
+        from dealernet.analysis.market_run import run_market
+        from dealernet.analysis.pipeline import default_assumptions, default_scenario
+        from dealernet.engine.rules import apply_rules
+        from dealernet.io.competitors import load_competitors
+        from dealernet.io.loader import load_network
+
+        found = _real_rosters()
+        assert found is not None
+        scenario, assumptions = default_scenario(), default_assumptions()
+        net = load_network(found[0])
+        table = apply_rules(net, scenario).table
+        comp = load_competitors(None, exclude_brands=(scenario.source_brand, scenario.host_brand))
+        cutoff = assumptions["market.cutoff_miles"].high
+        _, m = measure(
+            lambda: run_market(nat.customers, net, table, comp, assumptions, scenario.source_brand)
+        )
+        rows.append(
+            Row.of(
+                sec,
+                f"run_market ({assumptions.market_draws} sets + base)",
+                f"{len(nat.customers):,} points, cut-off {cutoff:.0f} mi",
+                m,
+                figure="what a run does: pairs once at the highest cut-off, one solve a set",
+            )
+        )
+    return rows
+
+
+def _build_then_solve(nat: _National) -> list[Callable[[], object]]:
+    from dealernet.analysis.market import build_market, solve
+
+    box: dict[str, Any] = {}
+
+    def build() -> None:
+        box["market"] = build_market(**nat.inputs)
+
+    return [build, lambda: solve(box["market"], nat.params)]
+
+
+def _write_points(points: Any, folder: Path, piece_points: int) -> int:
+    """Points as a Parquet dataset: files of up to 1 M rows, row groups of ``piece_points``."""
+    files = max(1, -(-len(points) // 1_000_000))
+    for i, rows in enumerate(np.array_split(np.arange(len(points)), files)):
+        points.iloc[rows].to_parquet(folder / f"part.{i}.parquet", row_group_size=piece_points)
+    return -(-len(points) // piece_points)
+
+
+def market_dask(
+    n_points: int,
+    n_workers: int = 2,
+    piece_points: int = 100_000,
+    check: bool = True,
+    threads: bool = False,
+) -> list[Row]:
+    """The national market's slots against ``n_points`` synthetic customers (population-like,
+    around every US place) from a Parquet dataset, solved once at the base parameters on a
+    local cluster of ``n_workers`` processes (``threads``: an in-process cluster, quick to
+    start, for ``--quick``); ``check`` compares the engine with the in-memory solve on the
+    shipped customer points."""
+    sec = "market"
+    try:
+        from dealernet.analysis.market import Slots, solve, store_sums
+        from dealernet.analysis.market_dask import solve_dask
+
+        nat = _national_market()
+    except ImportError as exc:
+        return [Row(sec, "market_dask", f"{n_points:,} points", figure=f"not measured: {exc}")]
+    slot_args = {k: v for k, v in nat.inputs.items() if k in Slots.__dataclass_fields__}
+    slots = Slots(**slot_args)
+    size = f"{n_points:,} points x {slots.brand.size:,} slots"
+    work = Path(tempfile.mkdtemp(prefix="dealernet-bench-market-"))
+    rows = []
+    try:
+        points = synthetic.population_points(n_points)
+        pieces = _write_points(points, work, piece_points)
+        sample = points.sample(min(piece_points, len(points)), random_state=0)
+        del points
+        found, m = measure(lambda: _solve_on_cluster(work, slots, nat.params, n_workers, threads))
+        rate = found.pairs / m.seconds / 1e6
+        cluster = "in-process cluster, threads" if threads else "LocalCluster"
+        rows.append(
+            Row.of(
+                sec,
+                f"solve_dask ({cluster}, {n_workers} workers)",
+                size,
+                m,
+                figure=f"{found.pairs:,} pairs ({found.pairs / max(found.in_reach, 1):.0f} a point "
+                f"in reach, {found.in_reach:,} in reach); {pieces} pieces; {rate:.1f} M pairs/s; "
+                "cluster start-up included; peak is the client's",
+                target="< 60 s" if n_points >= 10_000_000 else "",
+                ok=m.seconds < 60 if n_points >= 10_000_000 else None,
+            )
+        )
+        rows.append(_one_piece(sample, slots, nat.params, store_sums))
+        if check:
+            rows.append(_dask_check(nat, slots, solve, solve_dask, n_workers))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def _solve_on_cluster(path: Path, slots: Any, params: Any, n_workers: int, threads: bool) -> Any:
+    """``solve_dask`` on a new local cluster (its start-up and shutdown included)."""
+    from dealernet.analysis.market_dask import solve_dask
+
+    if not threads:
+        return solve_dask(path, slots, params, n_workers=n_workers)
+    from distributed import Client
+
+    with Client(processes=False, n_workers=1, threads_per_worker=n_workers) as client:
+        return solve_dask(path, slots, params, scheduler=client)
+
+
+def _one_piece(sample: Any, slots: Any, params: Any, store_sums: Callable[..., Any]) -> Row:
+    """One piece's work in this process, split into finding pairs and solving: what a
+    worker spends its time on."""
+    from dealernet.analysis.market_dask import CHUNK_POINTS
+
+    lat = sample["latitude"].to_numpy()
+    lon = sample["longitude"].to_numpy()
+    pop = sample["population"].to_numpy(dtype="float64")
+    seconds = {"pairs": 0.0, "solve": 0.0}
+    pairs = 0
+
+    def run() -> None:
+        nonlocal pairs
+        for start in range(0, lat.size, CHUNK_POINTS):
+            part = slice(start, start + CHUNK_POINTS)
+            t0 = time.perf_counter()
+            built = slots.market(pop[part], lat[part], lon[part])
+            t1 = time.perf_counter()
+            store_sums(built, params)
+            seconds["pairs"] += t1 - t0
+            seconds["solve"] += time.perf_counter() - t1
+            pairs += int(built.pairs.point.size)
+
+    _, m = measure(run)
+    ns = {k: 1e9 * v / max(pairs, 1) for k, v in seconds.items()}
+    return Row.of(
+        "market",
+        "one piece in this process (no reach filter)",
+        f"{lat.size:,} points",
+        m,
+        figure=f"{pairs:,} pairs; finding pairs {seconds['pairs']:.2f} s ({ns['pairs']:.0f} ns a "
+        f"pair), solving {seconds['solve']:.2f} s ({ns['solve']:.0f} ns a pair)",
+    )
+
+
+def _dask_check(
+    nat: _National,
+    slots: Any,
+    solve: Callable[..., Any],
+    solve_dask: Callable[..., Any],
+    n_workers: int,
+) -> Row:
+    """The engine against the in-memory solve on the shipped customer points."""
+    from dealernet.analysis.market import build_market
+
+    work = Path(tempfile.mkdtemp(prefix="dealernet-bench-market-check-"))
+    try:
+        nat.customers.to_parquet(work / "customers.parquet", row_group_size=5_000)
+        got = solve_dask(work, slots, nat.params, n_workers=n_workers).outcome
+        want = solve(build_market(**nat.inputs), nat.params)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    worst = 0.0
+    for name in ("people", "sales", "service_people", "service"):
+        a, b = getattr(got, name), getattr(want, name)
+        both = np.isfinite(a) & np.isfinite(b)
+        if not np.array_equal(np.isfinite(a), np.isfinite(b)):
+            worst = np.inf
+        scale = np.maximum(np.abs(b[both]), 1e-300)
+        worst = max(worst, float(np.max(np.abs(a[both] - b[both]) / scale, initial=0.0)))
+    return Row(
+        "market",
+        "solve_dask = in-memory solve (national customers)",
+        f"{len(nat.customers):,} points",
+        figure=f"largest relative difference per store {worst:.1e}",
+        target="<= 1e-9",
+        ok=worst <= 1e-9,
+    )
 
 
 def browser_map() -> list[Row]:
@@ -637,5 +926,7 @@ CASES: dict[str, Callable[..., list[Row]]] = {
     "rules": rules,
     "access": access,
     "monte_carlo": monte_carlo,
+    "market": market,
+    "market_dask": market_dask,
     "browser_map": browser_map,
 }

@@ -36,6 +36,8 @@ FULL: Plan = [
     ("rules", {"sources": 2000, "hosts": 10000}),
     ("monte_carlo", {"sites": 2000, "draws": 2000}),
     ("access", {"n_points": 10_000_000, "n_sites": 10_000, "dask_points": 1_000_000}),
+    ("market", {}),
+    ("market_dask", {"n_points": 10_000_000, "n_workers": 2}),
     ("owners", {}),
 ]
 
@@ -46,6 +48,8 @@ QUICK: Plan = [
     ("rules", {"sources": 100, "hosts": 500}),
     ("monte_carlo", {"sites": 100, "draws": 200}),
     ("access", {"n_points": 20_000, "n_sites": 500}),
+    ("market", {"full": False, "repeat": 1}),
+    ("market_dask", {"n_points": 5_000, "piece_points": 2_500, "check": False, "threads": True}),
     ("owners", {}),
 ]
 
@@ -64,6 +68,10 @@ NOTES = (
     "longer than the geodesic) and by brute force on a random sample",
     "brute force at 100 k and 1 M points is timed on a 500-point random sample and scaled; "
     "at 1 k it covers every point",
+    "market: the real 2015 network under the default scenario, the shipped Census-matched "
+    "customer points and 2015 competitor rosters at cut-off 150 miles; build_market's inputs "
+    "are recorded from market_for_decisions; market_dask: synthetic population-like points "
+    "(written to Parquet before timing) against the same slots, one base solve",
     "targets are reported, never asserted; timings move with the load of the machine "
     "(load average shown above)",
 )

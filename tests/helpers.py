@@ -133,3 +133,19 @@ def assert_unchanged(now: object, before: object, where: str = "value") -> None:
         assert isinstance(now, float) and math.isnan(now), f"{where}: {now!r} != nan"
     else:
         assert now == before, f"{where}: {now!r} != {before!r}"
+
+
+def impacts_with_market(network, decisions, assumptions, brand, host, **options):  # type: ignore[no-untyped-def]
+    """:func:`estimate_impacts` with the market model solved for these stores, as a run does
+    (the shipped Census-matched customers and 2015 competitor rosters)."""
+    import pandas as pd
+
+    from dealernet.analysis.impact import estimate_impacts
+    from dealernet.analysis.market_run import run_market
+    from dealernet.geo.customers import load_customers
+    from dealernet.io.competitors import load_competitors
+
+    network = pd.DataFrame(network)
+    competitors = load_competitors(None, exclude_brands=(brand, host))
+    market = run_market(load_customers(), network, decisions, competitors, assumptions, brand)
+    return estimate_impacts(network, decisions, assumptions, brand, host, market=market, **options)

@@ -11,6 +11,7 @@ import pytest
 from dealernet import AssumptionsError
 from dealernet._overrides import parse_items
 from dealernet.analysis.assumptions import (
+    OPTIONAL_DEFAULT,
     PARAMETERS,
     draw,
     load_assumptions,
@@ -34,6 +35,8 @@ def test_shipped_file_has_every_parameter_with_a_range_unit_and_source() -> None
     a = load_assumptions(SHIPPED)
     for spec in PARAMETERS:
         prefix = spec.removesuffix(".*")
+        if spec in OPTIONAL_DEFAULT:  # no default: each brand names its own, or none
+            continue
         key = f"{prefix}.default" if spec.endswith("*") else spec
         p = a[key]
         assert p.low <= p.base <= p.high
@@ -55,14 +58,14 @@ def test_calibration_figures_match_the_sourced_facts() -> None:
 
 def test_unknown_key_is_an_error_with_a_suggestion() -> None:
     data = shipped_data()
-    data["retention"]["sale"] = data["retention"].pop("sales")
+    data["revenue_share"]["ne"] = data["revenue_share"].pop("new")
     with pytest.raises(AssumptionsError) as info:
         parse_assumptions(data, "mine.toml")
     text = str(info.value)
     assert "mine.toml" in text
-    assert "unknown parameter 'retention.sale'" in text
-    assert "did you mean 'retention.sales'" in text
-    assert "missing parameter retention.sales" in text
+    assert "unknown parameter 'revenue_share.ne'" in text
+    assert "did you mean 'revenue_share.new'" in text
+    assert "missing parameter revenue_share.new" in text
 
 
 @pytest.mark.parametrize(
@@ -76,8 +79,8 @@ def test_unknown_key_is_an_error_with_a_suggestion() -> None:
 )
 def test_out_of_range_and_malformed_values_are_errors(change: dict, message: str) -> None:
     data = shipped_data()
-    data["retention"]["sales"].update(change)
-    with pytest.raises(AssumptionsError, match="retention.sales"):
+    data["revenue_share"]["new"].update(change)
+    with pytest.raises(AssumptionsError, match="revenue_share.new"):
         parse_assumptions(data)
     with pytest.raises(AssumptionsError) as info:
         parse_assumptions(data)
@@ -86,24 +89,24 @@ def test_out_of_range_and_malformed_values_are_errors(change: dict, message: str
 
 def test_every_problem_is_listed_at_once() -> None:
     data = shipped_data()
-    data["retention"]["sales"]["low"] = 0.9
+    data["revenue_share"]["new"]["low"] = 0.9
     data["earnings"]["annual"]["base"] = -1
     data["bogus"] = {"x": {"base": 1}}
     with pytest.raises(AssumptionsError) as info:
         parse_assumptions(data)
     text = str(info.value)
-    assert "retention.sales" in text and "earnings.annual" in text and "bogus.x" in text
+    assert "revenue_share.new" in text and "earnings.annual" in text and "bogus.x" in text
 
 
 def test_set_overrides_one_value() -> None:
     a = load_assumptions(SHIPPED)
-    b = a.with_overrides(parse_items(["retention.sales.base=0.5"]))
-    assert b["retention.sales"].base == 0.5
-    assert a["retention.sales"].base != 0.5  # the original is untouched
+    b = a.with_overrides(parse_items(["revenue_share.new.base=0.5"]))
+    assert b["revenue_share.new"].base == 0.5
+    assert a["revenue_share.new"].base != 0.5  # the original is untouched
 
 
 @pytest.mark.parametrize(
-    "item", ["retention.sales.base=2", "retention.sale.base=0.5", "retention.sales.base=abc"]
+    "item", ["revenue_share.new.base=2", "revenue_share.ne.base=0.5", "revenue_share.new.base=abc"]
 )
 def test_bad_overrides_are_errors(item: str) -> None:
     a = load_assumptions(SHIPPED)
@@ -113,14 +116,14 @@ def test_bad_overrides_are_errors(item: str) -> None:
 
 def test_override_without_equals_sign_is_an_error() -> None:
     with pytest.raises(AssumptionsError, match="KEY=VALUE"):
-        parse_items(["retention.sales.base"])
+        parse_items(["revenue_share.new.base"])
 
 
 def test_missing_or_broken_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(AssumptionsError, match="no assumptions file at"):
         load_assumptions(tmp_path / "nope.toml")
     broken = tmp_path / "broken.toml"
-    broken.write_text("[retention.sales\nbase = 1")
+    broken.write_text("[revenue_share.new\nbase = 1")
     with pytest.raises(AssumptionsError, match="not valid TOML"):
         load_assumptions(broken)
 
@@ -132,7 +135,9 @@ def test_draws_follow_ranges_and_correlations() -> None:
         p = a[key]
         assert values.shape == (a.draws,)
         assert p.low <= values.min() and values.max() <= p.high, key
-    rho = np.corrcoef(draws["retention.sales"], draws["retention.service"])[0, 1]
-    assert rho == pytest.approx(a.correlations[("retention.sales", "retention.service")], abs=0.1)
-    independent = np.corrcoef(draws["earnings.annual"], draws["retention.sales"])[0, 1]
+    rho = np.corrcoef(draws["market.decay_sales"], draws["market.decay_service"])[0, 1]
+    assert rho == pytest.approx(
+        a.correlations[("market.decay_sales", "market.decay_service")], abs=0.1
+    )
+    independent = np.corrcoef(draws["earnings.annual"], draws["revenue_share.new"])[0, 1]
     assert abs(independent) < 0.1

@@ -15,6 +15,7 @@ SECTIONS = (
     "rule engine",
     "impact",
     "access",
+    "market",
     "owner inference",
 )
 
@@ -44,6 +45,8 @@ def test_quick_benchmark_prints_every_section_with_targets(tmp_path) -> None:
         "geopandas.sjoin_nearest, EPSG:5070",
         "brute force",
         "compute_access",
+        "build_market + solve",
+        "solve_dask",
     ):
         assert row in out
     assert "PASS" in out
@@ -56,3 +59,8 @@ def test_quick_benchmark_prints_every_section_with_targets(tmp_path) -> None:
     precision = next(r for r in rows if r["name"] == "precision on the labelled pairs")
     assert precision["ok"] is True, precision["figure"]
     assert any(r["name"] == "Infiniti stores grouped with a Nissan store" for r in rows)
+    # The market case measures the national market: millions of pairs, every row timed.
+    market = [r for r in rows if r["section"] == "market"]
+    build = next(r for r in market if r["name"].startswith("build_market (pairs"))
+    assert int(build["figure"].split(" pairs")[0].replace(",", "")) > 1_000_000
+    assert all(r["seconds"] for r in market if r["name"] != "national inputs")

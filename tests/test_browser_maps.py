@@ -154,3 +154,32 @@ def test_log_ignores_only_failed_tiles() -> None:
     )
     log.console(Message("error", "Uncaught ReferenceError: L is not defined", "file:///x.html"))
     assert len(log.errors) == 2
+
+
+def test_market_layers_switch_on_and_off_without_errors(page, written, result) -> None:
+    tab, log = open_map(page, written["national"])
+    on = "(k) => window.dealernetMap.map.hasLayer(window.dealernetMap.groups[k])"
+    overlays = tab.locator(".leaflet-control-layers-overlays label")
+    share = overlays.filter(has_text="Infiniti share change per county")
+    rivals = overlays.filter(has_text="Competing luxury stores")
+    states = overlays.filter(has_text="Jobs lost (base) per state")
+    assert not tab.evaluate(on, "share") and not tab.evaluate(on, "competitors")
+    share.click()
+    # the two choropleths take turns, and the checkboxes follow
+    tab.wait_for_function("!window.dealernetMap.map.hasLayer(window.dealernetMap.groups.states)")
+    assert tab.evaluate(on, "share") and not states.locator("input").is_checked()
+    counties = tab.locator(".leaflet-dn-regions-pane path.leaflet-interactive")
+    assert counties.count() > 1000
+    counties.nth(counties.count() // 2).dispatch_event("mouseover")
+    assert "share of luxury buyers" in tab.locator(".leaflet-tooltip").last.inner_text()
+    rivals.click()
+    assert tab.evaluate(on, "competitors")
+    shown = tab.evaluate("window.dealernetMap.groups.competitors.getLayers().length")
+    assert shown == len(result.market.competitors)
+    assert tab.locator(".dn-rival").count() > 0  # its own (lighter) clusters
+    states.click()
+    tab.wait_for_function("!window.dealernetMap.map.hasLayer(window.dealernetMap.groups.share)")
+    assert tab.evaluate(on, "states") and not share.locator("input").is_checked()
+    rivals.click()
+    assert not tab.evaluate(on, "competitors") and tab.locator(".dn-rival").count() == 0
+    assert log.errors == []

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dealernet import QueryError
+from dealernet import QueryError, formatting
 from dealernet.analysis.result import Result
 from dealernet.planning.selection import host_sites, select
 from dealernet.render import maps
@@ -166,7 +166,12 @@ def test_maps_are_byte_identical_across_runs(result: Result) -> None:
 def test_title_and_legend_give_the_scenario_totals_and_every_symbol(result: Result, national):
     html = national[1]
     assert result.scenario.name in html
-    assert "2,884 (2,538-3,227)" in html and "$2.39 B ($1.92 B-$2.90 B)" in html
+    n = result.national
+    jobs = formatting.span(n["jobs_lost_low"], n["jobs_lost_base"], n["jobs_lost_high"])
+    money = formatting.span(
+        n["revenue_lost_low"], n["revenue_lost_base"], n["revenue_lost_high"], "money"
+    )
+    assert jobs in html and money in html
     for label in (
         "Absorbed into a Nissan site",
         "Closed",

@@ -60,7 +60,7 @@ VALUES = [
 
 @pytest.mark.parametrize(("text", "expected"), VALUES)
 @pytest.mark.parametrize(
-    "key", ["rules.nearest.max_distance_miles", "retention.sales.base", "monte_carlo.seed"]
+    "key", ["rules.nearest.max_distance_miles", "revenue_share.new.base", "monte_carlo.seed"]
 )
 def test_a_value_reads_the_same_for_scenario_assumptions_sweep_and_saved_run(
     key: str, text: str, expected: object
@@ -81,11 +81,11 @@ def test_a_value_reads_the_same_for_scenario_assumptions_sweep_and_saved_run(
 def test_the_cli_and_a_saved_run_rebuild_the_same_scenario(tmp_path: Path) -> None:
     items = ("rules.nearest.max_distance_miles=12.5", "rules.nearest.assignment=optimal")
     scenario, assumptions = load_settings(
-        settings.DEFAULT_SCENARIO, settings.DEFAULT_ASSUMPTIONS, (*items, "retention.sales=0.5")
+        settings.DEFAULT_SCENARIO, settings.DEFAULT_ASSUMPTIONS, (*items, "revenue_share.new=0.5")
     )
     nearest = scenario.rule("nearest")
     assert nearest.max_distance_miles == 12.5 and nearest.assignment == "optimal"
-    assert assumptions["retention.sales"].base == assumptions["retention.sales"].low == 0.5
+    assert assumptions["revenue_share.new"].base == assumptions["revenue_share.new"].low == 0.5
     assert scenario != default_scenario()
     summary = {
         "scenario": {
@@ -160,9 +160,9 @@ def test_values_split_at_commas_outside_quotes_and_brackets(text: str, pieces: l
     ("item", "error", "says"),
     [
         ("rules.nearest.capacity", ScenarioError, "expected KEY=VALUE"),
-        ("retention.sales.base", AssumptionsError, "expected KEY=VALUE"),
+        ("revenue_share.new.base", AssumptionsError, "expected KEY=VALUE"),
         ("rules.nearest.capacity 2", ScenarioError, "write rules.nearest.capacity=2"),
-        ("retention.sales.base:0.5", AssumptionsError, "write retention.sales.base=0.5"),
+        ("revenue_share.new.base:0.5", AssumptionsError, "write revenue_share.new.base=0.5"),
         ("=2", AssumptionsError, "the setting before '=' is missing"),
         ("rules..capacity=2", ScenarioError, "has an empty part"),
         ("rules.nearest.=2", ScenarioError, "has an empty part"),
@@ -182,7 +182,7 @@ def test_a_malformed_item_is_refused_with_its_text_and_the_right_form(
     ("item", "error", "says"),
     [
         ("rules.nearest.capacity=1,,2", ScenarioError, "empty value between commas"),
-        ("retention.sales.base=0.3,", AssumptionsError, "empty value between commas"),
+        ("revenue_share.new.base=0.3,", AssumptionsError, "empty value between commas"),
         ("rules.nearest.capacity=", ScenarioError, "no values after '='"),
         ("rules.nearest.capacity", ScenarioError, "expected KEY=V1,V2,..."),
     ],
@@ -212,7 +212,7 @@ def test_the_cli_refuses_a_malformed_set_before_reading_any_file(tmp_path: Path)
         ("distance.circuity_factor", SCENARIO),
         ("scenario.colocation_radius_miles", SCENARIO),
         (" rules.nearest.capacity", SCENARIO),
-        ("retention.sales.base", ASSUMPTIONS),
+        ("revenue_share.new.base", ASSUMPTIONS),
         ("monte_carlo.draws", ASSUMPTIONS),
         ("scenarios.name", ASSUMPTIONS),  # the first word must match exactly
         ("rule.nearest.capacity", ASSUMPTIONS),
@@ -225,7 +225,7 @@ def test_a_key_is_routed_by_its_first_word(key: str, goes_to: str) -> None:
 def test_route_keeps_order_and_the_last_of_a_repeated_key() -> None:
     to_scenario, to_assumptions = route(
         [
-            "retention.sales.base=0.5",
+            "revenue_share.new.base=0.5",
             "rules.nearest.capacity=1",
             "distance.metric=road",
             "rules.nearest.capacity=2",
@@ -233,13 +233,13 @@ def test_route_keeps_order_and_the_last_of_a_repeated_key() -> None:
         ]
     )
     assert list(to_scenario.items()) == [("rules.nearest.capacity", 2), ("distance.metric", "road")]
-    assert to_assumptions == {"retention.sales.base": 0.5, "monte_carlo.seed": 7}
+    assert to_assumptions == {"revenue_share.new.base": 0.5, "monte_carlo.seed": 7}
 
 
 def test_assumptions_take_typed_values_and_refuse_quoted_nonsense() -> None:
     a = default_assumptions()
-    _, changes = route(["monte_carlo.draws=500", "retention.sales.base=0.55"])
+    _, changes = route(["monte_carlo.draws=500", "revenue_share.new.base=0.55"])
     b = a.with_overrides(changes)
-    assert b.draws == 500 and b["retention.sales"].base == 0.55
+    assert b.draws == 500 and b["revenue_share.new"].base == 0.55
     with pytest.raises(AssumptionsError, match=r"--set monte_carlo.draws: must be a whole"):
         a.with_overrides(route(["monte_carlo.draws=500.5"])[1])

@@ -271,7 +271,7 @@ def test_unrecorded_assumption_overrides_are_detected_not_trusted(
     """summary.json does not record --set on an assumption; the rebuilt draws catch it."""
     from dealernet.analysis.pipeline import default_assumptions
 
-    changed = default_assumptions().with_overrides({"retention.sales.base": 0.5})
+    changed = default_assumptions().with_overrides({"revenue_share.new.base": 0.5})
     write_tables(pipeline.run(sample_network, assumptions=changed), tmp_path)
     loaded = load_results(tmp_path)
     assert not loaded.ranges_exact

@@ -216,6 +216,8 @@ def expected_text(value: object, field: str, element: dict[str, str | None]) -> 
     """The figure formatted as a reader must see it, decided here from the column name."""
     if element.get("data-sign") == "abs":
         value = abs(float(value))  # type: ignore[arg-type]
+    if field.startswith(("sales_", "service_")):  # shares of a store's customers
+        return formatting.percent(value)
     if any(word in field for word in ("revenue", "payroll", "profit")):
         return formatting.money(value)
     if "miles" in field:

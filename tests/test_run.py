@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from dealernet.cli.main import cli
+from dealernet.geo.customers import load_customers
 from helpers import DEALERS, SCENARIOS_DIR
 
 
@@ -61,7 +62,7 @@ def test_run_writes_every_table_with_one_row_per_infiniti_site(sample_run) -> No
         == (pd.read_csv(out / "data" / "decisions.csv")["decision"] == "absorb").sum()
     )
     access = pd.read_csv(out / "data" / "access.csv")
-    assert len(access) == summary["access"]["places"] == 21_783
+    assert len(access) == summary["access"]["places"] == len(load_customers())
 
 
 def test_same_inputs_give_byte_identical_tables(sample_run, tmp_path: Path) -> None:
@@ -81,7 +82,8 @@ def test_scenario_and_set_change_the_outcome(tmp_path: Path) -> None:
     decisions = pd.read_csv(tmp_path / "data" / "decisions.csv")
     assert set(decisions["decision"]) == {"absorb", "unaffected"}
     result = CliRunner().invoke(
-        cli, [*args, "--set", "rules.nearest.max_distance_miles=5", "--set", "retention.sales=0.5"]
+        cli,
+        [*args, "--set", "rules.nearest.max_distance_miles=5", "--set", "revenue_share.new=0.5"],
     )
     assert result.exit_code == 0, result.output
     tight = pd.read_csv(tmp_path / "data" / "decisions.csv")
@@ -91,7 +93,7 @@ def test_scenario_and_set_change_the_outcome(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--set", "retention.sale.base=0.5"], "did you mean 'retention.sales.base'"),
+        (["--set", "revenue_share.ne.base=0.5"], "did you mean 'revenue_share.new.base'"),
         (["--set", "rules.nearst.capacity=2"], "no rule 'nearst'"),
         (["--scenario", "nope.toml"], "no scenario file"),
         (["--assumptions", "nope.toml"], "no assumptions file at"),

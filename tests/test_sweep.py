@@ -77,7 +77,7 @@ def _toy_network() -> object:
 
 
 def test_an_assumption_can_be_swept_too() -> None:
-    result = sweep("retention.sales", [0.45, 0.6, 0.75], network=_toy_network())
+    result = sweep("retention.staffing", [0.75, 0.85, 0.95], network=_toy_network())
     jobs = result.totals["jobs_lost_base"].to_numpy()
     assert np.all(np.diff(jobs) < 0), "more sales kept means fewer jobs lost"
     assert set(result.totals["stores_absorb"]) == {2}
@@ -117,10 +117,10 @@ def test_a_hostile_scenario_name_is_escaped_on_the_page() -> None:
             [],
         ),
         (
-            ["retention.sales.base=0.5", "rules.*.capacity=1, 2"],
+            ["revenue_share.new.base=0.5", "rules.*.capacity=1, 2"],
             "rules.*.capacity",
             [1, 2],
-            ["retention.sales.base=0.5"],
+            ["revenue_share.new.base=0.5"],
         ),
         (
             ["rules.nearest.assignment=nearest,optimal", 'scenario.name="a, b"'],

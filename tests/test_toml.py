@@ -142,9 +142,11 @@ def test_an_assumptions_file_lists_every_problem_at_once(tmp_path: Path) -> None
     text = SHIPPED_ASSUMPTIONS.read_text(encoding="utf-8")
     changes = {
         "draws = 2000": "draws = 5\ndrwas = 3",
-        "[retention.sales]\nbase = 0.60": "[retention.sales]\nbase = 'lots'\nbsae = 0.6",
-        "[retention.service]\nbase = 0.70": "[retention.service]\nbase = 1.5",
-        '"retention.sales~retention.service" = 0.6': '"retention.sale~retention.service" = 0.6',
+        "[revenue_share.new]\nbase = 0.55": "[revenue_share.new]\nbase = 'lots'\nbsae = 0.6",
+        "[revenue_share.used]\nbase = 0.30": "[revenue_share.used]\nbase = 1.5",
+        '"market.decay_sales~market.decay_service" = 0.6': (
+            '"market.decay_sale~market.decay_service" = 0.6'
+        ),
     }
     for old, new in changes.items():
         assert old in text
@@ -154,25 +156,25 @@ def test_an_assumptions_file_lists_every_problem_at_once(tmp_path: Path) -> None
         load_assumptions(path)
     message = str(info.value)
     expected = [
-        "[retention.sales]: unknown key 'bsae' (did you mean 'base'?)",
-        "[retention.sales], key 'base': must be a number, not text 'lots'",
-        "[retention.service]: base = 1.5 is out of range (0 to 1)",
-        "[retention.service]: needs low <= base <= high",
-        "[correlations], key 'retention.sale~retention.service': 'retention.sale' is not a "
-        "parameter of this file (did you mean 'retention.sales'?)",
+        "[revenue_share.new]: unknown key 'bsae' (did you mean 'base'?)",
+        "[revenue_share.new], key 'base': must be a number, not text 'lots'",
+        "[revenue_share.used]: base = 1.5 is out of range (0 to 1)",
+        "[revenue_share.used]: needs low <= base <= high",
+        "[correlations], key 'market.decay_sale~market.decay_service': 'market.decay_sale' is "
+        "not a parameter of this file (did you mean 'market.decay_sales'?)",
         "[monte_carlo]: unknown key 'drwas' (did you mean 'draws'?)",
         "[monte_carlo], key 'draws': must be between 10 and 1,000,000, not 5",
     ]
     for problem in expected:
         assert f"{path}, {problem}" in message, message
     assert message.startswith(f"assumptions {path} has {len(expected)} problems:")
-    assert "missing parameter retention.sales" not in message  # it is there, just malformed
+    assert "missing parameter revenue_share.new" not in message  # it is there, just malformed
 
 
 def test_an_assumption_quoted_as_text_is_still_a_number(tmp_path: Path) -> None:
     text = SHIPPED_ASSUMPTIONS.read_text(encoding="utf-8")
-    text = text.replace("[retention.sales]\nbase = 0.60", '[retention.sales]\nbase = "0.65"')
-    assert load_assumptions(write(tmp_path, text))["retention.sales"].base == 0.65
+    text = text.replace("[revenue_share.new]\nbase = 0.55", '[revenue_share.new]\nbase = "0.58"')
+    assert load_assumptions(write(tmp_path, text))["revenue_share.new"].base == 0.58
 
 
 def test_a_draws_of_zero_is_refused_not_replaced_by_the_default(tmp_path: Path) -> None:

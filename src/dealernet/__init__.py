@@ -53,6 +53,8 @@ _API: dict[str, str] = {
     "compute_access": "dealernet.analysis.access",
     "compute_access_dask": "dealernet.analysis.access_dask",
     "load_places": "dealernet.geo.places",
+    "load_customers": "dealernet.geo.customers",
+    "load_competitors": "dealernet.io.competitors",
     "resolve_place": "dealernet.geo.places",
     "SiteIndex": "dealernet.geo.distance",
     "geodesic_miles": "dealernet.geo.distance",
@@ -107,8 +109,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from dealernet.engine.decisions import Decisions
     from dealernet.engine.rules import apply_rules
     from dealernet.engine.scenario import Rule, Scenario, load_scenario, parse_scenario
+    from dealernet.geo.customers import load_customers
     from dealernet.geo.distance import SiteIndex, geodesic_miles
     from dealernet.geo.places import load_places, resolve_place
+    from dealernet.io.competitors import load_competitors
     from dealernet.io.loader import load_network, read_network, validate_network
     from dealernet.io.owner_file import apply_owner_file, load_owner_file
     from dealernet.io.owners import infer_owners

@@ -9,7 +9,7 @@ Every place a setting is changed by text goes through here, so ``25``, ``optimal
 - a sweep's ``KEY=V1,V2,...`` splits at commas outside quotes and brackets;
 - a key goes to the scenario when its first word is one of
   :data:`dealernet.settings.SCENARIO_SECTIONS` (``rules.nearest.capacity``), else to the
-  assumptions (``retention.sales.base``).
+  assumptions (``market.decay_sales.base``).
 
 A malformed item raises the error of the settings it was meant for
 (:class:`~dealernet.ScenarioError` or :class:`~dealernet.AssumptionsError`), naming the item
@@ -49,7 +49,7 @@ ASSUMPTIONS: Literal["assumptions"] = "assumptions"
 #: A right example for each target, shown when an item is malformed.
 _EXAMPLES = {
     SCENARIO: ("rules.nearest.max_distance_miles=25", "rules.nearest.max_distance_miles=10,20,30"),
-    ASSUMPTIONS: ("retention.sales.base=0.5", "retention.sales.base=0.3,0.5,0.7"),
+    ASSUMPTIONS: ("market.decay_sales.base=2.5", "market.decay_sales.base=1.5,2,2.5,3"),
 }
 #: Values one ``--set`` may list (a sweep runs once per value): also
 #: :data:`dealernet.planning.sweep.MAX_VALUES`.

@@ -52,18 +52,36 @@ def miles(value: object) -> str:
     return f"{float(value):.1f} mi"  # type: ignore[arg-type]
 
 
+def percent(value: object) -> str:
+    """A share of customers: ``58 %`` (under 1 %: ``<1 %``; exactly 0: ``0 %``)."""
+    if _bad(value):
+        return "-"
+    v = float(value) * 100  # type: ignore[arg-type]
+    if 0 < v < 0.5:
+        return "<1 %"
+    return f"{v:.0f} %"
+
+
+_FORMATS = {"count": count, "money": money, "miles": miles, "percent": percent}
+#: Column prefixes of customer shares (where a store's sales and service customers go).
+SHARE_PREFIXES = ("sales_", "service_")
+
+
 def span(low: object, base: object, high: object, fmt: str = "count") -> str:
     """A range as ``base (low-high)``, e.g. ``$4.2 M ($3.1 M-$5.0 M)``."""
-    f = {"count": count, "money": money, "miles": miles}[fmt]
+    f = _FORMATS[fmt]
     return f"{f(base)} ({f(low)}-{f(high)})"
 
 
 def format_of(field: str) -> str:
-    """How a figure is written, from its column name: ``money``, ``miles`` or ``count``.
+    """How a figure is written, from its column name: ``money``, ``miles``, ``percent``
+    (customer shares, ``sales_lexus_base``) or ``count``.
 
     Pages print many columns through one macro; naming the unit in the column
     (``revenue_lost_base``, ``distance_miles``) is what lets that macro pick the format.
     """
+    if field.startswith(SHARE_PREFIXES):
+        return "percent"
     if any(word in field for word in ("revenue", "payroll", "profit")):
         return "money"
     if "miles" in field:
@@ -73,8 +91,7 @@ def format_of(field: str) -> str:
 
 def figure(value: object, field: str) -> str:
     """A figure formatted by what its column measures (see :func:`format_of`)."""
-    f = {"count": count, "money": money, "miles": miles}[format_of(field)]
-    return f(value)
+    return _FORMATS[format_of(field)](value)
 
 
 def number(value: object) -> str:

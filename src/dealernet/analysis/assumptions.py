@@ -34,18 +34,38 @@ PARAMETERS: dict[str, tuple[float, float]] = {
     "staff_share.office": (0, 1),
     "earnings.annual": (0, 1_000_000),
     "return_on_sales.*": (-1, 1),
-    "retention.sales": (0, 1),
-    "retention.service": (0, 1),
     "retention.staffing": (0, 1),
-    "distance_decay.sales_half_miles": (0.1, 10_000),
-    "distance_decay.service_half_miles": (0.1, 10_000),
     "back_office.kept_share": (0, 1),
-    "recapture.at_zero_miles": (0, 1),
+    "market.decay_sales": (0.1, 10),
+    "market.decay_service": (0.1, 10),
+    "market.cutoff_miles": (10, 1_000),
+    "market.dualled_attractiveness": (0.01, 2),
+    "market.service_outside_miles": (0.5, 1_000),
+    "attractiveness.*": (0.01, 100),
+    "national_units.*": (1, 10_000_000),
+}
+#: Brand-specific parameters that need no ``default`` entry: a brand without its own
+#: national sales is calibrated to ``new_units_per_store`` x its stores instead.
+OPTIONAL_DEFAULT = frozenset({"national_units.*"})
+#: Parameters earlier versions had, and what replaced them (named in the error).
+RETIRED: dict[str, str] = {
+    key: "the market model (the market.* and attractiveness.* parameters) now says where "
+    "a store's customers go; see the README, 'Customers and markets'"
+    for key in (
+        "retention.sales",
+        "retention.service",
+        "distance_decay.sales_half_miles",
+        "distance_decay.service_half_miles",
+        "recapture.at_zero_miles",
+    )
 }
 #: Brand-specific parameters must have this entry, used for brands without their own.
 DEFAULT_BRAND = "default"
 _FIELDS = ("base", "low", "high", "unit", "source")
-_MONTE_CARLO = ("draws", "seed")
+_MONTE_CARLO = ("draws", "seed", "market_draws")
+#: Market solves a run makes by default (the Monte Carlo reuses them in turn).
+MARKET_DRAWS = 16
+_MAX_MARKET_DRAWS = 1_000
 _MAX_DRAWS = 1_000_000
 #: The largest seed: the 32-bit seeds most tools take, so a seed can be reused elsewhere.
 MAX_SEED = 2**32 - 1
@@ -70,11 +90,14 @@ class Assumptions:
     Attributes
     ----------
     parameters
-        key -> :class:`Parameter`, e.g. ``"retention.sales"``.
+        key -> :class:`Parameter`, e.g. ``"market.decay_sales"``.
     correlations
         ``(key_a, key_b) -> rank correlation`` between parameters that move together.
     draws, seed
         Monte Carlo size and seed.
+    market_draws
+        How many parameter sets the market model is solved for; draw ``n`` of the Monte
+        Carlo uses set ``n % market_draws`` (:mod:`dealernet.analysis.market_run`).
     source
         The file they came from, for reports.
     """
@@ -84,6 +107,7 @@ class Assumptions:
     draws: int = 2000
     seed: int = 0
     source: str = ""
+    market_draws: int = MARKET_DRAWS
 
     def __getitem__(self, key: str) -> Parameter:
         return self.parameters[key]
@@ -97,14 +121,14 @@ class Assumptions:
         return self.parameters[key].base
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Assumptions:
-        """A copy with values changed, e.g. ``{"retention.sales.base": 0.5}``.
+        """A copy with values changed, e.g. ``{"market.decay_sales.base": 2.5}``.
 
-        A bare parameter key (``{"retention.sales": 0.5}``) fixes all three values, removing
+        A bare parameter key (``{"market.decay_sales": 2.5}``) fixes all three values, removing
         that parameter's uncertainty. ``monte_carlo.draws`` and ``monte_carlo.seed`` may be
         set too. Raises :class:`AssumptionsError` for unknown keys and out-of-range values.
         """
         params = dict(self.parameters)
-        draws, seed = self.draws, self.seed
+        draws, seed, market = self.draws, self.seed, self.market_draws
         check = Checker(self.source or "assumptions")
         changed: dict[str, str] = {}  # parameter key -> the --set that last changed it
         for path, raw in overrides.items():
@@ -118,7 +142,13 @@ class Assumptions:
                 whole = _whole(check, raw, at, minimum=0)
                 seed = seed if whole is None else _check_seed(check, whole, at)
                 continue
+            if path == "monte_carlo.market_draws":
+                whole = _whole(check, raw, at, minimum=-math.inf)
+                market = market if whole is None else whole
+                _check_market_draws(check, market, at)
+                continue
             key, _, attr = path.rpartition(".")
+            _add_brand_entry(params, path if attr not in ("base", "low", "high") else key)
             fields: tuple[str, ...]
             if path in params:  # a plain value: fixed, no uncertainty
                 key, fields = path, ("base", "low", "high")
@@ -137,7 +167,7 @@ class Assumptions:
         if check.problems:
             subject = f"assumptions {self.source} with --set" if self.source else "--set"
             raise AssumptionsError(problem_list(subject, check.problems))
-        return replace(self, parameters=params, draws=draws, seed=seed)
+        return replace(self, parameters=params, draws=draws, seed=seed, market_draws=market)
 
 
 def load_assumptions(path: str | Path) -> Assumptions:
@@ -166,7 +196,7 @@ def parse_assumptions(data: Mapping[str, Any], source: str = "<assumptions>") ->
                 params[key] = param
     for spec in PARAMETERS:
         key = spec.replace("*", DEFAULT_BRAND)
-        if key not in given:
+        if key not in given and spec not in OPTIONAL_DEFAULT:
             check.add("", f"missing parameter {key}")
     correlations = _correlations(check, data.get("correlations", {}), params, given)
     mc = check.table(data.get("monte_carlo", {}), "[monte_carlo]", _MONTE_CARLO)
@@ -181,9 +211,16 @@ def parse_assumptions(data: Mapping[str, Any], source: str = "<assumptions>") ->
         at = "[monte_carlo], key 'seed'"
         found = _whole(check, mc["seed"], at, minimum=0)
         seed = seed if found is None else _check_seed(check, found, at)
+    market = MARKET_DRAWS
+    if "market_draws" in mc:
+        at = "[monte_carlo], key 'market_draws'"
+        found = _whole(check, mc["market_draws"], at, minimum=-math.inf)
+        if found is not None:
+            market = found
+            _check_market_draws(check, market, at)
     if check.problems:
         raise AssumptionsError(problem_list(f"assumptions {source}", check.problems))
-    return Assumptions(params, correlations, draws, seed, source)
+    return Assumptions(params, correlations, draws, seed, source, market)
 
 
 # --- checks -------------------------------------------------------------------------------
@@ -279,6 +316,24 @@ def _check_draws(check: Checker, draws: int, where: str) -> None:
         check.add(where, f"must be between 10 and {_MAX_DRAWS:,}, not {draws}")
 
 
+def _check_market_draws(check: Checker, market: int, where: str) -> None:
+    if not 1 <= market <= _MAX_MARKET_DRAWS:
+        check.add(where, f"market_draws must be 1 to {_MAX_MARKET_DRAWS:,}, got {market:,}")
+
+
+def _add_brand_entry(params: dict[str, Parameter], key: str) -> None:
+    """Let ``--set attractiveness.Lexus=1.4`` create the brand's own entry, starting from
+    the ``default`` one (or, for a parameter without a default, from nothing)."""
+    prefix, _, brand = key.rpartition(".")
+    if key in params or not prefix or f"{prefix}.*" not in PARAMETERS or brand == DEFAULT_BRAND:
+        return
+    default = params.get(f"{prefix}.{DEFAULT_BRAND}")
+    if default is not None:
+        params[key] = replace(default, key=key, source=f"--set {key}")
+    elif f"{prefix}.*" in OPTIONAL_DEFAULT:
+        params[key] = Parameter(key, math.nan, math.nan, math.nan, "", f"--set {key}")
+
+
 def _check_seed(check: Checker, seed: int, where: str) -> int:
     """``seed`` when it is at most :data:`MAX_SEED` (``1e308`` reads as a 308-digit number)."""
     if seed > MAX_SEED:
@@ -314,6 +369,9 @@ def _override_keys(params: Mapping[str, Parameter]) -> list[str]:
 
 
 def _unknown(key: str, known: Any) -> str:
+    for retired, why in RETIRED.items():
+        if key == retired or key.startswith(f"{retired}."):
+            return f"parameter {retired!r} is retired: {why}; remove it"
     return f"unknown parameter {key!r}{did_you_mean(key, list(known))}"
 
 

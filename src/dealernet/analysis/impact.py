@@ -8,20 +8,24 @@ The model, per site and per Monte Carlo draw (all arrays are draws x sites):
   ``employees`` (and department counts) if given, else a fixed crew plus staff per 100 new
   units, split into sales, service and office by department shares.
 * **keep / unaffected**: nothing is lost.
-* **absorb**: at distance ``d`` to the host, a share ``r(d) = retention x 0.5 ** (d / half)``
-  of sales (new, used, F&I) and of service customers follows. Staff for the work that
-  follows move with it (times ``retention.staffing``); the back office is shared, so only
-  ``back_office.kept_share`` of office roles stays. Revenue lost to the network is what does
-  not follow; revenue at risk to the owner is the whole store, unless the host has the same
-  owner, then only what does not follow.
-* **close**: every job goes; another source-brand point of sale ``d`` miles away recaptures
-  ``recapture.at_zero_miles x 0.5 ** (d / sales half-distance)`` of the revenue.
+* **Where customers go** comes from the market model (:mod:`dealernet.analysis.market`):
+  for each store, the shares of its sales and service customers who buy at its site after
+  the scenario (its host's rooftop if absorbed), at the brand's other stores, or elsewhere.
+  Volumes the file does not give are the brand's national sales split by each store's
+  share of the brand's market (``volume_source`` ``market model``).
+* **absorb**: staff for the work that stays at the site move with it (times
+  ``retention.staffing``); the back office is shared, so only ``back_office.kept_share`` of
+  office roles stays. Revenue lost to the network is what leaves the brand; revenue at risk
+  to the owner is the whole store, unless the host has the same owner, then only what does
+  not stay at the site.
+* **close**: every job goes; the brand keeps the customers who move to its other stores.
 
 Low / base / high are the 10th, 50th and 90th percentiles over the draws.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,6 +36,7 @@ from dealernet import settings
 from dealernet._errors import AssumptionsError
 from dealernet.analysis.access import points_of_sale
 from dealernet.analysis.assumptions import Assumptions, draw
+from dealernet.analysis.market import SERVICE_DESTINATIONS
 from dealernet.geo.distance import SiteIndex
 from dealernet.schema import (
     ANNUAL_NEW_UNITS,
@@ -54,13 +59,15 @@ from dealernet.schema import (
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
+    from dealernet.analysis.market_run import MarketResult
+
 #: Percentiles reported as low / base / high.
 PERCENTILES = {"low": 10, "base": 50, "high": 90}
 DEPARTMENTS = ("sales", "service", "office")
 REVENUE_DEPARTMENTS = ("new", "used", "service", "fi")
 
 #: Loss measures with draws kept for roll-ups; each gets _low/_base/_high columns.
-MEASURES = (
+LOSSES = (
     "jobs_lost",
     "jobs_lost_sales",
     "jobs_lost_service",
@@ -70,6 +77,13 @@ MEASURES = (
     "payroll_lost",
     "profit_at_stake",
 )
+#: New cars a year, with draws kept for roll-ups like the losses: each store's volume, and
+#: of the affected stores' volume, what the brand keeps and what goes to competing brands.
+UNITS = ("new_units", "units_affected", "units_kept_brand", "units_to_competitors")
+MEASURES = LOSSES + UNITS
+#: Where a volume comes from, per store (``volume_source``).
+VOLUME_FILE = "file"
+VOLUME_MODEL = "market model"
 
 # decisions columns read here (written by the rule engine)
 DISTANCE = "distance_miles"
@@ -163,6 +177,7 @@ def estimate_impacts(
     source_brand: str,
     host_brand: str,
     *,
+    market: MarketResult,
     block_draws: int | None = None,
 ) -> Impacts:
     """Estimate baselines and losses for every row of ``decisions``.
@@ -174,6 +189,9 @@ def estimate_impacts(
     decisions
         One row per source-brand site with ``dealer_id``, ``decision``,
         ``host_dealer_id``, ``same_owner_host`` and ``distance_miles``.
+    market
+        The solved market (:func:`dealernet.analysis.market_run.run_market`), its stores
+        in the order of ``decisions``.
     block_draws
         Draws simulated at once (default :func:`block_size`). Every figure of a draw
         depends on that draw alone, so the blocks change memory, never a result.
@@ -185,17 +203,23 @@ def estimate_impacts(
     """
     sites = _site_rows(network, decisions)
     check_draw_memory(assumptions.draws, len(sites))
+    if list(map(str, market.dealer_ids)) != list(map(str, sites[DEALER_ID])):
+        msg = "the market model's stores are not the decisions' stores"
+        raise ValueError(msg)
     keys = _keys(assumptions, source_brand)
     p = draw(assumptions, keys)
     recapture = _recapture_miles(sites, network, decisions, source_brand, host_brand)
     block = block_draws or block_size(len(sites))
+    shares = _market_shares(market)
     totals: dict[str, np.ndarray] = {}
     loss: dict[str, np.ndarray] = {}
     for start in range(0, assumptions.draws, block):
         rows = slice(start, min(start + block, assumptions.draws))
         part = {k: v[rows] for k, v in p.items()}
-        base = _baseline(sites, part, assumptions, source_brand)
-        lost = _losses(sites, base, part, assumptions, source_brand, recapture)
+        sets = np.arange(rows.start, rows.stop) % len(market.draws)
+        part_shares = {k: v[sets] for k, v in shares.items()}
+        base = _baseline(sites, part, assumptions, source_brand, part_shares["units"])
+        lost = _losses(sites, base, part, assumptions, source_brand, part_shares)
         for into, values in ((totals, base), (loss, lost)):
             for key, array in values.items():
                 if into is totals and key not in ("revenue_total", "employees_total"):
@@ -205,6 +229,7 @@ def estimate_impacts(
                 into[key][rows] = array
         del base, lost
     table = _table(sites, totals, loss, recapture, assumptions)
+    table = _with_market(table, sites, market)
     return Impacts(table=table, draws=loss, assumptions=assumptions)
 
 
@@ -218,17 +243,33 @@ def _site_rows(network: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
     return decisions[keep].merge(econ, on=DEALER_ID, how="left", validate="one_to_one")
 
 
+_BRAND_PREFIXES = ("new_units_per_store", "revenue_per_new_unit", "return_on_sales")
+#: Drawn by the market model (:mod:`dealernet.analysis.market_run`), not here.
+_MARKET_PREFIXES = ("market", "attractiveness", "national_units")
+
+
 def _keys(assumptions: Assumptions, brand: str) -> list[str]:
-    fixed = [k for k in assumptions.parameters if not _brand_specific(k)]
-    brand_keys = [
-        assumptions.for_brand(prefix, brand).key
-        for prefix in ("new_units_per_store", "revenue_per_new_unit", "return_on_sales")
-    ]
-    return fixed + brand_keys
+    fixed = [k for k in assumptions.parameters if k.split(".")[0] not in _BRAND_PREFIXES]
+    fixed = [k for k in fixed if k.split(".")[0] not in _MARKET_PREFIXES]
+    brand_keys = [assumptions.for_brand(prefix, brand).key for prefix in _BRAND_PREFIXES]
+    target = f"national_units.{brand}"
+    return fixed + brand_keys + ([target] if target in assumptions.parameters else [])
 
 
-def _brand_specific(key: str) -> bool:
-    return key.split(".")[0] in ("new_units_per_store", "revenue_per_new_unit", "return_on_sales")
+def _market_shares(market: MarketResult) -> dict[str, np.ndarray]:
+    """Per parameter set x store: people, and the shares staying at the site and with the
+    brand, for sales and service (NaN, a store without customers, counts as 0)."""
+    sales = np.nan_to_num(market.stacked("sales"), nan=0.0)
+    service = np.nan_to_num(market.stacked("service"), nan=0.0)
+    site, other = SERVICE_DESTINATIONS.index("site"), SERVICE_DESTINATIONS.index("brand_other")
+    return {
+        "units": market.stacked("people"),
+        "sales_site": sales[:, :, 0],
+        "sales_brand": sales[:, :, 0] + sales[:, :, 1],
+        "no_store": sales[:, :, -1],
+        "service_site": service[:, :, site],
+        "service_brand": service[:, :, site] + service[:, :, other],
+    }
 
 
 def _col(sites: pd.DataFrame, column: str) -> np.ndarray:
@@ -244,17 +285,35 @@ def _shares(p: dict[str, np.ndarray], prefix: str, names: tuple[str, ...]) -> di
     return {n: (v / total)[:, None] for n, v in raw.items()}
 
 
+def market_units(
+    people: np.ndarray, p: dict[str, np.ndarray], a: Assumptions, brand: str
+) -> np.ndarray:
+    """New units a year of each store by its market: the brand's national sales (drawn)
+    split by each store's share of the people who buy the brand, draws x stores.
+
+    A brand without ``national_units.<brand>`` is calibrated to ``new_units_per_store`` x
+    its stores instead.
+    """
+    key = f"national_units.{brand}"
+    stores = people.shape[1]
+    fallback = a.for_brand("new_units_per_store", brand).key
+    target = p[key] if key in p else p[fallback] * stores
+    total = people.sum(axis=1, keepdims=True)
+    share = np.divide(people, total, out=np.full_like(people, 1 / max(stores, 1)), where=total > 0)
+    return target[:, None] * share
+
+
 def _baseline(
-    sites: pd.DataFrame, p: dict[str, np.ndarray], a: Assumptions, brand: str
+    sites: pd.DataFrame, p: dict[str, np.ndarray], a: Assumptions, brand: str, people: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Revenue and staff by department, draws x sites."""
     units = _col(sites, ANNUAL_NEW_UNITS)
-    default_units = p[a.for_brand("new_units_per_store", brand).key][:, None]
-    units_d = np.where(np.isnan(units)[None, :], default_units, units[None, :])
+    modelled = market_units(people, p, a, brand)
+    units_d = np.where(np.isnan(units)[None, :], modelled, units[None, :])
     rpu = p[a.for_brand("revenue_per_new_unit", brand).key][:, None]
     given_rev = _col(sites, ANNUAL_REVENUE)
     revenue = np.where(np.isnan(given_rev)[None, :], units_d * rpu, given_rev[None, :])
-    out = {"revenue_total": revenue}
+    out = {"revenue_total": revenue, "units": units_d}
     for dept, share in _shares(p, "revenue_share", REVENUE_DEPARTMENTS).items():
         out[f"revenue_{dept}"] = revenue * share
 
@@ -275,42 +334,30 @@ def _baseline(
     return out
 
 
-def _follow(p: dict[str, np.ndarray], kind: str, miles: np.ndarray) -> np.ndarray:
-    """Share of ``kind`` customers (sales or service) that follow a store ``miles`` away."""
-    half = p[f"distance_decay.{kind}_half_miles"][:, None]
-    return p[f"retention.{kind}"][:, None] * np.power(0.5, miles[None, :] / half)
-
-
 def _losses(
     sites: pd.DataFrame,
     base: dict[str, np.ndarray],
     p: dict[str, np.ndarray],
     a: Assumptions,
     brand: str,
-    recapture_miles: np.ndarray,
+    shares: dict[str, np.ndarray],
 ) -> dict[str, np.ndarray]:
-    """Every loss measure for one block of draws (rows of ``p`` and ``base``)."""
+    """Every loss measure for one block of draws (rows of ``p``, ``base`` and ``shares``)."""
     decision = sites[DECISION].to_numpy()
     absorbed = (decision == "absorb")[None, :]
     closed = (decision == "close")[None, :]
-    miles = np.nan_to_num(_col(sites, DISTANCE), nan=0.0)
-    r_sales = _follow(p, "sales", miles)
-    r_service = _follow(p, "service", miles)
+    affected = absorbed | closed
     staffing = p["retention.staffing"][:, None]
     kept_office = p["back_office.kept_share"][:, None]
 
     sales_rev = base["revenue_new"] + base["revenue_used"] + base["revenue_fi"]
-    kept_rev = sales_rev * r_sales + base["revenue_service"] * r_service
+    at_site = sales_rev * shares["sales_site"] + base["revenue_service"] * shares["service_site"]
+    in_brand = sales_rev * shares["sales_brand"] + base["revenue_service"] * shares["service_brand"]
     moved = {
-        "sales": base["employees_sales"] * r_sales * staffing,
-        "service": base["employees_service"] * r_service * staffing,
+        "sales": base["employees_sales"] * shares["sales_site"] * staffing,
+        "service": base["employees_service"] * shares["service_site"] * staffing,
         "office": base["employees_office"] * kept_office,
     }
-    half = p["distance_decay.sales_half_miles"][:, None]
-    recaptured = p["recapture.at_zero_miles"][:, None] * np.power(
-        0.5, np.nan_to_num(recapture_miles, nan=np.inf)[None, :] / half
-    )
-
     out: dict[str, np.ndarray] = {}
     for dept in DEPARTMENTS:
         staff = base[f"employees_{dept}"]
@@ -319,17 +366,22 @@ def _losses(
         )
     out["jobs_lost"] = np.sum([out[f"jobs_lost_{d}"] for d in DEPARTMENTS], axis=0)
     total = base["revenue_total"]
-    out["revenue_lost"] = np.where(
-        absorbed, total - kept_rev, np.where(closed, total * (1 - recaptured), 0.0)
-    )
+    out["revenue_lost"] = np.where(affected, total - in_brand, 0.0)
     # a host whose owner (or the store's) is not known counts as another owner's
     same = sites[SAME_OWNER_HOST].astype("boolean").fillna(False)
     same_owner = same.to_numpy(dtype=bool)[None, :]
-    at_risk_absorbed = np.where(same_owner, out["revenue_lost"], total)
+    at_risk_absorbed = np.where(same_owner, total - at_site, total)
     out["revenue_at_risk"] = np.where(absorbed, at_risk_absorbed, np.where(closed, total, 0.0))
     out["payroll_lost"] = out["jobs_lost"] * p["earnings.annual"][:, None]
     ros = p[a.for_brand("return_on_sales", brand).key][:, None]
     out["profit_at_stake"] = out["revenue_at_risk"] * ros
+    units = base["units"]
+    out["new_units"] = units
+    out["units_affected"] = np.where(affected, units, 0.0)
+    out["units_kept_brand"] = np.where(affected, units * shares["sales_brand"], 0.0)
+    out["units_to_competitors"] = np.where(
+        affected, units * (1 - shares["sales_brand"] - shares["no_store"]), 0.0
+    )
     return out
 
 
@@ -368,6 +420,8 @@ def _table(
             [_col(sites, c) for c in (SALES_EMPLOYEES, SERVICE_EMPLOYEES, OFFICE_EMPLOYEES)]
         )
     ).any(axis=1)
+    given_units = ~np.isnan(_col(sites, ANNUAL_NEW_UNITS))
+    table["volume_source"] = np.where(given_units, VOLUME_FILE, VOLUME_MODEL)
     table["revenue_source"] = np.where(given_rev, "site file", "estimated")
     table["employees_source"] = np.where(given_staff, "site file", "estimated")
     # Baselines: the median total, split by the base department shares so parts add up;
@@ -397,3 +451,24 @@ def _table(
         LOCATION_QUALITY, pd.Series(EXACT, index=sites.index)
     ).to_numpy()
     return table
+
+
+def _with_market(table: pd.DataFrame, sites: pd.DataFrame, market: MarketResult) -> pd.DataFrame:
+    """Per store: its market (people who buy at it today) and where its customers go, as
+    low / base / high over the market's parameter sets (``sales_<destination>_*`` and
+    ``service_<destination>_*``)."""
+    out = {"market_people": market.base.people}
+    for kind, names in (("sales", market.destinations), ("service", SERVICE_DESTINATIONS)):
+        stacked = market.stacked(kind)
+        with warnings.catch_warnings():  # a store without customers is all NaN: not known
+            warnings.simplefilter("ignore", RuntimeWarning)
+            values = np.nanpercentile(stacked, list(PERCENTILES.values()), axis=0)
+        for k, name in enumerate(names):
+            for label, row in zip(PERCENTILES, values[:, :, k], strict=True):
+                out[f"{kind}_{destination_slug(name)}_{label}"] = row
+    return pd.concat([table, pd.DataFrame(out, index=table.index)], axis=1)
+
+
+def destination_slug(name: str) -> str:
+    """Column-name form of a destination: ``Mercedes-Benz`` -> ``mercedes_benz``."""
+    return "".join(c if c.isalnum() else "_" for c in name.casefold()).strip("_")

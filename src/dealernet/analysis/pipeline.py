@@ -16,19 +16,22 @@ import pandas as pd
 
 from dealernet._errors import InvalidInputError
 from dealernet.analysis import rollups
-from dealernet.analysis.access import access_by_site, access_for_decisions
+from dealernet.analysis.access import ACCESS_COLUMNS, access_by_site, access_for_decisions
 from dealernet.analysis.access_dask import access_for_decisions_dask
 from dealernet.analysis.assumptions import load_assumptions
 from dealernet.analysis.impact import check_draw_memory, estimate_impacts, source_sites
+from dealernet.analysis.market_run import run_market, with_decay_fits
 from dealernet.analysis.owner_groups import owner_sources
 from dealernet.analysis.result import Result
 from dealernet.engine.checks import check_brands
 from dealernet.engine.rules import apply_rules
 from dealernet.engine.scenario import load_scenario
-from dealernet.geo.places import load_places
+from dealernet.geo.customers import load_customers
+from dealernet.io.competitors import load_competitors
 from dealernet.io.frames import as_network
 from dealernet.io.owners import with_owners
 from dealernet.io.population import load_population
+from dealernet.io.zip_sales import read_zip_sales
 from dealernet.schema import DEALER_ID, DECISION
 from dealernet.settings import DEFAULT_ASSUMPTIONS, DEFAULT_SCENARIO_PATH
 
@@ -37,6 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from dealernet.analysis.access import Access
     from dealernet.analysis.assumptions import Assumptions
+    from dealernet.analysis.market_run import MarketResult
     from dealernet.engine.scenario import Scenario
 
 #: Called with the name of each stage as it starts, for progress displays.
@@ -66,6 +70,8 @@ def run(
     scheduler: str | None = None,
     progress: Progress | None = None,
     owners: str | Path | Mapping[str | tuple[str, str], str] | None = None,
+    competitors: pd.DataFrame | str | Path | None = None,
+    zip_sales: str | Path | None = None,
 ) -> Result:
     """Run every stage: rules, impacts, roll-ups and customer access.
 
@@ -78,7 +84,9 @@ def run(
     scenario, assumptions
         Default to the bundled ``default`` scenario and assumptions (package data).
     places
-        Population points for customer access; defaults to the shipped US places.
+        Customer points (``latitude``, ``longitude``, ``population``) for customer access
+        and the market model; defaults to the shipped Census-matched points
+        (:func:`dealernet.geo.customers.load_customers`).
     population
         Instead of ``places``: a (Geo)Parquet file or a folder of them (a partitioned
         dataset) with point geometry or latitude / longitude and a population column
@@ -104,14 +112,24 @@ def run(
     check_brands(network, scenario)
     check_draw_memory(assumptions.draws, source_sites(network, scenario.source_brand))
     network = with_owners(network, scenario.source_brand, scenario.host_brand, owners)
+    if not isinstance(competitors, pd.DataFrame):  # a bad path fails before the slow work
+        exclude = (scenario.source_brand, scenario.host_brand)
+        competitors = load_competitors(competitors, exclude_brands=exclude)
+    sales = read_zip_sales(zip_sales) if zip_sales is not None else None
     step("rules")
     decisions = apply_rules(network, scenario)
     table = decisions.table
     step("customer access")
+    if places is None and population is None and engine == "memory":
+        places = load_customers()
     access = _access(network, table, scenario, places, population, engine, scheduler)
+    step("market model")
+    market = _market(network, table, scenario, assumptions, access.places, competitors, engine)
+    if sales is not None:
+        market = with_decay_fits(market, network, sales)
     step("impacts")
     impacts = estimate_impacts(
-        network, table, assumptions, scenario.source_brand, scenario.host_brand
+        network, table, assumptions, scenario.source_brand, scenario.host_brand, market=market
     )
     affected = table.loc[table[DECISION].isin(["absorb", "close"]), DEALER_ID]
     served = access_by_site(access, list(affected))
@@ -127,6 +145,7 @@ def run(
         regions=rollups.regions(table, impacts),
         national=rollups.national(table, impacts),
         access=access,
+        market=market,
     )
 
 
@@ -162,8 +181,33 @@ def _access(
         return access_for_decisions_dask(population, network, table, *brands, scheduler=scheduler)
 
     if places is None:
-        places = load_places() if population is None else load_population(population)
+        places = load_customers() if population is None else load_population(population)
     return access_for_decisions(places, network, table, *brands)
+
+
+def _market(
+    network: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    scenario: Scenario,
+    assumptions: Assumptions,
+    points: pd.DataFrame,
+    competitors: pd.DataFrame,
+    engine: str,
+) -> MarketResult:
+    """The market model over the run's customer points (the Census-matched points when
+    access runs on Dask: they are few enough for memory) and the competitor rosters."""
+    if engine == "dask":
+        points = load_customers()
+    points = points[[c for c in points.columns if c not in ACCESS_COLUMNS]]
+    return run_market(
+        points,
+        network,
+        table,
+        competitors,
+        assumptions,
+        scenario.source_brand,
+        competitors_source=str(competitors.attrs.get("source", "your competitor rosters")),
+    )
 
 
 def _with_customers(table: pd.DataFrame, served: pd.DataFrame) -> pd.DataFrame:

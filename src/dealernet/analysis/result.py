@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from dealernet.analysis.access import Access
     from dealernet.analysis.assumptions import Assumptions
     from dealernet.analysis.impact import Impacts
+    from dealernet.analysis.market_run import MarketResult
     from dealernet.engine.decisions import Decisions
     from dealernet.engine.scenario import Scenario
     from dealernet.planning.query import QueryResult
@@ -82,6 +83,7 @@ class Result:
     regions: pd.DataFrame
     national: pd.Series
     access: Access
+    market: MarketResult | None = None
     _frames: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property

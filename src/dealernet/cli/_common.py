@@ -255,7 +255,7 @@ def analysis_options(func: F) -> F:
         "overrides",
         metavar="KEY=VALUE",
         multiple=True,
-        help="Change one setting; repeatable. Assumptions: retention.sales.base=0.5; "
+        help="Change one setting; repeatable. Assumptions: market.decay_sales.base=2.5; "
         "scenario: rules.nearest.max_distance_miles=25.",
     )(func)
     func = click.option(
@@ -302,11 +302,27 @@ def population_options(func: F) -> F:
         help="Compute customer access in this process, or with Dask for population data "
         "too big for one machine (pip install 'dealernet[dask]').",
     )(func)
+    func = click.option(
+        "--zip-sales",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Stores' sales by customer ZIP (CSV or XLSX: dealer_id, zip, units): the "
+        "market's distance decay is fitted to each store in it and written to "
+        "data/decay_fits.csv beside the assumed value.",
+    )(func)
+    func = click.option(
+        "--competitors",
+        type=click.Path(path_type=Path),
+        help="Competing luxury stores for the market model: a dealer file or a folder of "
+        "them (CSV, XLSX, JSON, GeoPackage, with a brand column or brand-named files). "
+        "[default: the 2015 rosters of Acura, Audi, BMW, Cadillac, Lexus, Lincoln, "
+        "Mercedes-Benz and Volvo]",
+    )(func)
     return click.option(
         "--population",
         type=click.Path(path_type=Path),
         help="Population points: a (Geo)Parquet file or a folder of them, with point "
-        "geometry or latitude/longitude and a population column. [default: US places]",
+        "geometry or latitude/longitude and a population column. "
+        "[default: Census 2020 counts on places and county centres]",
     )(func)
 
 
@@ -387,7 +403,7 @@ def with_owner_file(network: Any, path: Path) -> Any:
 
 
 #: Stages of the analysis, as ``pipeline.run`` reports them.
-ANALYSIS_STAGES = ("rules", "customer access", "impacts", "roll-ups")
+ANALYSIS_STAGES = ("rules", "customer access", "market model", "impacts", "roll-ups")
 
 
 def analyse(

@@ -63,7 +63,7 @@ Examples:
   dealernet run --scenario conservative --out results
   dealernet run --dealers sample          # the synthetic sample, with owners and sales
   dealernet run --dealers my_dealers.xlsx --skip-invalid
-  dealernet run --set rules.nearest.max_distance_miles=25 --set retention.sales.base=0.5
+  dealernet run --set rules.nearest.max_distance_miles=25 --set market.decay_sales.base=2.5
   dealernet run --no-reports                  # tables and the map only, in seconds
   dealernet run --population blocks/ --engine dask --scheduler tcp://10.0.0.5:8786"""
 )
@@ -88,6 +88,8 @@ def run(
     out: Path,
     cdn: bool,
     population: Path | None,
+    competitors: Path | None,
+    zip_sales: Path | None,
     engine: str,
     scheduler: str | None,
     reports: bool,
@@ -109,6 +111,8 @@ def run(
             stages=stages,
             before_run=folder.open,
             population=population,
+            competitors=competitors,
+            zip_sales=zip_sales,
             engine=engine,
             scheduler=scheduler,
         )

@@ -369,7 +369,7 @@ Examples:
   dealernet compare default conservative absorb-all --output comparison.html
   dealernet compare default.toml conservative.toml --output comparison.csv
   dealernet compare default absorb-all \
-      --set retention.sales.base=0.5"""
+      --set market.decay_sales.base=2.5"""
 )
 @click.argument("scenarios", nargs=-1, required=True)
 @dealers_option
@@ -434,7 +434,7 @@ Examples:
   dealernet sweep --set rules.nearest.max_distance_miles=10,20,30,40,60
   dealernet sweep --scenario conservative \
       --set rules.short-move.max_distance_miles=5,10,15,25
-  dealernet sweep --set retention.sales.base=0.3,0.5,0.7 --output retention.html
+  dealernet sweep --set market.decay_sales.base=1.5,2,2.5,3 --output decay.html
   dealernet sweep --set rules.*.capacity=1,2,3 --output capacity.csv
 
 \b

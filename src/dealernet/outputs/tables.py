@@ -33,6 +33,10 @@ TABLES: dict[str, str] = {
     "= unknown): stores affected, jobs lost, revenue at risk",
     "regions.csv": "one row per state and per county: the same totals",
     "access.csv": "one row per US place: miles to the nearest point of sale before and after",
+    "market_counties.csv": "one row per county: the brand's share of luxury buyers before and "
+    "after (the market model)",
+    "decay_fits.csv": "with --zip-sales: the market's distance decay fitted to each store's "
+    "sales by customer ZIP, beside the assumed one",
     "summary.json": "the scenario, the assumptions file, national totals and access figures",
     INFERRED_OWNERS: "one row per store whose owner group was inferred from its name or website "
     "(no owner in its file): the group, the evidence and the store it was matched with; "
@@ -51,6 +55,17 @@ def write_tables(result: Result, out: Path) -> list[Path]:
         ("access.csv", result.access.places),
     ):
         written.append(write_text(folder / name, csv_text(table)))
+    market = result.market
+    if market is not None:
+        from dealernet.analysis.market_maps import county_share_change
+
+        counties = county_share_change(market.points)
+        written.append(write_text(folder / "market_counties.csv", csv_text(counties)))
+    fits = market.decay_fits if market is not None else None
+    if fits is not None:
+        written.append(write_text(folder / "decay_fits.csv", csv_text(fits)))
+    else:  # an earlier run's fits are not this run's
+        (folder / "decay_fits.csv").unlink(missing_ok=True)
     written.append(write_text(folder / "summary.json", summary_json(result)))
     inferred = inferred_owners_table(result.network)
     if len(inferred):
@@ -80,9 +95,26 @@ def summary_json(result: Result) -> str:
             k: _plain(v) for k, v in rounded(result.national.to_frame().T).iloc[0].items()
         },
         "access": {k: _plain(v) for k, v in result.access.summary.items()},
+        "market": _market_summary(result),
         "dealer_files": sorted(set(result.network[SOURCE_FILE].astype(str))),
     }
     return json.dumps(data, indent=2, sort_keys=False, allow_nan=False, default=str) + "\n"
+
+
+def _market_summary(result: Result) -> dict[str, Any] | None:
+    """Where the market model's data came from, and its national base figures."""
+    market = result.market
+    if market is None:
+        return None
+    base = market.base
+    return {
+        "competitors": market.competitors_source,
+        "brands": list(market.brands),
+        "competitor_stores": int(len(market.competitors)),
+        "customer_points": int(len(market.points)),
+        "brand_buyers_before": _plain(float(base.people.sum())),
+        "market_draws": result.assumptions.market_draws,
+    }
 
 
 def _plain(value: Any) -> Any:

@@ -34,11 +34,14 @@ from dealernet._overrides import parse_recorded
 from dealernet.analysis.access import Access
 from dealernet.analysis.assumptions import load_assumptions
 from dealernet.analysis.impact import MEASURES, Impacts, estimate_impacts
+from dealernet.analysis.market_run import run_market
 from dealernet.analysis.pipeline import default_assumptions
 from dealernet.analysis.result import Result
 from dealernet.engine.rules import Decisions
 from dealernet.engine.scenario import load_scenario, parse_scenario
+from dealernet.geo.customers import load_customers
 from dealernet.geo.distance import geodesic_miles
+from dealernet.io.competitors import load_competitors
 from dealernet.io.loader import load_network
 from dealernet.schema import (
     ADDRESS,
@@ -359,14 +362,17 @@ def _rebuild_draws(
         )
     decided[LATITUDE] = _site_coords(network, decided, LATITUDE)
     decided[LONGITUDE] = _site_coords(network, decided, LONGITUDE)
+    source, host = summary["scenario"]["source_brand"], summary["scenario"]["host_brand"]
     try:
-        rebuilt = estimate_impacts(
+        market = run_market(
+            load_customers(),
             network,
             decided,
+            load_competitors(None, exclude_brands=(source, host)),
             assumptions,
-            summary["scenario"]["source_brand"],
-            summary["scenario"]["host_brand"],
+            source,
         )
+        rebuilt = estimate_impacts(network, decided, assumptions, source, host, market=market)
     except (DealernetError, KeyError, ValueError) as exc:
         notes.append(f"could not rebuild the run's Monte Carlo draws ({exc})")
         return None

@@ -3,7 +3,7 @@
 A sweep reruns one scenario with one setting at several values and lines up the same
 totals as :mod:`dealernet.planning.compare` for each, so a planner sees where closures stop
 falling or jobs lost level off. The setting can be any scenario path
-(``rules.nearest.max_distance_miles``) or assumption (``retention.sales.base``); every run
+(``rules.nearest.max_distance_miles``) or assumption (``market.decay_sales.base``); every run
 shares the network, the places and the Monte Carlo seed, so the curve moves only because the
 setting does.
 """
@@ -115,7 +115,7 @@ def sweep(
     ----------
     setting
         A scenario path (``rules.<rule id>.max_distance_miles``, ``rules.*.capacity``,
-        ``distance.circuity_factor``) or an assumption (``retention.sales.base``).
+        ``distance.circuity_factor``) or an assumption (``market.decay_sales.base``).
     values
         The values to try, in the order to show them.
     scenario, assumptions

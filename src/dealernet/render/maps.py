@@ -14,8 +14,10 @@ title and legend are rendered by autoescaping Jinja partials in ``templates/``.
 Layers: Nissan sites (clustered); Infiniti sites by decision, each with its own colour and
 shape; a line from every absorbed store to its host; hosts that take stores; jobs lost
 (base) per state, and per county on regional maps; places pushed beyond 50 miles from the
-nearest Infiniti store. The state outlines are always drawn, so the country reads without
-tiles.
+nearest Infiniti store. When the run has a market model (:mod:`dealernet.render._map_market`),
+two more, off at first: the change of Infiniti's share of luxury buyers per county, and the
+competing luxury stores (clustered). The state outlines are always drawn, so the country
+reads without tiles.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from dealernet.render._map_layers import (
     legend_decisions,
     relative_url,
 )
+from dealernet.render._map_market import RIVAL_COLOUR, MarketLayers, market_layers
 from dealernet.render._templates import macros, template
 from dealernet.settings import NETWORK_MAP, OWNERS_DIR, REGIONS_DIR
 
@@ -60,9 +63,11 @@ LAYERS = (
     "lines",
     "hosts",
     "nissan",
+    "competitors",
     "places",
     "counties",
     "states",
+    "share",
     "outline",
 )
 #: Marker-cluster options for host-brand sites: tight clusters, every site shown up close.
@@ -178,6 +183,7 @@ def build_map(
         msg = f"no {result.source_brand} or {result.host_brand} site in {selection.label}"
         raise QueryError(msg)
     layer = layer_data(result, selection, report_dir)
+    market = market_layers(result, selection)
     (south, west), (north, east) = layer.bounds
     m = folium.Map(
         location=[(south + north) / 2, (west + east) / 2],
@@ -195,9 +201,9 @@ def build_map(
         max_zoom=19,
         name=_layer_label("OpenStreetMap background (online)"),
     ).add_to(m)
-    groups = _groups(folium, marker_cluster, m, result, layer)
-    _strip_default_assets(m, groups["nissan"])
-    page = _page(result, selection, layer, groups, m, assets(cdn))
+    groups = _groups(folium, marker_cluster, m, result, layer, market)
+    _strip_default_assets(m, groups["nissan"], *([groups["competitors"]] if market else []))
+    page = _page(result, selection, layer, market, groups, m, assets(cdn))
     m.add_child(_PageParts(*page))
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     folium.FitBounds(
@@ -212,6 +218,7 @@ def _groups(
     m: folium.Map,
     result: Result,
     layer: LayerData,
+    market: MarketLayers | None,
 ) -> dict[str, Any]:
     """One empty layer group per layer, named for the layer control; ``_map.js`` fills them."""
     src, host, n, style = result.source_brand, result.host_brand, layer.counts, STYLE
@@ -240,6 +247,8 @@ def _groups(
         name=_layer_label(f"{host} sites", n["nissan"], shape("dot", style["nissan"], 14)),
         options=CLUSTER_OPTIONS,
     )
+    if market is not None:
+        _market_groups(folium, marker_cluster, groups, market)
     for entry in legend_decisions(n, host):
         word = DECISION_WORD[entry["kind"]].lower()
         label = _layer_label(
@@ -252,10 +261,29 @@ def _groups(
     return groups
 
 
+def _market_groups(
+    folium: Any, marker_cluster: Any, groups: dict[str, Any], market: MarketLayers
+) -> None:
+    """The market model's two layers, off at first: they answer a second question."""
+    shape = macros("_map_symbols.html.j2").shape
+    groups["share"] = folium.FeatureGroup(
+        name=_layer_label(f"{market.brand} share change per county"),
+        show=False,
+    )
+    groups["competitors"] = marker_cluster(
+        name=_layer_label(
+            "Competing luxury stores", market.n_competitors, shape("tile", RIVAL_COLOUR, 14)
+        ),
+        options=CLUSTER_OPTIONS,
+        show=False,
+    )
+
+
 def _page(
     result: Result,
     selection: Selection,
     layer: LayerData,
+    market: MarketLayers | None,
     groups: dict[str, Any],
     m: folium.Map,
     assets: Any,
@@ -264,6 +292,11 @@ def _page(
     data = dict(layer.data)
     data["map"] = m.get_name()
     data["groups"] = {k: g.get_name() for k, g in groups.items()}
+    data["bounds"] = layer.bounds
+    if market is not None:
+        shape = macros("_map_symbols.html.j2").shape
+        data["icons"] = {**data["icons"], "competitor": str(shape("tile", RIVAL_COLOUR, 14))}
+        data["share"], data["competitors"] = market.share, market.competitors
     name = result.scenario.name or f"{result.source_brand} into {result.host_brand}"
     label = "All sites in the dealer files" if selection.is_everything else selection.label
     head = template("_map_head.html.j2").render(page_title=f"{name} \u2014 {label}", assets=assets)
@@ -284,6 +317,8 @@ def _page(
         far_miles=FAR_MILES,
         ramps=layer.ramps,
         radius_text=f"{selection.radius_miles:g}" if selection.radius_miles else None,
+        market=market,
+        rival_colour=RIVAL_COLOUR,
         data_json=json_for_html(data),
     )
     return head, body, str(assets.builder)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -155,6 +156,8 @@ class Shared:
         Each row's ``owner_source``: ``file``, ``inferred`` or ``unknown``.
     inferred_hosts
         Dealer ids of the host-brand sites whose owner group was inferred.
+    brands
+        The market model's brands (folded-in brand first), to spell competitors' names.
     """
 
     rows: pd.DataFrame
@@ -164,6 +167,7 @@ class Shared:
     csv_rows: pd.DataFrame
     sources: pd.Series
     inferred_hosts: frozenset[str]
+    brands: tuple[str, ...] = ()
 
 
 def shared(result: Result) -> Shared:
@@ -182,6 +186,7 @@ def shared(result: Result) -> Shared:
         spreadsheet_safe(rounded(rows)),
         pd.Series(owner_sources(rows, network, result.source_brand), index=rows.index),
         frozenset(host_ids[host_sources == OWNER_INFERRED]),
+        result.market.brands if result.market is not None else (),
     )
 
 
@@ -264,7 +269,67 @@ def _store(result: Result, row: Mapping[str, Any], parts: Shared) -> dict[str, A
         "host_owner": _host_owner(row, parts.inferred_hosts),
         "staff_chart": staff_chart(row),
         "revenue_chart": revenue_chart(row),
+        "sales_split": customer_split(row, "sales", result.source_brand, parts.brands),
+        "service_split": customer_split(row, "service", result.source_brand, parts.brands),
     }
+
+
+#: Competing brands named one by one in a report; smaller ones are left to "the rest".
+SHOWN_SHARE = 0.01
+#: Destinations worded the same for every brand, by kind; others are competing brands.
+_FIXED = {
+    "sales": {
+        "site": "keep buying {brand} at the new site",
+        "brand_other": "buy {brand} at another {brand} store",
+        "no_store_in_reach": "find no luxury store within reach",
+    },
+    "service": {
+        "site": "bring their cars to the new site for service",
+        "brand_other": "go to another {brand} service department",
+        "elsewhere": "take their cars elsewhere (independent shops, other dealers)",
+    },
+}
+
+
+def customer_split(
+    row: Mapping[str, Any], kind: str, brand: str, brands: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """Where a store's ``sales`` or ``service`` customers go, as a report words it.
+
+    One entry per destination (``field``: the column stem for ``fig``): the new site and
+    the brand's other stores first, then competing brands, largest first, then nowhere.
+    Destinations under :data:`SHOWN_SHARE` are left out. Empty when the run has no market
+    model (a saved run from before it). ``brands`` spells the competitors' names.
+    """
+    from dealernet.analysis.impact import destination_slug
+
+    names = {destination_slug(b): b for b in brands}
+    fixed = _FIXED[kind]
+    entries: list[tuple[tuple[int, float], dict[str, Any]]] = []
+    for key, value in row.items():
+        key = str(key)
+        if not (key.startswith(f"{kind}_") and key.endswith("_base") and _known(value)):
+            continue
+        stem = key[: -len("_base")]
+        name = stem[len(kind) + 1 :]
+        if name == "site" and row.get(DECISION) != "absorb":
+            continue
+        label = fixed.get(name, "move to {other}").format(
+            brand=brand, other=names.get(name, name.replace("_", " ").title())
+        )
+        rank = (0, 0.0) if name in ("site", "brand_other") else (1, -float(value))
+        if name in ("no_store_in_reach", "elsewhere"):
+            rank = (2, 0.0)
+        entries.append((rank, {"field": stem, "label": label, "share": float(value)}))
+    entries.sort(key=lambda e: e[0])
+    return [e for _, e in entries if e["share"] >= SHOWN_SHARE]
+
+
+def _known(value: Any) -> bool:
+    try:
+        return value is not None and math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _host_owner(row: Mapping[str, Any], inferred: frozenset[str]) -> str | None:

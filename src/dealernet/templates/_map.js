@@ -72,6 +72,39 @@
   }
   choropleth(data.states, groups.states, 0.8);
   choropleth(data.counties, groups.counties, 0.5);
+  // Packed shapes (see _map_market.py): rings of whole grid steps from the previous vertex.
+  function unpack(packed) {
+    if (!packed) { return null; }
+    var grid = packed.grid;
+    return { type: "FeatureCollection", features: packed.features.map(function (f) {
+      var polygons = f[2].map(function (rings) {
+        return rings.map(function (steps) {
+          var ring = [], x = 0, y = 0;
+          for (var i = 0; i < steps.length; i += 2) {
+            x += steps[i]; y += steps[i + 1];
+            ring.push([x * grid, y * grid]);
+          }
+          return ring;
+        });
+      });
+      return { type: "Feature", properties: { fill: f[0], tip: f[1] },
+               geometry: { type: "MultiPolygon", coordinates: polygons } };
+    }) };
+  }
+  choropleth(unpack(data.share), groups.share, 0.4);
+
+  // Two choropleths over each other read as neither: switching the share layer on puts
+  // the jobs-lost ones away, and the other way round. After the layer control's own click
+  // handling, so its checkboxes follow.
+  if (groups.share) {
+    var jobs = [groups.states, groups.counties].filter(Boolean);
+    map.on("overlayadd", function (e) {
+      var off = e.layer === groups.share ? jobs : (jobs.indexOf(e.layer) >= 0 ? [groups.share] : []);
+      setTimeout(function () {
+        off.forEach(function (g) { if (map.hasLayer(g)) { map.removeLayer(g); } });
+      }, 0);
+    });
+  }
 
   if (data.circle) {
     L.circle([data.circle[0], data.circle[1]], {
@@ -101,21 +134,33 @@
   });
 
   // Small grey clusters, so the decision colours stand out at national scale.
-  groups.nissan.options.iconCreateFunction = function (cluster) {
-    var n = cluster.getChildCount();
-    var size = n < 10 ? 22 : (n < 50 ? 28 : 34);
-    var inner = document.createElement("div");
-    var label = document.createElement("span");
-    label.textContent = String(n);
-    inner.appendChild(label);
-    return L.divIcon({ html: inner, className: "marker-cluster dn-cluster", iconSize: L.point(size, size) });
-  };
+  function clusterIcon(className) {
+    return function (cluster) {
+      var n = cluster.getChildCount();
+      var size = n < 10 ? 22 : (n < 50 ? 28 : 34);
+      var inner = document.createElement("div");
+      var label = document.createElement("span");
+      label.textContent = String(n);
+      inner.appendChild(label);
+      return L.divIcon({ html: inner, className: className, iconSize: L.point(size, size) });
+    };
+  }
+  groups.nissan.options.iconCreateFunction = clusterIcon("marker-cluster dn-cluster");
   var nissanIcon = icon(data.icons.nissan, 12, "dn-nissan");
   groups.nissan.addLayers(data.nissan.map(function (n) {
     var card = data.cards[n[2]];
     return L.marker([n[0], n[1]], { icon: nissanIcon })
       .bindTooltip(card[0]).bindPopup(card[1], popupOptions);
   }));
+
+  // Competing stores: lighter clusters and small squares, tooltip only.
+  if (groups.competitors && data.competitors) {
+    groups.competitors.options.iconCreateFunction = clusterIcon("marker-cluster dn-cluster dn-rival");
+    var rivalIcon = icon(data.icons.competitor, 14, "dn-rival-store");
+    groups.competitors.addLayers(data.competitors.map(function (c) {
+      return L.marker([c[0], c[1]], { icon: rivalIcon, zIndexOffset: -800 }).bindTooltip(c[2]);
+    }));
+  }
 
   var siteIcons = {};
   ["absorb", "close", "keep", "unaffected"].forEach(function (kind) {
@@ -142,6 +187,27 @@
   if (title) {
     L.DomEvent.disableClickPropagation(title);
     L.DomEvent.disableScrollPropagation(title);
+  }
+
+  // A phone has no room for the side margins kept for the legend: the legend starts folded
+  // (a tap opens it) above the title, which sits at the bottom, and the view is fitted
+  // again between the layer control and the title once folium's own fit (after this
+  // script) has ended.
+  if (map.getSize().x < 600) {
+    var details = legend && legend.querySelector("details");
+    if (details) { details.open = false; }
+    map.once("moveend", function () {
+      setTimeout(function () {
+        var below = title ? title.offsetHeight + 36 : 20;
+        if (legend) { legend.style.marginBottom = below + "px"; }
+        var layers = document.querySelector(".leaflet-control-layers");
+        var above = layers ? layers.offsetHeight + 20 : 20;
+        if (data.bounds) {
+          map.fitBounds(data.bounds, { paddingTopLeft: [10, above], paddingBottomRight: [10, below],
+                                       animate: false });
+        }
+      }, 0);
+    });
   }
 
   // readyMs: milliseconds from navigation start until every layer is built.

@@ -1,0 +1,334 @@
+"""The market model for one run: stores and customers from the loaded data, solved per draw.
+
+:mod:`dealernet.analysis.market` works on arrays; this module turns a network, the rule
+engine's decisions, the competitor rosters and the customer points into those arrays,
+solves the model for ``market_draws`` parameter sets (draw ``n`` of the Monte Carlo uses set
+``n % market_draws``) and once at the base values (for maps and the base figures).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from dealernet._errors import InvalidInputError
+from dealernet.analysis.assumptions import Assumptions, Parameter, draw
+from dealernet.analysis.market import (
+    SERVICE_DESTINATIONS,
+    Market,
+    Outcome,
+    Parameters,
+    build_market,
+    solve,
+)
+from dealernet.schema import BRAND, DEALER_ID, DECISION, HOST_DEALER_ID, LATITUDE, LONGITUDE
+
+#: Fixed market parameters (one value each per draw); ``attractiveness.<brand>`` come beside.
+MARKET_KEYS = (
+    "market.decay_sales",
+    "market.decay_service",
+    "market.cutoff_miles",
+    "market.dualled_attractiveness",
+    "market.service_outside_miles",
+)
+#: Offset of the market's random stream from the Monte Carlo's, so the two never coincide.
+_SEED_OFFSET = 7919
+
+
+@dataclass(frozen=True)
+class MarketResult:
+    """The solved market of a run.
+
+    Attributes
+    ----------
+    dealer_ids
+        The source brand's stores, in the decisions' order (rows of every array).
+    brands
+        The folded-in brand, then the competing brands.
+    draws
+        One :class:`~dealernet.analysis.market.Outcome` per parameter set.
+    parameters
+        The parameter sets, in the same order.
+    base
+        The outcome at the base values.
+    points
+        The customer points used (population 0 where no store of the brand is in reach;
+        ``county`` when known), plus ``share_before`` / ``share_after``: the brand's share
+        of luxury buyers there.
+    competitors
+        The competing stores in the model (``dealer_id``, ``name``, ``brand``, location).
+    competitors_source
+        Where the competitor rosters came from, for every output.
+    market, base_parameters
+        The market's arrays and the base parameter set, for fits against real sales
+        (:mod:`dealernet.analysis.market_fit`).
+    decay_fits
+        With a sales-by-ZIP file: one fitted decay per store of the file, else ``None``.
+    """
+
+    dealer_ids: np.ndarray
+    brands: tuple[str, ...]
+    draws: list[Outcome]
+    parameters: list[Parameters]
+    base: Outcome
+    points: pd.DataFrame
+    competitors: pd.DataFrame
+    competitors_source: str
+    market: Market | None = None
+    base_parameters: Parameters | None = None
+    decay_fits: pd.DataFrame | None = None
+
+    @property
+    def destinations(self) -> tuple[str, ...]:
+        return self.base.destinations
+
+    def stacked(self, name: str) -> np.ndarray:
+        """An Outcome field stacked over the parameter sets: (sets, stores[, columns])."""
+        return np.stack([getattr(o, name) for o in self.draws])
+
+    def for_draws(self, name: str, draws: int) -> np.ndarray:
+        """An Outcome field for each Monte Carlo draw (set ``n % sets`` for draw ``n``)."""
+        stacked = self.stacked(name)
+        return stacked[np.arange(draws) % len(self.draws)]
+
+
+def market_parameters(
+    assumptions: Assumptions, brands: tuple[str, ...]
+) -> tuple[list[Parameters], Parameters]:
+    """The parameter sets to solve for, and the base set.
+
+    A competing brand without its own ``attractiveness.<brand>`` entry gets a copy of the
+    default one, so each brand is drawn independently.
+    """
+    params = dict(assumptions.parameters)
+    keys = list(MARKET_KEYS)
+    for brand in brands:
+        chosen = assumptions.for_brand("attractiveness", brand)
+        key = f"attractiveness.{brand}"
+        params.setdefault(key, replace(chosen, key=key))
+        keys.append(key)
+    sampled = replace(
+        assumptions,
+        parameters=params,
+        draws=assumptions.market_draws,
+        seed=(assumptions.seed + _SEED_OFFSET) % 2**32,
+    )
+    values = draw(sampled, keys)
+    sets = [
+        _parameters({k: float(v[n]) for k, v in values.items()}, brands)
+        for n in range(sampled.draws)
+    ]
+    base = _parameters({k: params[k].base for k in keys}, brands)
+    return sets, base
+
+
+def _parameters(values: dict[str, float], brands: tuple[str, ...]) -> Parameters:
+    return Parameters(
+        decay_sales=values["market.decay_sales"],
+        decay_service=values["market.decay_service"],
+        cutoff_miles=values["market.cutoff_miles"],
+        dualled=values["market.dualled_attractiveness"],
+        service_outside_miles=values["market.service_outside_miles"],
+        attractiveness=np.array([values[f"attractiveness.{b}"] for b in brands]),
+    )
+
+
+def market_for_decisions(
+    points: pd.DataFrame,
+    network: pd.DataFrame,
+    decisions: pd.DataFrame,
+    competitors: pd.DataFrame,
+    source_brand: str,
+    cutoff_miles: float,
+) -> tuple[Market, np.ndarray, tuple[str, ...]]:
+    """The market's arrays: slots are the brand's stores, one per host site taking an
+    absorbed store, then the competitors. Returns the market, the brand's dealer ids (rows)
+    and the brand groups."""
+    src = _stores(network, decisions, source_brand)
+    decision = src[DECISION].to_numpy(dtype=object)
+    hosts = sorted({str(h) for h in src.loc[decision == "absorb", HOST_DEALER_ID]})
+    by_id = network.drop_duplicates(DEALER_ID).set_index(
+        network.drop_duplicates(DEALER_ID)[DEALER_ID].astype(str)
+    )
+    host_rows = by_id.loc[hosts] if hosts else by_id.iloc[:0]
+    comp = competitors[competitors[BRAND].astype(str) != source_brand]
+    comp_brands = tuple(sorted(set(comp[BRAND].astype(str))))
+    brands = (source_brand, *comp_brands)
+    n_src, n_host, n_comp = len(src), len(hosts), len(comp)
+    lat = np.concatenate([_num(src, LATITUDE), _num(host_rows, LATITUDE), _num(comp, LATITUDE)])
+    lon = np.concatenate([_num(src, LONGITUDE), _num(host_rows, LONGITUDE), _num(comp, LONGITUDE)])
+    code = {b: g for g, b in enumerate(brands)}
+    brand = np.concatenate(
+        [
+            np.zeros(n_src + n_host, dtype="int64"),
+            comp[BRAND].astype(str).map(code).to_numpy(dtype="int64"),
+        ]
+    )
+    selling = np.isin(decision, ("keep", "unaffected"))
+    before = np.concatenate([np.ones(n_src, bool), np.zeros(n_host, bool), np.ones(n_comp, bool)])
+    after = np.concatenate([selling, np.ones(n_host, bool), np.ones(n_comp, bool)])
+    dualled = np.concatenate([np.zeros(n_src, bool), np.ones(n_host, bool), np.zeros(n_comp, bool)])
+    host_slot = {h: n_src + k for k, h in enumerate(hosts)}
+    store_after = np.array(
+        [
+            i if selling[i] else host_slot[str(h)] if d == "absorb" else -1
+            for i, (d, h) in enumerate(zip(decision, src[HOST_DEALER_ID], strict=True))
+        ],
+        dtype="int64",
+    )
+    near = _near_brand(points, lat[brand == 0], lon[brand == 0], cutoff_miles)
+    market = build_market(
+        population=np.where(near, _num(points, "population"), 0.0),
+        point_lat=np.where(near, _num(points, LATITUDE), 0.0),
+        point_lon=np.where(near, _num(points, LONGITUDE), 0.0),
+        slot_lat=lat,
+        slot_lon=lon,
+        brand=brand,
+        brands=brands,
+        before=before,
+        after=after,
+        dualled=dualled,
+        store_slot=np.arange(n_src),
+        store_after=store_after,
+        cutoff_miles=cutoff_miles,
+    )
+    return market, src[DEALER_ID].to_numpy(dtype=object), brands
+
+
+def _near_brand(
+    points: pd.DataFrame, lat: np.ndarray, lon: np.ndarray, cutoff_miles: float
+) -> np.ndarray:
+    """Points within the cut-off of any of the brand's slots: only they can change a figure.
+
+    The others are moved to (0, 0) with no people, so they pair with no store and cost
+    nothing, which makes a regional network as quick to solve as its region.
+    """
+    from dealernet.geo.distance import SiteIndex
+
+    if not len(points) or not lat.size:
+        return np.zeros(len(points), dtype=bool)
+    _, miles = SiteIndex.build(lat, lon).nearest(_num(points, LATITUDE), _num(points, LONGITUDE))
+    return miles <= cutoff_miles
+
+
+def _stores(network: pd.DataFrame, decisions: pd.DataFrame, brand: str) -> pd.DataFrame:
+    """The decisions (one row per source-brand store) with each store's location."""
+    where = network.drop_duplicates(DEALER_ID)[[DEALER_ID, LATITUDE, LONGITUDE]]
+    cols = [DEALER_ID, DECISION, HOST_DEALER_ID]
+    out = decisions[[c for c in cols if c in decisions]].merge(where, on=DEALER_ID, how="left")
+    if HOST_DEALER_ID not in out:
+        out[HOST_DEALER_ID] = None
+    if out[[LATITUDE, LONGITUDE]].isna().any().any():
+        msg = f"{brand} stores without a location cannot enter the market model"
+        raise InvalidInputError(msg)
+    return out
+
+
+def _num(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype="float64")
+
+
+def run_market(
+    points: pd.DataFrame,
+    network: pd.DataFrame,
+    decisions: pd.DataFrame,
+    competitors: pd.DataFrame,
+    assumptions: Assumptions,
+    source_brand: str,
+    *,
+    competitors_source: str = "",
+) -> MarketResult:
+    """Build the market once and solve it for every parameter set and the base values."""
+    cutoff: Parameter = assumptions["market.cutoff_miles"]
+    market, ids, brands = market_for_decisions(
+        points, network, decisions, competitors, source_brand, cutoff.high
+    )
+    sets, base_set = market_parameters(assumptions, brands)
+    outcomes, base = _solved(market, (*sets, base_set))
+    shown = points.reset_index(drop=True).copy()
+    shown["population"] = market.population  # 0 out of the brand's reach: not on the maps
+    shown["share_before"] = base.share_before
+    shown["share_after"] = base.share_after
+    keep = [c for c in (DEALER_ID, "name", BRAND, LATITUDE, LONGITUDE, "state") if c in competitors]
+    return MarketResult(
+        dealer_ids=ids,
+        brands=brands,
+        draws=outcomes,
+        parameters=sets,
+        base=base,
+        points=shown,
+        competitors=pd.DataFrame(competitors[keep]).reset_index(drop=True),
+        competitors_source=competitors_source,
+        market=market,
+        base_parameters=base_set,
+    )
+
+
+def with_decay_fits(
+    result: MarketResult, network: pd.DataFrame, sales: pd.DataFrame
+) -> MarketResult:
+    """The market with the decay fitted to each store's sales by customer ZIP, each ZIP
+    moved to its nearest customer point (the model's own resolution)."""
+    from dealernet.analysis.market_fit import fit_decays
+
+    if result.market is None or result.base_parameters is None:
+        return result
+    points = (_num(result.points, LATITUDE), _num(result.points, LONGITUDE))
+    fits = fit_decays(
+        result.market, result.base_parameters, result.dealer_ids, sales, network, points_at=points
+    )
+    return replace(result, decay_fits=fits)
+
+
+#: Solved markets kept in this process, by a digest of everything they depend on: a sweep
+#: over a non-market setting, or a compare of runs that share a store set, solves once.
+_SOLVED: OrderedDict[str, tuple[list[Outcome], Outcome]] = OrderedDict()
+_SOLVED_MAX = 4
+
+
+def _solved(market: Market, sets: tuple[Parameters, ...]) -> tuple[list[Outcome], Outcome]:
+    """Every parameter set's outcome (the last set is the base one), from the cache if the
+    same market and sets were solved before in this process."""
+    key = _digest(market, sets)
+    if key in _SOLVED:
+        _SOLVED.move_to_end(key)
+        return _SOLVED[key]
+    outcomes = [solve(market, p) for p in sets]
+    found = (outcomes[:-1], outcomes[-1])
+    _SOLVED[key] = found
+    while len(_SOLVED) > _SOLVED_MAX:
+        _SOLVED.popitem(last=False)
+    return found
+
+
+def _digest(market: Market, sets: tuple[Parameters, ...]) -> str:
+    """A digest of the market's arrays and the parameter sets (outcomes are read-only)."""
+    h = hashlib.blake2b(digest_size=20)
+    pairs = market.pairs
+    for array in (
+        market.population,
+        pairs.point,
+        pairs.slot,
+        pairs.miles,
+        market.brand,
+        market.before,
+        market.after,
+        market.dualled,
+        market.store_slot,
+        market.store_after,
+    ):
+        h.update(np.ascontiguousarray(array).tobytes())
+        h.update(b"|")
+    h.update(repr(market.brands).encode())
+    for p in sets:
+        fields = (p.decay_sales, p.decay_service, p.cutoff_miles, p.dualled)
+        h.update(repr((*fields, p.service_outside_miles)).encode())
+        h.update(np.asarray(p.attractiveness, dtype="float64").tobytes())
+    return h.hexdigest()
+
+
+__all__ = ["SERVICE_DESTINATIONS", "MarketResult", "market_for_decisions", "run_market"]
