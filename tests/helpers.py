@@ -149,3 +149,21 @@ def impacts_with_market(network, decisions, assumptions, brand, host, **options)
     competitors = load_competitors(None, exclude_brands=(brand, host))
     market = run_market(load_customers(), network, decisions, competitors, assumptions, brand)
     return estimate_impacts(network, decisions, assumptions, brand, host, market=market, **options)
+
+
+def market_params(attractiveness, **changes):  # type: ignore[no-untyped-def]
+    """Market parameters for hand-checked toy markets: the bundled base values rounded
+    (decay 2, service decay 3, cut-off 150 mi, dualled pull 0.77, outside option 10 mi)."""
+    import numpy as np
+
+    from dealernet.analysis.market import Parameters
+
+    values = dict(
+        decay_sales=2.0,
+        decay_service=3.0,
+        cutoff_miles=150.0,
+        dualled=0.77,
+        service_outside_miles=10.0,
+    )
+    values.update(changes)
+    return Parameters(**values, attractiveness=np.asarray(attractiveness, dtype="float64"))

@@ -21,21 +21,14 @@ from dealernet.analysis.market import (
 )
 from dealernet.analysis.pipeline import default_assumptions
 from dealernet.geo.distance import chord_to_geodesic_miles, geodesic_miles, pairs_within, to_ecef
+from helpers import market_params
 
 # Customers along the equator: 0.1 degree of longitude there is 6.9 miles.
 MILES_PER_DEGREE = float(geodesic_miles(0.0, 0.0, 0.0, 1.0))
 
 
 def params(**changes: float) -> Parameters:
-    base = dict(
-        decay_sales=2.0,
-        decay_service=3.0,
-        cutoff_miles=150.0,
-        dualled=0.77,
-        service_outside_miles=10.0,
-    )
-    base.update(changes)
-    return Parameters(**base, attractiveness=np.array([1.0, 1.0]))  # type: ignore[arg-type]
+    return market_params([1.0, 1.0], **changes)
 
 
 def line_market(decision: str = "keep", host_lon: float | None = None) -> object:

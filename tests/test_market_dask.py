@@ -19,6 +19,7 @@ from dealernet import InputFileError, InvalidInputError  # noqa: E402
 from dealernet.analysis.market import Outcome, Parameters, Slots, solve  # noqa: E402
 from dealernet.analysis.market_dask import solve_dask, solve_dask_sets  # noqa: E402
 from dealernet.geo.customers import load_customers  # noqa: E402
+from helpers import market_params  # noqa: E402
 
 STATES = ["TX", "OK", "NM", "AR", "LA"]
 TOL = 1e-9
@@ -55,15 +56,7 @@ def slots() -> Slots:
 
 
 def params(**changes: float) -> Parameters:
-    base = dict(
-        decay_sales=2.0,
-        decay_service=3.0,
-        cutoff_miles=150.0,
-        dualled=0.77,
-        service_outside_miles=10.0,
-    )
-    base.update(changes)
-    return Parameters(**base, attractiveness=np.array([1.0, 1.3, 0.8, 1.1]))  # type: ignore[arg-type]
+    return market_params([1.0, 1.3, 0.8, 1.1], **changes)
 
 
 @pytest.fixture(scope="module")

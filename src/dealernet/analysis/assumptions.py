@@ -9,7 +9,7 @@ may take; anything else is an error, so a typo never silently falls back to a de
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -200,24 +200,9 @@ def parse_assumptions(data: Mapping[str, Any], source: str = "<assumptions>") ->
             check.add("", f"missing parameter {key}")
     correlations = _correlations(check, data.get("correlations", {}), params, given)
     mc = check.table(data.get("monte_carlo", {}), "[monte_carlo]", _MONTE_CARLO)
-    draws, seed = 2000, 0
-    if "draws" in mc:
-        at = "[monte_carlo], key 'draws'"
-        found = _whole(check, mc["draws"], at, minimum=-math.inf)
-        if found is not None:
-            draws = found
-            _check_draws(check, draws, at)
-    if "seed" in mc:
-        at = "[monte_carlo], key 'seed'"
-        found = _whole(check, mc["seed"], at, minimum=0)
-        seed = seed if found is None else _check_seed(check, found, at)
-    market = MARKET_DRAWS
-    if "market_draws" in mc:
-        at = "[monte_carlo], key 'market_draws'"
-        found = _whole(check, mc["market_draws"], at, minimum=-math.inf)
-        if found is not None:
-            market = found
-            _check_market_draws(check, market, at)
+    draws = _monte_carlo_key(check, mc, "draws", 2000, _check_draws)
+    seed = _monte_carlo_key(check, mc, "seed", 0, _check_seed, minimum=0)
+    market = _monte_carlo_key(check, mc, "market_draws", MARKET_DRAWS, _check_market_draws)
     if check.problems:
         raise AssumptionsError(problem_list(f"assumptions {source}", check.problems))
     return Assumptions(params, correlations, draws, seed, source, market)
@@ -314,6 +299,27 @@ def _correlations(
 def _check_draws(check: Checker, draws: int, where: str) -> None:
     if not 10 <= draws <= _MAX_DRAWS:
         check.add(where, f"must be between 10 and {_MAX_DRAWS:,}, not {draws}")
+
+
+def _monte_carlo_key(
+    check: Checker,
+    mc: Mapping[str, Any],
+    name: str,
+    default: int,
+    validate: Callable[[Checker, int, str], int | None],
+    *,
+    minimum: float = -math.inf,
+) -> int:
+    """A whole-number key of ``[monte_carlo]``, checked by ``validate`` (which records any
+    problem and may return a corrected value); ``default`` when absent or malformed."""
+    if name not in mc:
+        return default
+    at = f"[monte_carlo], key {name!r}"
+    found = _whole(check, mc[name], at, minimum=minimum)
+    if found is None:
+        return default
+    checked = validate(check, found, at)
+    return found if checked is None else checked
 
 
 def _check_market_draws(check: Checker, market: int, where: str) -> None:

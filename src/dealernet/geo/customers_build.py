@@ -38,9 +38,6 @@ How the points are made, county by county (Census 2020 FIPS codes):
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
-import io
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,13 +60,12 @@ from dealernet.geo.customers import (
     POPULATION,
     census_counties,
 )
+from dealernet.geo.places_build import COORDINATE_DECIMALS, reproducible_csv_gz
 from dealernet.schema import LATITUDE, LONGITUDE, NAME, STATE
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
-#: Decimal places kept for coordinates, as in the places extract (about 0.1 m).
-COORDINATE_DECIMALS = 6
 #: How a place found its layer county: inside (or within the coast tolerance of) a polygon,
 #: or the nearest polygon of its state.
 INSIDE, NEAREST = "inside", "nearest"
@@ -423,28 +419,22 @@ def make_points(
 
 def encode(points: pd.DataFrame) -> bytes:
     """The extract's bytes: UTF-8 CSV with ``\\n`` line ends, gzipped without a time stamp."""
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(CUSTOMER_COLUMNS)
-    for row in points[list(CUSTOMER_COLUMNS)].itertuples(index=False):
-        pid, name, state, county, kind, lat, lon, pop = row
-        writer.writerow(
-            (
-                pid,
-                name,
-                state,
-                county,
-                kind,
-                round(float(lat), COORDINATE_DECIMALS),
-                round(float(lon), COORDINATE_DECIMALS),
-                int(pop),
-            )
+    rows = (
+        (
+            pid,
+            name,
+            state,
+            county,
+            kind,
+            round(float(lat), COORDINATE_DECIMALS),
+            round(float(lon), COORDINATE_DECIMALS),
+            int(pop),
         )
-    raw = io.BytesIO()
-    # filename="" and mtime=0 keep the header free of anything that changes between builds.
-    with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz:
-        gz.write(text.getvalue().encode("utf-8"))
-    return raw.getvalue()
+        for pid, name, state, county, kind, lat, lon, pop in points[
+            list(CUSTOMER_COLUMNS)
+        ].itertuples(index=False)
+    )
+    return reproducible_csv_gz(CUSTOMER_COLUMNS, rows)
 
 
 def build(target: Path = CUSTOMERS_EXTRACT) -> tuple[Path, BuildReport]:

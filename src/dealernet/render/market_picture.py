@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from dealernet._atomic import atomic_open
-from dealernet.analysis.market import Market, Parameters, build_market, huff, slot_weights
+from dealernet.analysis.market import Market, build_market, huff, slot_weights
+from dealernet.analysis.market_run import market_parameters
 from dealernet.analysis.pipeline import default_assumptions
 from dealernet.geo.distance import geodesic_miles
 from dealernet.render._templates import render_page
@@ -59,14 +60,7 @@ def picture_chart() -> tuple[LineChart, str]:
     """The chart (share buying Infiniti at each mile, before and after) and its note."""
     a = default_assumptions()
     market, miles = toy_market()
-    p = Parameters(
-        decay_sales=a.base("market.decay_sales"),
-        decay_service=a.base("market.decay_service"),
-        cutoff_miles=a.base("market.cutoff_miles"),
-        dualled=a.base("market.dualled_attractiveness"),
-        service_outside_miles=a.base("market.service_outside_miles"),
-        attractiveness=np.array([1.0, 1.0]),
-    )
+    _sets, p = market_parameters(a, market.brands)
     lines = []
     for world, label, css in (
         ("before", "today: Infiniti store at mile 0", "absorb"),
