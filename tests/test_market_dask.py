@@ -23,6 +23,8 @@ from helpers import market_params  # noqa: E402
 
 STATES = ["TX", "OK", "NM", "AR", "LA"]
 TOL = 1e-9
+#: Shares of 1e-17 (a rounding error in one sum) may differ by more than TOL relatively.
+SHARE_ATOL = 1e-12
 
 
 @pytest.fixture(scope="module")
@@ -86,13 +88,17 @@ def in_memory(points: pd.DataFrame, slots: Slots, p: Parameters) -> tuple[Outcom
 
 def assert_same_stores(got: Outcome, want: Outcome) -> None:
     assert got.destinations == want.destinations
-    for name in ("people", "sales", "service_people", "service"):
+    for name in ("people", "service_people"):
         np.testing.assert_allclose(getattr(got, name), getattr(want, name), rtol=TOL, atol=0)
+    for name in ("sales", "service"):  # shares of 1
+        np.testing.assert_allclose(
+            getattr(got, name), getattr(want, name), rtol=TOL, atol=SHARE_ATOL
+        )
 
 
 def test_dask_solve_equals_the_in_memory_solve(points, slots, dataset, client) -> None:
     want, market = in_memory(points, slots, params())
-    found = solve_dask(dataset, slots, params(), scheduler=client, chunk_points=250)
+    found = solve_dask(dataset, slots, params(), scheduler=client)
     assert_same_stores(found.outcome, want)
     assert found.outcome.share_before is None and found.outcome.share_after is None
     # The model is not trivial here: stores have customers, and the closed ones lose some.
@@ -109,10 +115,14 @@ def test_dask_solve_equals_the_in_memory_solve(points, slots, dataset, client) -
 def test_county_shares_are_the_population_weighted_point_shares(
     points, slots, dataset, client
 ) -> None:
-    want, _ = in_memory(points, slots, params())
+    want, market = in_memory(points, slots, params())
     found = solve_dask(dataset, slots, params(), scheduler=client)
     assert found.counties is not None
-    table = points.assign(
+    # The points with a slot of the brand within the cut-off, as the in-memory run maps them.
+    reach = np.zeros(len(points), dtype=bool)
+    reach[market.service_pairs.point] = True  # type: ignore[attr-defined]
+    assert found.in_reach == reach.sum() < len(points)
+    table = points.loc[reach].assign(
         before=points["population"] * want.share_before,
         after=points["population"] * want.share_after,
     )
@@ -123,8 +133,8 @@ def test_county_shares_are_the_population_weighted_point_shares(
     for world in ("before", "after"):
         expected = sums[world] / sums["population"]
         np.testing.assert_allclose(got[f"share_{world}"], expected, rtol=TOL, atol=1e-15)
-    # Counties beyond reach have no share, the others some, and the scenario moves them.
-    assert (got["share_before"] == 0).any() and (got["share_before"] > 0).any()
+    # Counties beyond reach have no row; the others a share, which the scenario moves.
+    assert len(got) < points["county"].nunique() and (got["share_before"] > 0).any()
     shares = got[["share_before", "share_after"]].to_numpy()
     assert ((shares >= 0) & (shares <= 1)).all()
     assert (got["share_after"] != got["share_before"]).any()
@@ -132,7 +142,7 @@ def test_county_shares_are_the_population_weighted_point_shares(
 
 def test_several_parameter_sets_in_one_pass(points, slots, dataset, client) -> None:
     sets = [params(), params(decay_sales=2.7, cutoff_miles=100.0, dualled=0.65)]
-    found = solve_dask_sets(dataset, slots, sets, scheduler=client, chunk_points=700)
+    found = solve_dask_sets(dataset, slots, sets, scheduler=client)
     for got, p in zip(found, sets, strict=True):
         assert_same_stores(got.outcome, in_memory(points, slots, p)[0])
     # A smaller cut-off changes the answer (the second set is not the first one again).
@@ -155,8 +165,8 @@ def test_bad_points_and_settings_are_refused(points, slots, tmp_path, client) ->
     bad.to_parquet(tmp_path / "bad.parquet")
     with pytest.raises(InvalidInputError, match=r"bad\.parquet \(row group 0\): 1 of 50 points"):
         solve_dask(tmp_path / "bad.parquet", slots, params(), scheduler=client)
-    with pytest.raises(InvalidInputError, match="chunk_points is 0"):
-        solve_dask(tmp_path / "bad.parquet", slots, params(), scheduler=client, chunk_points=0)
+    with pytest.raises(InvalidInputError, match="at least one parameter set"):
+        solve_dask_sets(tmp_path / "bad.parquet", slots, [], scheduler=client)
     with pytest.raises(InputFileError, match="not found"):
         solve_dask(tmp_path / "missing", slots, params(), scheduler=client)
 
@@ -169,3 +179,43 @@ def test_an_empty_population_gives_stores_without_customers(
     assert found.points == found.pairs == 0
     assert (found.outcome.people == 0).all() and np.isnan(found.outcome.sales).all()
     assert found.counties is not None and found.counties.empty
+
+
+def test_a_run_on_dask_gives_the_in_memory_runs_figures(sample_network, tmp_path, client) -> None:
+    """``run(engine="dask")`` solves the market on the cluster over the population dataset:
+    every store's figures as the in-memory run over the same file, shares by county."""
+    from dealernet import run
+
+    customers = load_customers()
+    customers.to_parquet(tmp_path / "customers.parquet", row_group_size=4_000)
+    network = sample_network
+    memory = run(network, population=tmp_path / "customers.parquet")
+    dask = run(network, population=tmp_path / "customers.parquet", engine="dask", scheduler=client)
+    want, got = memory.impacts.table, dask.impacts.table
+    assert list(got.columns) == list(want.columns)
+    numbers = [c for c in want.columns if pd.api.types.is_float_dtype(want[c])]
+    assert "new_units_base" in numbers and "jobs_lost_base" in numbers
+    for column in numbers:
+        np.testing.assert_allclose(got[column], want[column], rtol=1e-9, atol=1e-9, err_msg=column)
+    assert dask.market.customer_points == memory.market.customer_points == len(customers)
+    # Per county, the population-weighted shares of the in-memory points.
+    from dealernet.analysis.market_maps import county_share_change
+
+    by_county = county_share_change(memory.market.points).set_index("county")
+    on_dask = county_share_change(dask.market.points).set_index("county")
+    assert on_dask.index.equals(by_county.index) and len(on_dask) > 1_000
+    np.testing.assert_allclose(on_dask["share_after"], by_county["share_after"], atol=1e-12)
+    assert dask.market.market is None  # no per-point arrays: no decay fits on Dask
+
+
+def test_zip_sales_on_dask_is_refused_before_any_work(sample_network, tmp_path) -> None:
+    from dealernet import run
+
+    (tmp_path / "sales.csv").write_text("dealer_id,zip,units\nX,10001,5\n")
+    with pytest.raises(InvalidInputError, match="--zip-sales.*without --engine dask"):
+        run(
+            sample_network,
+            population=tmp_path / "x.parquet",
+            engine="dask",
+            zip_sales=tmp_path / "sales.csv",
+        )

@@ -332,12 +332,13 @@ def _probabilities(
     return np.divide(w, at, out=np.zeros_like(w), where=at > 0)
 
 
-def slot_weights(market: Market, params: Parameters, world: str) -> np.ndarray:
-    """Attractiveness of every slot in the ``"before"`` or ``"after"`` world."""
-    active = market.before if world == "before" else market.after
-    weight = params.attractiveness[market.brand] * active
+def slot_weights(market: Market | Slots, params: Parameters, world: str) -> np.ndarray:
+    """Attractiveness of every slot in the ``"before"`` or ``"after"`` world (a market's
+    slots, or the :class:`Slots` alone: only the slot columns are read)."""
+    active = np.asarray(market.before if world == "before" else market.after, dtype=bool)
+    weight = params.attractiveness[np.asarray(market.brand)] * active
     if world == "after":
-        weight = np.where(market.dualled, weight * params.dualled, weight)
+        weight = np.where(np.asarray(market.dualled, dtype=bool), weight * params.dualled, weight)
     return weight
 
 

@@ -5,10 +5,10 @@ at once: about 160 per customer point nationally, so 10 M points would be some 2
 pairs. This engine reads a partitioned (Geo)Parquet population
 (:mod:`dealernet.io.population`) one piece (a row group) per task on a Dask cluster. The
 store slots (:class:`~dealernet.analysis.market.Slots`) go to every worker once; each task
-solves its points a small chunk at a time with the in-memory model's own code
-(:meth:`Slots.market <dealernet.analysis.market.Slots.market>` and
-:func:`~dealernet.analysis.market.store_sums`) and returns only per-store sums, which add
-up over disjoint sets of points; the client turns their total into the same per-store
+solves its points in one compiled pass (:func:`dealernet.analysis.market_kernel.kernel_sums`:
+the sums of :func:`~dealernet.analysis.market.store_sums` without holding the pairs, about
+four times faster) and returns only per-store sums, which add up over disjoint sets of
+points; the client turns their total into the same per-store
 :class:`~dealernet.analysis.market.Outcome` as ``solve`` on all the points at once (equal
 to rounding: the sums are added in another order). Per-point shares are not collected;
 when the population has a ``county`` column, their population-weighted mean per county is.
@@ -23,7 +23,7 @@ The cluster is a local one by default or any scheduler by address, as for custom
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +32,7 @@ import pandas as pd
 
 from dealernet._errors import InvalidInputError
 from dealernet.analysis.access_dask import CONNECT_TIMEOUT, _require_dask, connect
-from dealernet.analysis.market import Outcome, Parameters, Slots, StoreSums, store_sums
+from dealernet.analysis.market import Outcome, Parameters, Slots, StoreSums
 from dealernet.geo.customers import COUNTY
 from dealernet.io.population import POPULATION, Piece, PopulationDataset, open_population
 from dealernet.schema import LATITUDE, LONGITUDE
@@ -40,12 +40,8 @@ from dealernet.schema import LATITUDE, LONGITUDE
 if TYPE_CHECKING:  # pragma: no cover
     from distributed import Client
 
-__all__ = ["CHUNK_POINTS", "PopulationMarket", "solve_dask", "solve_dask_sets"]
+__all__ = ["PopulationMarket", "solve_dask", "solve_dask_sets"]
 
-#: Customer points solved together inside a task. About 400 k pairs nationally: small
-#: enough for the CPU caches and a steady worker memory (larger chunks measured up to twice
-#: as slow per pair), large enough that per-chunk overhead stays small.
-CHUNK_POINTS = 2_000
 #: Columns of :attr:`PopulationMarket.counties`.
 COUNTY_COLUMNS = (COUNTY, POPULATION, "share_before", "share_after")
 
@@ -66,8 +62,7 @@ class PopulationMarket:
     points
         Customer points read.
     in_reach
-        Points within the cut-off (as a straight line, which is never longer) of a slot of
-        the brand: the ones solved.
+        Points within the cut-off (geodesic) of a slot of the brand: the ones that count.
     pairs
         (point, slot) pairs within the cut-off, over all points.
     """
@@ -97,7 +92,6 @@ def solve_dask(
     *,
     scheduler: str | Client | None = None,
     n_workers: int | None = None,
-    chunk_points: int = CHUNK_POINTS,
     timeout: float = CONNECT_TIMEOUT,
 ) -> PopulationMarket:
     """Solve the market for every point of a population dataset on Dask.
@@ -114,8 +108,6 @@ def solve_dask(
         ``None`` for a local cluster, a scheduler address, or a ``distributed.Client``.
     n_workers
         Worker processes of a local cluster.
-    chunk_points
-        Points solved together inside a task (:data:`CHUNK_POINTS`).
     timeout
         Seconds to wait for a scheduler given by address.
 
@@ -124,7 +116,7 @@ def solve_dask(
     InputFileError
         The dataset is missing, unreadable, or lacks population or coordinates.
     InvalidInputError
-        Points with invalid coordinates or population, or a chunk size below 1.
+        Points with invalid coordinates or population.
     SchedulerError
         The scheduler cannot be reached.
     MissingDependencyError
@@ -136,7 +128,6 @@ def solve_dask(
         [params],
         scheduler=scheduler,
         n_workers=n_workers,
-        chunk_points=chunk_points,
         timeout=timeout,
     )[0]
 
@@ -148,25 +139,20 @@ def solve_dask_sets(
     *,
     scheduler: str | Client | None = None,
     n_workers: int | None = None,
-    chunk_points: int = CHUNK_POINTS,
     timeout: float = CONNECT_TIMEOUT,
 ) -> list[PopulationMarket]:
     """:func:`solve_dask` for several parameter sets in one pass over the data.
 
-    Each chunk's pairs are found once, at the largest cut-off of the sets, and solved for
-    every set: finding pairs costs about twice a solve, so ``n`` sets cost far less than
-    ``n`` passes.
+    Each point's pairs are found once, within the slots' cut-off (which also says which
+    points are in reach, as in memory), and solved for every set at its own cut-off:
+    finding pairs costs about 1.5 times a solve, so ``n`` sets cost far less than ``n``
+    passes.
     """
     _require_dask()
     if not sets:
         msg = "solve_dask_sets needs at least one parameter set"
         raise InvalidInputError(msg)
-    if chunk_points < 1:
-        msg = f"chunk_points is {chunk_points}; give 1 or more points per chunk"
-        raise InvalidInputError(msg)
     sets = list(sets)
-    cutoff = min(slots.cutoff_miles, max(p.cutoff_miles for p in sets))
-    slots = replace(slots, cutoff_miles=float(cutoff))  # pairs beyond it weigh nothing
     dataset = open_population(population_path)
     pieces = dataset.pieces()
     if not pieces:
@@ -181,7 +167,6 @@ def solve_dask_sets(
             dataset=shared[0],
             slots=shared[1],
             sets=shared[2],
-            chunk_points=chunk_points,
             pure=False,
         )
         while len(parts) > 1:  # a fixed pairwise tree: same order, same sums, every run
@@ -199,27 +184,33 @@ def _solve_piece(
     dataset: PopulationDataset,
     slots: Slots,
     sets: list[Parameters],
-    chunk_points: int,
 ) -> _Part:
     """One piece of the population: its per-store sums (and county sums) for every set."""
+    from dealernet.analysis.market_kernel import kernel_sums
+
     frame = dataset.read_piece(piece)
     lat, lon, pop = _checked(frame, piece)
-    reach = np.flatnonzero(_in_reach(slots, lat, lon))
-    sums = [_zero_sums(slots) for _ in sets]
-    shares = [(np.zeros(pop.size), np.zeros(pop.size)) for _ in sets]
-    pairs = 0
-    for start in range(0, reach.size, chunk_points):
-        at = reach[start : start + chunk_points]
-        market = slots.market(pop[at], lat[at], lon[at])
-        pairs += int(market.pairs.point.size)
-        for k, params in enumerate(sets):
-            found, before, after = store_sums(market, params)
-            sums[k] = sums[k] + found
-            shares[k][0][at], shares[k][1][at] = before, after
+    near = np.flatnonzero(_near(slots, lat, lon))
+    solved = kernel_sums(slots, sets, pop[near], lat[near], lon[near])
+    reach = near[solved[0].in_reach] if solved else near[:0]
     counties = None
-    if COUNTY in frame.columns:
-        counties = [_county_sums(frame[COUNTY], pop, b, a) for b, a in shares]
-    return _Part(sums, counties, int(pop.size), int(reach.size), pairs)
+    if COUNTY in frame.columns:  # the points in reach, as the in-memory run maps them
+        from dealernet.analysis.market_maps import county_codes
+
+        codes = pd.Series(county_codes(frame.iloc[reach]), dtype=object)
+        counties = []
+        for one in solved:
+            kept = one.in_reach
+            counties.append(
+                _county_sums(
+                    codes,
+                    pop[reach],
+                    one.share_before[kept],
+                    one.share_after[kept],
+                )
+            )
+    pairs = solved[0].pairs if solved else 0
+    return _Part([one.sums for one in solved], counties, int(pop.size), int(reach.size), pairs)
 
 
 def _checked(frame: pd.DataFrame, piece: Piece) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -239,9 +230,10 @@ def _checked(frame: pd.DataFrame, piece: Piece) -> tuple[np.ndarray, np.ndarray,
     return lat, lon, pop
 
 
-def _in_reach(slots: Slots, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+def _near(slots: Slots, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Points whose straight-line (ECEF chord) distance to a slot of the brand is within the
-    cut-off: every point with a geodesic one within it (a chord is never longer), a few more."""
+    cut-off: every point in reach (a chord is never longer than the geodesic), a few more.
+    A quick first cut: the kernel then tells which are in reach."""
     from scipy.spatial import cKDTree  # heavy or optional: imported on first use
 
     from dealernet.geo.distance import to_ecef

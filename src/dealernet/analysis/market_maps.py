@@ -55,7 +55,7 @@ def county_share_change(points: pd.DataFrame) -> pd.DataFrame:
     before = pd.to_numeric(points[SHARE_BEFORE], errors="coerce").to_numpy(dtype="float64")
     after = pd.to_numeric(points[SHARE_AFTER], errors="coerce").to_numpy(dtype="float64")
     keep = np.isfinite(people) & (people > 0) & np.isfinite(before) & np.isfinite(after)
-    codes = _county_codes(points.loc[keep])
+    codes = county_codes(points.loc[keep])
     placed = codes != ""
     frame = pd.DataFrame(
         {
@@ -107,7 +107,7 @@ def _check_columns(points: pd.DataFrame) -> None:
         raise InvalidInputError(msg)
 
 
-def _county_codes(points: pd.DataFrame) -> np.ndarray:
+def county_codes(points: pd.DataFrame) -> np.ndarray:
     """Each point's county in the shipped layer: its own code when the layer has it, else
     the county its coordinates fall in (``""`` for a point in none)."""
     known = set(counties()["geoid"])
@@ -125,4 +125,10 @@ def _county_codes(points: pd.DataFrame) -> np.ndarray:
     return codes
 
 
-__all__ = ["CHANGE_POINTS", "COUNTY_SHARE_COLUMNS", "county_names", "county_share_change"]
+__all__ = [
+    "CHANGE_POINTS",
+    "COUNTY_SHARE_COLUMNS",
+    "county_codes",
+    "county_names",
+    "county_share_change",
+]

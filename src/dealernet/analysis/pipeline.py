@@ -20,7 +20,7 @@ from dealernet.analysis.access import ACCESS_COLUMNS, access_by_site, access_for
 from dealernet.analysis.access_dask import access_for_decisions_dask
 from dealernet.analysis.assumptions import load_assumptions
 from dealernet.analysis.impact import check_draw_memory, estimate_impacts, source_sites
-from dealernet.analysis.market_run import run_market, with_decay_fits
+from dealernet.analysis.market_run import run_market, run_market_dask, with_decay_fits
 from dealernet.analysis.owner_groups import owner_sources
 from dealernet.analysis.result import Result
 from dealernet.engine.checks import check_brands
@@ -116,6 +116,12 @@ def run(
         exclude = (scenario.source_brand, scenario.host_brand)
         competitors = load_competitors(competitors, exclude_brands=exclude)
     sales = read_zip_sales(zip_sales) if zip_sales is not None else None
+    if sales is not None and engine == "dask":
+        msg = (
+            "--zip-sales fits each store's decay on customer points held in memory; the dask "
+            "engine does not collect them. Fix: run the fit without --engine dask"
+        )
+        raise InvalidInputError(msg)
     step("rules")
     decisions = apply_rules(network, scenario)
     table = decisions.table
@@ -124,7 +130,8 @@ def run(
         places = load_customers()
     access = _access(network, table, scenario, places, population, engine, scheduler)
     step("market model")
-    market = _market(network, table, scenario, assumptions, access.places, competitors, engine)
+    on_dask = (population, scheduler) if engine == "dask" and population is not None else None
+    market = _market(network, table, scenario, assumptions, access.places, competitors, on_dask)
     if sales is not None:
         market = with_decay_fits(market, network, sales)
     step("impacts")
@@ -192,12 +199,24 @@ def _market(
     assumptions: Assumptions,
     points: pd.DataFrame,
     competitors: pd.DataFrame,
-    engine: str,
+    on_dask: tuple[str | Path, str | None] | None,
 ) -> MarketResult:
-    """The market model over the run's customer points (the Census-matched points when
-    access runs on Dask: they are few enough for memory) and the competitor rosters."""
-    if engine == "dask":
-        points = load_customers()
+    """The market model over the run's customer points and the competitor rosters; with
+    ``on_dask`` (the population dataset and scheduler of a run on Dask), on the cluster
+    over that dataset, as access is."""
+    source = str(competitors.attrs.get("source", "your competitor rosters"))
+    if on_dask is not None:
+        population, scheduler = on_dask
+        return run_market_dask(
+            population,
+            network,
+            table,
+            competitors,
+            assumptions,
+            scenario.source_brand,
+            scheduler=scheduler,
+            competitors_source=source,
+        )
     points = points[[c for c in points.columns if c not in ACCESS_COLUMNS]]
     return run_market(
         points,
@@ -206,7 +225,7 @@ def _market(
         competitors,
         assumptions,
         scenario.source_brand,
-        competitors_source=str(competitors.attrs.get("source", "your competitor rosters")),
+        competitors_source=source,
     )
 
 

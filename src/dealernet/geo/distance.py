@@ -22,10 +22,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from pyproj import Geod
     from scipy.spatial import cKDTree
 
-# WGS84 ellipsoid
-_A = 6378137.0
-_F = 1 / 298.257223563
-_E2 = _F * (2 - _F)
+#: WGS84 ellipsoid: semi-major axis (metres), flattening, first eccentricity squared.
+WGS84_A = 6378137.0
+WGS84_F = 1 / 298.257223563
+WGS84_E2 = WGS84_F * (2 - WGS84_F)
 
 #: Relative chord gap under which two candidates count as a near-tie and are re-ranked
 #: by geodesic distance. Chord/geodesic ratios of two candidates differ by far less than
@@ -59,11 +59,11 @@ def to_ecef(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     phi = np.radians(np.asarray(lat, dtype="float64"))
     lam = np.radians(np.asarray(lon, dtype="float64"))
     sin_phi = np.sin(phi)
-    n = _A / np.sqrt(1 - _E2 * sin_phi**2)
+    n = WGS84_A / np.sqrt(1 - WGS84_E2 * sin_phi**2)
     out = np.empty((phi.size, 3))
     out[:, 0] = n * np.cos(phi) * np.cos(lam)
     out[:, 1] = n * np.cos(phi) * np.sin(lam)
-    out[:, 2] = n * (1 - _E2) * sin_phi
+    out[:, 2] = n * (1 - WGS84_E2) * sin_phi
     return out
 
 
@@ -199,8 +199,8 @@ def chord_to_geodesic_miles(chord_m: np.ndarray, lat1: np.ndarray, lat2: np.ndar
     than solving each geodesic, which is what a market of millions of pairs needs.
     """
     phi = np.radians((np.asarray(lat1, dtype="float64") + np.asarray(lat2, dtype="float64")) / 2)
-    w = 1 - _E2 * np.sin(phi) ** 2
-    radius = _A * np.sqrt(1 - _E2) / w  # sqrt(M N)
+    w = 1 - WGS84_E2 * np.sin(phi) ** 2
+    radius = WGS84_A * np.sqrt(1 - WGS84_E2) / w  # sqrt(M N)
     arc = 2 * radius * np.arcsin(np.clip(np.asarray(chord_m) / (2 * radius), 0.0, 1.0))
     return arc / METRES_PER_MILE
 

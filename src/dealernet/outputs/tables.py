@@ -111,7 +111,7 @@ def _market_summary(result: Result) -> dict[str, Any] | None:
         "competitors": market.competitors_source,
         "brands": list(market.brands),
         "competitor_stores": int(len(market.competitors)),
-        "customer_points": int(len(market.points)),
+        "customer_points": int(market.customer_points),
         "brand_buyers_before": _plain(float(base.people.sum())),
         "market_draws": result.assumptions.market_draws,
     }
