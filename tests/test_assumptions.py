@@ -48,12 +48,28 @@ def test_shipped_file_has_every_parameter_with_a_range_unit_and_source() -> None
 
 def test_calibration_figures_match_the_sourced_facts() -> None:
     a = load_assumptions(SHIPPED)
-    infiniti = a.base("revenue_per_new_unit.Infiniti") * a.base("new_units_per_store.Infiniti")
+    # Infiniti: two nine-month figures (Automotive News, Dec 2024), annualised x 12/9 and
+    # divided by that year's new units a store (US sales over 197 stores)
+    per_unit_2023 = 421_169 / 0.013 * 12 / 9 / (64_699 / 197)
+    per_unit_2024 = 79_581 / 0.003 * 12 / 9 / (58_070 / 197)
+    infiniti = a["revenue_per_new_unit.Infiniti"]
+    assert per_unit_2024 < infiniti.base < per_unit_2023
+    assert infiniti.low < min(per_unit_2023, per_unit_2024)
+    assert infiniti.high > max(per_unit_2023, per_unit_2024)
+    # Nissan: January-June 2024, annualised x 2
     nissan = a.base("revenue_per_new_unit.Nissan") * a.base("new_units_per_store.Nissan")
-    assert infiniti == pytest.approx(421_169 / 0.013, rel=0.02)  # about $32 M
-    assert nissan == pytest.approx(52e6, rel=0.02)
+    assert nissan == pytest.approx(262_582 / 0.010 * 2, rel=0.01)
     staff = a.base("staff.fixed") + a.base("staff.per_100_new_units") * 9.4
     assert staff == pytest.approx(65, abs=1)  # NADA: 65 employees at ~940 new units
+
+
+def test_source_lines_say_which_months_the_profit_figures_cover() -> None:
+    a = load_assumptions(SHIPPED)
+    for key in ("revenue_per_new_unit.Infiniti", "return_on_sales.Infiniti"):
+        source = a[key].source
+        assert "January-September 2023" in source and "January-September 2024" in source, key
+        assert "in 2023," not in source  # the $421,169 is not a full-year figure
+    assert "January-June 2024" in a["return_on_sales.Nissan"].source
 
 
 def test_unknown_key_is_an_error_with_a_suggestion() -> None:

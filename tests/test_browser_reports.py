@@ -73,7 +73,8 @@ def test_report_opens_offline_without_errors_and_its_map_renders(page, out, owne
     size = frame.evaluate("() => [window.innerWidth, window.innerHeight]")
     assert min(size) > 300  # laid out at its size, not fitted into a frame of none
     assert tab.locator("section.store").count() == stores
-    assert tab.locator("svg.chart").count() == 2 * stores
+    assert tab.locator("section.store svg.chart").count() == 2 * stores
+    assert tab.locator("#drivers svg.chart").count() == 1  # the owner's tornado
     assert log.errors == []
 
 

@@ -44,7 +44,7 @@ def test_readme_lists_every_assumption_as_in_the_shipped_file() -> None:
 
 
 def test_readme_shows_the_default_scenario_as_shipped() -> None:
-    default = (SCENARIOS_DIR / "default.toml").read_text(encoding="utf-8").strip()
+    default = (SCENARIOS_DIR / "consolidation.toml").read_text(encoding="utf-8").strip()
     assert default in README
 
 

@@ -99,7 +99,7 @@ def test_run_never_writes_outside_out_or_modifies_inputs(tmp_path: Path) -> None
     dealers = tmp_path / "dealers"
     shutil.copytree(DEALERS, dealers)
     scenario = tmp_path / "scenario.toml"
-    shutil.copy(SCENARIOS_DIR / "default.toml", scenario)
+    shutil.copy(SCENARIOS_DIR / "consolidation.toml", scenario)
     inputs = [*dealers.iterdir(), scenario]
     for path in inputs:
         path.chmod(0o444)

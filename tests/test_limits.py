@@ -91,7 +91,7 @@ def test_a_million_draws_of_the_sample_are_refused_with_the_figure() -> None:
     with pytest.raises(AssumptionsError) as caught:
         check_draw_memory(1_000_000, 197)
     message = str(caught.value)
-    assert "1,000,000 draws x 197 stores needs about 29.4 GiB of memory" in message
+    assert "1,000,000 draws x 197 stores needs about 47.0 GiB of memory" in message
     assert "the limit is 4.0 GiB" in message
     fit = settings.MONTE_CARLO_MAX_BYTES // (197 * 8 * impact._PEAK_ARRAYS)
     assert f"at most {fit:,} here (--set monte_carlo.draws={fit})" in message

@@ -218,7 +218,7 @@ def expected_text(value: object, field: str, element: dict[str, str | None]) -> 
         value = abs(float(value))  # type: ignore[arg-type]
     if field.startswith(("sales_", "service_")):  # shares of a store's customers
         return formatting.percent(value)
-    if any(word in field for word in ("revenue", "payroll", "profit")):
+    if any(word in field for word in ("revenue", "payroll", "profit", "occupancy", "buyout")):
         return formatting.money(value)
     if "miles" in field:
         return formatting.miles(value)
@@ -230,15 +230,16 @@ def site_values(result: Result) -> pd.DataFrame:
     impacts = result.impacts.table.drop(columns=["decision"])
     rows = result.decisions.table.merge(impacts, on="dealer_id").set_index("dealer_id")
     closed = rows["decision"] == "close"  # a closed store keeps no staff
+    after: dict[str, pd.Series] = {}  # framed once: the impacts table is already wide
     for level, lost in (("low", "high"), ("base", "base"), ("high", "low")):
         for dept in ("sales", "service", "office", "total"):
             name = "jobs_lost" if dept == "total" else f"jobs_lost_{dept}"
             before = rows[f"baseline_employees_{dept}"]
-            after = (before - rows[f"{name}_{lost}"]).clip(lower=0)
-            rows[f"staff_after_{dept}_{level}"] = after.where(~closed, 0.0)
+            left = (before - rows[f"{name}_{lost}"]).clip(lower=0)
+            after[f"staff_after_{dept}_{level}"] = left.where(~closed, 0.0)
         before = rows["baseline_revenue_total"]
-        rows[f"revenue_after_{level}"] = (before - rows[f"revenue_lost_{lost}"]).clip(lower=0)
-    return rows
+        after[f"revenue_after_{level}"] = (before - rows[f"revenue_lost_{lost}"]).clip(lower=0)
+    return pd.concat([rows, pd.DataFrame(after)], axis=1)
 
 
 def check_figures(page: Page, tables: dict[str, pd.DataFrame | pd.Series]) -> int:
@@ -334,7 +335,13 @@ def test_every_figure_in_the_index_equals_the_national_and_owner_totals(sample, 
 
 def test_assumptions_are_listed_with_their_values_and_sources(sample, sample_owners, sample_out):
     html = (sample_out / "owners" / f"{slug(sample_owners[0])}.html").read_text()
+    listed = set(re.findall(r'<tr data-param="([^"]+)">', html))
+    # What applies to Infiniti stores: its own entries, never another brand's.
+    assert "revenue_per_new_unit.Infiniti" in listed and "earnings.annual" in listed
+    assert "revenue_per_new_unit.Nissan" not in listed and "return_on_sales.default" not in listed
     for parameter in sample.assumptions.parameters.values():
+        if parameter.key not in listed:
+            continue
         row = re.search(rf'<tr data-param="{re.escape(parameter.key)}">(.*?)</tr>', html, re.S)
         assert row, parameter.key
         cells = dict(re.findall(r'data-level="(\w+)">([^<]*)<', row.group(1)))

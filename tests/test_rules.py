@@ -442,7 +442,7 @@ def test_decisions_table_has_the_issue_columns_in_input_order(
 def test_decisions_csv_is_byte_identical_for_identical_inputs(
     tmp_path: Path, scenarios_dir: Path, toy_network: gpd.GeoDataFrame
 ) -> None:
-    plan = load_scenario(scenarios_dir / "default.toml")
+    plan = load_scenario(scenarios_dir / "consolidation.toml")
     first = write_decisions_csv(
         apply_rules(toy_network.copy(), plan).table, tmp_path / "a" / "d.csv"
     )
@@ -459,7 +459,7 @@ def test_decisions_csv_is_byte_identical_for_identical_inputs(
 def test_counts_by_rule_lists_every_rule(
     toy_network: gpd.GeoDataFrame, scenarios_dir: Path
 ) -> None:
-    decisions = apply_rules(toy_network, load_scenario(scenarios_dir / "default.toml"))
+    decisions = apply_rules(toy_network, load_scenario(scenarios_dir / "consolidation.toml"))
     counts = decisions.counts_by_rule()
     assert list(counts.index[:4]) == ["keep-strong", "same-owner", "nearest", "close-rest"]
     assert counts["sites"].sum() == len(decisions.table) == 4
@@ -471,7 +471,7 @@ def test_counts_by_rule_lists_every_rule(
 def test_trace_keeps_rules_tried_and_three_nearest_hosts(
     toy_network: gpd.GeoDataFrame, scenarios_dir: Path
 ) -> None:
-    decisions = apply_rules(toy_network, load_scenario(scenarios_dir / "default.toml"))
+    decisions = apply_rules(toy_network, load_scenario(scenarios_dir / "consolidation.toml"))
     trace = decisions.trace["I4"]
     assert [(s.rule_id, s.decided) for s in trace.steps] == [
         ("keep-strong", False),

@@ -77,7 +77,9 @@ def test_same_inputs_give_byte_identical_tables(sample_run, tmp_path: Path) -> N
 
 def test_scenario_and_set_change_the_outcome(tmp_path: Path) -> None:
     args = ["run", "--dealers", str(DEALERS), "--out", str(tmp_path), "--no-reports"]
-    result = CliRunner().invoke(cli, [*args, "--scenario", str(SCENARIOS_DIR / "absorb-all.toml")])
+    result = CliRunner().invoke(
+        cli, [*args, "--scenario", str(SCENARIOS_DIR / "all-stand-alone.toml")]
+    )
     assert result.exit_code == 0, result.output
     decisions = pd.read_csv(tmp_path / "data" / "decisions.csv")
     assert set(decisions["decision"]) == {"absorb", "unaffected"}

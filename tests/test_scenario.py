@@ -46,7 +46,10 @@ def write(tmp_path: Path, text: str, name: str = "scenario.toml") -> Path:
 # --- the bundled scenarios ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["default", "absorb-all", "conservative"])
+BUNDLED = ["consolidation", "announced-2024", "all-stand-alone", "conservative"]
+
+
+@pytest.mark.parametrize("name", BUNDLED)
 def test_bundled_scenarios_load(scenarios_dir: Path, name: str) -> None:
     scenario = load_scenario(scenarios_dir / f"{name}.toml")
     assert scenario.source_brand == "Infiniti"
@@ -55,8 +58,63 @@ def test_bundled_scenarios_load(scenarios_dir: Path, name: str) -> None:
     assert scenario.source.endswith(f"{name}.toml")
 
 
-def test_default_scenario_is_the_plan_in_the_issue(scenarios_dir: Path) -> None:
-    scenario = load_scenario(scenarios_dir / "default.toml")
+def test_exactly_the_named_scenarios_ship_and_consolidation_is_the_default(
+    scenarios_dir: Path,
+) -> None:
+    assert sorted(p.stem for p in scenarios_dir.glob("*.toml")) == sorted(BUNDLED)
+    assert settings.bundled_scenarios() == sorted(BUNDLED)
+    assert settings.DEFAULT_SCENARIO == "consolidation"
+    assert scenarios_dir / "consolidation.toml" == settings.DEFAULT_SCENARIO_PATH
+    assert load_scenario(settings.DEFAULT_SCENARIO).source == str(settings.DEFAULT_SCENARIO_PATH)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"), [("default", "consolidation"), ("absorb-all", "all-stand-alone")]
+)
+def test_old_scenario_names_still_resolve(
+    scenarios_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: str, new: str
+) -> None:
+    target = scenarios_dir / f"{new}.toml"
+    assert not (scenarios_dir / f"{old}.toml").exists()  # an alias, not a second copy
+    monkeypatch.chdir(tmp_path)  # bare names are looked up where no such file exists
+    for name in (old, f"{old}.toml"):
+        assert settings.scenario_path(name) == target, name
+        assert load_scenario(name) == load_scenario(target)
+    # a run folder written before the rename recorded the old file's full path
+    assert settings.scenario_path(scenarios_dir / f"{old}.toml") == target
+    # a file of the user's own under the old name is the user's
+    own = tmp_path / f"{old}.toml"
+    own.write_text("x = 1\n", encoding="utf-8")
+    assert settings.scenario_path(f"{old}.toml") == Path(f"{old}.toml")
+    # and an old name in another folder is not the bundled file
+    elsewhere = tmp_path / "elsewhere" / f"{old}.toml"
+    assert settings.scenario_path(elsewhere) == elsewhere
+
+
+def test_announced_2024_only_co_locates_with_the_owners_own_store(scenarios_dir: Path) -> None:
+    scenario = load_scenario(scenarios_dir / "announced-2024.toml")
+    co_locate, rest = scenario.rules
+    assert (co_locate.action, co_locate.same_owner, co_locate.max_distance_miles) == (
+        ABSORB,
+        REQUIRE,
+        40.0,
+    )
+    assert co_locate.when is None
+    assert (rest.action, rest.when) == (KEEP, None)
+    assert CLOSE not in {r.action for r in scenario.rules}
+    # the same distance as consolidation's same-owner rule, as its comment says
+    same = load_scenario(scenarios_dir / "consolidation.toml").rule("same-owner")
+    assert co_locate.max_distance_miles == same.max_distance_miles
+
+
+def test_all_stand_alone_says_it_bounds_stores_not_jobs(scenarios_dir: Path) -> None:
+    text = (scenarios_dir / "all-stand-alone.toml").read_text(encoding="utf-8")
+    assert "upper bound on stores affected" in text
+    assert "NOT an\n# upper bound on jobs lost" in text
+
+
+def test_consolidation_scenario_is_the_plan_in_the_issue(scenarios_dir: Path) -> None:
+    scenario = load_scenario(scenarios_dir / "consolidation.toml")
     assert scenario.rule_ids == ("keep-strong", "same-owner", "nearest", "close-rest")
     keep, same, nearest, close = scenario.rules
     assert keep.action == KEEP and keep.when is not None
@@ -74,8 +132,8 @@ def test_default_scenario_is_the_plan_in_the_issue(scenarios_dir: Path) -> None:
     assert scenario.distance.metric == "geodesic"
 
 
-def test_absorb_all_has_no_limits(scenarios_dir: Path) -> None:
-    (rule,) = load_scenario(scenarios_dir / "absorb-all.toml").rules
+def test_all_stand_alone_has_no_limits(scenarios_dir: Path) -> None:
+    (rule,) = load_scenario(scenarios_dir / "all-stand-alone.toml").rules
     assert rule.action == ABSORB
     assert rule.max_distance_miles is None and rule.capacity is None and rule.when is None
 
@@ -250,7 +308,7 @@ def test_unreadable_files_are_scenario_errors(tmp_path: Path) -> None:
 
 @pytest.fixture
 def default(scenarios_dir: Path) -> Scenario:
-    return load_scenario(scenarios_dir / "default.toml")
+    return load_scenario(scenarios_dir / "consolidation.toml")
 
 
 def test_overrides_give_a_new_validated_scenario(default: Scenario) -> None:

@@ -260,7 +260,14 @@ def test_query_and_sql_csv_files_defuse_formulas(tmp_path: Path) -> None:
 def test_run_compare_and_report_csv_files_defuse_formulas(tmp_path: Path) -> None:
     out = tmp_path / "out"
     _run(tmp_path, "run", "--no-reports", "--out", str(out))
-    _run(tmp_path, "compare", "default", "absorb-all", "--output", str(tmp_path / "cmp.csv"))
+    _run(
+        tmp_path,
+        "compare",
+        "consolidation",
+        "all-stand-alone",
+        "--output",
+        str(tmp_path / "cmp.csv"),
+    )
     _run(tmp_path, "report", "--owner", "cmd", "--out", str(out))
     written = [*out.glob("data/*.csv"), *tmp_path.glob("cmp*.csv"), *out.glob("owners/*.csv")]
     assert len(list(out.glob("owners/*.csv"))) == 1

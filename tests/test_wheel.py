@@ -89,7 +89,7 @@ def test_dealernet_run_from_an_empty_folder(installed: Path, tmp_path: Path) -> 
 def test_the_sample_and_every_bundled_scenario_run_from_the_wheel(
     installed: Path, tmp_path: Path
 ) -> None:
-    for scenario in ("default", "conservative", "absorb-all"):
+    for scenario in ("consolidation", "announced-2024", "conservative", "all-stand-alone"):
         done = subprocess.run(
             [
                 str(installed / "dealernet"),

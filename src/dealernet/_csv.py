@@ -11,6 +11,7 @@ import re
 
 import pandas as pd
 
+from dealernet.formatting import JOB_PREFIXES, MONEY_WORDS
 from dealernet.schema import LATITUDE, LONGITUDE
 
 _JOBS = 1  # decimals
@@ -74,8 +75,8 @@ def _decimals(column: str) -> int:
         return 6
     if "miles" in column:
         return _MILES
-    if column.startswith(("jobs_", "baseline_employees", "employees")):
+    if column.startswith(JOB_PREFIXES):
         return _JOBS
-    if any(word in column for word in ("revenue", "payroll", "profit")):
+    if any(word in column for word in MONEY_WORDS):
         return _MONEY
     return 6

@@ -65,6 +65,10 @@ def percent(value: object) -> str:
 _FORMATS = {"count": count, "money": money, "miles": miles, "percent": percent}
 #: Column prefixes of customer shares (where a store's sales and service customers go).
 SHARE_PREFIXES = ("sales_", "service_")
+#: Words that make a column a dollar figure (``profit_change_base``, ``buyout_low``).
+MONEY_WORDS = ("revenue", "payroll", "profit", "occupancy", "buyout")
+#: Column prefixes of head counts (kept to one decimal in tables, like the jobs figures).
+JOB_PREFIXES = ("jobs_", "net_jobs_lost", "spin_off_jobs", "baseline_employees", "employees")
 
 
 def span(low: object, base: object, high: object, fmt: str = "count") -> str:
@@ -78,11 +82,12 @@ def format_of(field: str) -> str:
     (customer shares, ``sales_lexus_base``) or ``count``.
 
     Pages print many columns through one macro; naming the unit in the column
-    (``revenue_lost_base``, ``distance_miles``) is what lets that macro pick the format.
+    (``revenue_lost_base``, ``distance_miles``) is what lets that macro pick the format:
+    a column holding any of :data:`MONEY_WORDS` is dollars.
     """
     if field.startswith(SHARE_PREFIXES):
         return "percent"
-    if any(word in field for word in ("revenue", "payroll", "profit")):
+    if any(word in field for word in MONEY_WORDS):
         return "money"
     if "miles" in field:
         return "miles"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TypeAlias
 
 # --- canonical site columns -------------------------------------------------------------
 
@@ -94,6 +95,14 @@ REQUIRED_COLUMNS: tuple[str, ...] = (DEALER_ID, NAME, BRAND)
 
 DECISION = "decision"
 HOST_DEALER_ID = "host_dealer_id"
+#: An absorbed store's move is a franchise transfer (true: the host is another owner's, or
+#: either owner is not known) or a co-location into its own group's store (false); empty
+#: for every other decision.
+TRANSFER = "transfer"
+#: The store's owner group (empty when not known), and for an absorbed store its host's
+#: (empty when not known or not absorbed): who gives up and who gains the franchise.
+FROM_OWNER = "from_owner"
+TO_OWNER = "to_owner"
 #: Decisions in reporting order.
 DECISIONS: tuple[str, ...] = ("keep", "absorb", "close", "unaffected")
 
@@ -305,6 +314,36 @@ def normalise_brand(value: object) -> str | None:
     if value is None:
         return None
     return _BRAND_INDEX.get(header_key(value))
+
+
+#: One brand (``"Nissan"``) or several (``("Nissan", "Honda")``): the host brands of an
+#: alliance scenario, as the functions that select host-brand sites take them.
+Brands: TypeAlias = str | Iterable[str]
+
+
+def as_brands(brands: Brands) -> tuple[str, ...]:
+    """``brands`` as a tuple of canonical spellings (an unknown name is kept as given).
+
+    A single string is one brand, never split: ``"Nissan or Honda"`` (a label, see
+    :func:`brand_label`) is not a brand, so callers pass ``Scenario.host_brands``.
+    """
+    items = (brands,) if isinstance(brands, str) else tuple(brands)
+    return tuple(dict.fromkeys(normalise_brand(b) or str(b) for b in items))
+
+
+def brand_label(brands: Brands) -> str:
+    """Brands as a page names them: ``Nissan``, ``Nissan or Honda``, ``Nissan, Honda or Kia``."""
+    items = as_brands(brands)
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+def brands_from_label(label: str) -> tuple[str, ...]:
+    """The brands of a :func:`brand_label` (a run's ``summary.json`` records the label)."""
+    head, _, last = label.rpartition(" or ")
+    parts = [*(p.strip() for p in head.split(",") if p.strip()), last.strip()] if head else [label]
+    return as_brands(parts)
 
 
 def _brand_pattern(spellings: Iterable[str]) -> re.Pattern[str]:

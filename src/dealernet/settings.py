@@ -28,8 +28,17 @@ NETWORK_LABELS: dict[str, str] = {
 #: Defaults of ``--dealers``, ``--out``, ``--scenario`` and ``--assumptions``.
 DEFAULT_DEALERS = REAL_2015
 DEFAULT_OUT = Path("maps")
-DEFAULT_SCENARIO = "default"
-DEFAULT_SCENARIO_PATH = SCENARIOS_DIR / "default.toml"
+#: The default scenario is ``consolidation``: the plan the seed story describes (most
+#: stand-alone Infiniti stores fold into Nissan sites), which gives the figures dealernet has
+#: always reported. ``announced-2024`` is what Nissan actually said (co-location allowed).
+DEFAULT_SCENARIO = "consolidation"
+DEFAULT_SCENARIO_PATH = SCENARIOS_DIR / "consolidation.toml"
+#: Old names of bundled scenarios, still accepted wherever a scenario is named: ``--scenario
+#: default``, ``compare default.toml ...``, and run folders that recorded the old file.
+SCENARIO_ALIASES: dict[str, str] = {
+    "default": "consolidation",
+    "absorb-all": "all-stand-alone",
+}
 DEFAULT_ASSUMPTIONS = PACKAGE_DATA / "assumptions.toml"
 
 
@@ -48,16 +57,37 @@ def dealer_paths(values: tuple[str | Path, ...] | list[str | Path]) -> list[Path
 
 
 def scenario_path(value: str | Path) -> Path:
-    """A scenario file: a path, or the name of a bundled one (``default``, ``conservative``)."""
+    """A scenario file: a path, or the name of a bundled one (``consolidation``, ``default``).
+
+    An existing path always wins. A bare name (``.toml`` or not) is a bundled scenario, its
+    old name (:data:`SCENARIO_ALIASES`) included; so is a missing file in the bundled folder
+    under an old name, which is what a run folder written before the rename recorded.
+    """
     path = Path(value)
     if path.exists():
         return path
-    bundled = SCENARIOS_DIR / f"{path.stem if path.suffix == '.toml' else path.name}.toml"
-    return bundled if path.parent == Path(".") and bundled.is_file() else path
+    stem = path.stem if path.suffix == ".toml" else path.name
+    bundled = SCENARIOS_DIR / f"{SCENARIO_ALIASES.get(stem, stem)}.toml"
+    if not bundled.is_file():
+        return path
+    if path.parent == Path("."):
+        return bundled
+    moved = stem in SCENARIO_ALIASES and _same_folder(path.parent, SCENARIOS_DIR)
+    return bundled if moved else path
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 def bundled_scenarios() -> list[str]:
-    """Names of the scenarios shipped with dealernet, for help texts and messages."""
+    """Names of the scenarios shipped with dealernet, for help texts and messages.
+
+    File names only: the old names of :data:`SCENARIO_ALIASES` still work but are not listed.
+    """
     return sorted(p.stem for p in SCENARIOS_DIR.glob("*.toml"))
 
 

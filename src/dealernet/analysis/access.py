@@ -31,6 +31,9 @@ from dealernet.schema import (
     HOST_DEALER_ID,
     LATITUDE,
     LONGITUDE,
+    Brands,
+    as_brands,
+    brand_label,
     normalise_brand,
 )
 from dealernet.settings import HOST_BRAND, SOURCE_BRAND
@@ -348,12 +351,13 @@ def points_of_sale(
     network: pd.DataFrame,
     decisions: pd.DataFrame,
     source_brand: str = SOURCE_BRAND,
-    host_brand: str = HOST_BRAND,
+    host_brand: Brands = HOST_BRAND,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The source brand's points of sale before and after a set of decisions.
 
     Before: every source-brand site. After: source sites kept or unaffected, plus every
     host site that absorbed at least one store (it now sells the source brand).
+    ``host_brand`` is one brand or an alliance's several (``Scenario.host_brands``).
 
     Returns
     -------
@@ -369,9 +373,9 @@ def points_of_sale(
         raise InvalidInputError(msg)
     brand = network[BRAND].map(lambda b: normalise_brand(b) or b)
     src_brand = normalise_brand(source_brand) or source_brand
-    dst_brand = normalise_brand(host_brand) or host_brand
+    dst_brands = as_brands(host_brand)
     sources = network.loc[brand == src_brand, [DEALER_ID, LATITUDE, LONGITUDE]]
-    hosts = network.loc[brand == dst_brand, [DEALER_ID, LATITUDE, LONGITUDE]]
+    hosts = network.loc[brand.isin(dst_brands), [DEALER_ID, LATITUDE, LONGITUDE]]
     decided = decisions.set_index(decisions[DEALER_ID].astype(str))
     if decided.index.has_duplicates:
         twice = sorted(set(decided.index[decided.index.duplicated()]))
@@ -398,7 +402,10 @@ def points_of_sale(
     wanted = sorted(set(host_ids.astype(str)))
     by_id = hosts.set_index(hosts[DEALER_ID].astype(str))
     if missing := [h for h in wanted if h not in by_id.index]:
-        msg = f"decisions: hosts that are not {dst_brand} sites in the network: {missing[:5]}"
+        msg = (
+            f"decisions: hosts that are not {brand_label(dst_brands)} sites in the network: "
+            f"{missing[:5]}"
+        )
         raise InvalidInputError(msg)
     after = pd.concat([kept, by_id.loc[wanted].reset_index(drop=True)], ignore_index=True)
     return sources.reset_index(drop=True), after
@@ -409,7 +416,7 @@ def access_for_decisions(
     network: pd.DataFrame,
     decisions: pd.DataFrame,
     source_brand: str = SOURCE_BRAND,
-    host_brand: str = HOST_BRAND,
+    host_brand: Brands = HOST_BRAND,
     *,
     thresholds: Sequence[float] = THRESHOLDS_MILES,
 ) -> Access:
@@ -426,7 +433,8 @@ def access_for_decisions(
         ``close`` or ``unaffected``) and ``host_dealer_id`` (the host of an absorbed
         store, else empty).
     source_brand, host_brand
-        The brand folded in and the brand whose sites take it.
+        The brand folded in and the brand whose sites take it (or several, for an
+        alliance: ``Scenario.host_brands``).
     thresholds
         Distances for the "population beyond X miles" figures.
     """
@@ -438,7 +446,7 @@ def access_for_decisions(
 
 
 def sale_point_arrays(
-    network: pd.DataFrame, decisions: pd.DataFrame, source_brand: str, host_brand: str
+    network: pd.DataFrame, decisions: pd.DataFrame, source_brand: str, host_brand: Brands
 ) -> tuple[np.ndarray, ...]:
     """Latitude, longitude and dealer id of the points of sale before, then after: the
     arrays both access engines (in memory and Dask) take."""

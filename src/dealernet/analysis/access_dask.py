@@ -39,7 +39,7 @@ from dealernet.analysis.access import (
     sale_point_arrays,
 )
 from dealernet.io.population import PopulationDataset, open_population
-from dealernet.schema import LATITUDE, LONGITUDE
+from dealernet.schema import LATITUDE, LONGITUDE, Brands
 from dealernet.settings import HOST_BRAND, SOURCE_BRAND
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -230,7 +230,7 @@ def access_for_decisions_dask(
     network: pd.DataFrame,
     decisions: pd.DataFrame,
     source_brand: str = SOURCE_BRAND,
-    host_brand: str = HOST_BRAND,
+    host_brand: Brands = HOST_BRAND,
     *,
     scheduler: str | Client | None = None,
     n_workers: int | None = None,
@@ -240,7 +240,8 @@ def access_for_decisions_dask(
     """Customer access before and after a scenario's decisions, with Dask.
 
     The Dask twin of :func:`dealernet.analysis.access.access_for_decisions`: the points of sale come
-    from the network and the decisions, the population from ``population_path``.
+    from the network and the decisions (``host_brand``: one brand or an alliance's several),
+    the population from ``population_path``.
     """
     return compute_access_dask(
         population_path,

@@ -1,4 +1,4 @@
-"""Jobs and revenue lost per source-brand site, as low / base / high from a Monte Carlo.
+"""Jobs, revenue and the owners' profit and loss per source-brand site, as low / base / high.
 
 The model, per site and per Monte Carlo draw (all arrays are draws x sites):
 
@@ -7,12 +7,13 @@ The model, per site and per Monte Carlo draw (all arrays are draws x sites):
   into new, used, service and parts, and F&I by department shares. Head count = the site's
   ``employees`` (and department counts) if given, else a fixed crew plus staff per 100 new
   units, split into sales, service and office by department shares.
-* **keep / unaffected**: nothing is lost.
+* **keep / unaffected**: nothing changes.
 * **Where customers go** comes from the market model (:mod:`dealernet.analysis.market`):
   for each store, the shares of its sales and service customers who buy at its site after
-  the scenario (its host's rooftop if absorbed), at the brand's other stores, or elsewhere.
-  Volumes the file does not give are the brand's national sales split by each store's
-  share of the brand's market (``volume_source`` ``market model``).
+  the scenario (its host's rooftop if absorbed), at the brand's other stores, at competing
+  brands' stores, or nowhere in reach. Volumes the file does not give are the brand's
+  national sales split by each store's share of the brand's market (``volume_source``
+  ``market model``).
 * **absorb**: staff for the work that stays at the site move with it (times
   ``retention.staffing``); the back office is shared, so only ``back_office.kept_share`` of
   office roles stays. Revenue lost to the network is what leaves the brand; revenue at risk
@@ -20,12 +21,16 @@ The model, per site and per Monte Carlo draw (all arrays are draws x sites):
   not stay at the site.
 * **close**: every job goes; the brand keeps the customers who move to its other stores.
 
+**Jobs beyond the store and the owners' profit and loss** (co-location, franchise transfer,
+closure) are worked out in :mod:`dealernet.analysis.pnl`.
+
 Low / base / high are the 10th, 50th and 90th percentiles over the draws.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,6 +42,14 @@ from dealernet._errors import AssumptionsError
 from dealernet.analysis.access import points_of_sale
 from dealernet.analysis.assumptions import Assumptions, draw
 from dealernet.analysis.market import SERVICE_DESTINATIONS
+from dealernet.analysis.pnl import (
+    CLOSURE,
+    COLOCATION,
+    TRANSFER,
+    franchise_changes,
+    jobs_elsewhere,
+    owner_pnl,
+)
 from dealernet.geo.distance import SiteIndex
 from dealernet.schema import (
     ANNUAL_NEW_UNITS,
@@ -54,6 +67,7 @@ from dealernet.schema import (
     OFFICE_EMPLOYEES,
     SALES_EMPLOYEES,
     SERVICE_EMPLOYEES,
+    Brands,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -66,17 +80,36 @@ PERCENTILES = {"low": 10, "base": 50, "high": 90}
 DEPARTMENTS = ("sales", "service", "office")
 REVENUE_DEPARTMENTS = ("new", "used", "service", "fi")
 
-#: Loss measures with draws kept for roll-ups; each gets _low/_base/_high columns.
-LOSSES = (
+#: Jobs at the stores and beyond (see the module docstring for how they add up).
+JOBS = (
     "jobs_lost",
     "jobs_lost_sales",
     "jobs_lost_service",
     "jobs_lost_office",
-    "revenue_lost",
-    "revenue_at_risk",
-    "payroll_lost",
-    "profit_at_stake",
+    "jobs_gained_host",
+    "jobs_to_competitors",
+    "jobs_to_brand_other",
+    "net_jobs_lost",
+    "spin_off_jobs",
 )
+#: The source owner's profit and loss a year after the change, the one-time buy-out, and
+#: the host owner's gain (USD). ``profit_change`` = -``gross_profit_lost_sales``
+#: -``gross_profit_lost_service`` +``payroll_avoided`` +``occupancy_avoided``
+#: -``profit_given_up``, in every draw.
+PNL = (
+    "gross_profit_lost_sales",
+    "gross_profit_lost_service",
+    "payroll_avoided",
+    "occupancy_avoided",
+    "profit_given_up",
+    "profit_change",
+    "buyout",
+    "host_gross_profit_gained",
+)
+#: Measures summed by the host store's owner in the owner roll-up, not the source store's.
+HOST_MEASURES = ("host_gross_profit_gained",)
+#: Loss measures with draws kept for roll-ups; each gets _low/_base/_high columns.
+LOSSES = (*JOBS, "revenue_lost", "revenue_at_risk", "payroll_lost", *PNL)
 #: New cars a year, with draws kept for roll-ups like the losses: each store's volume, and
 #: of the affected stores' volume, what the brand keeps and what goes to competing brands.
 UNITS = ("new_units", "units_affected", "units_kept_brand", "units_to_competitors")
@@ -87,7 +120,6 @@ VOLUME_MODEL = "market model"
 
 # decisions columns read here (written by the rule engine)
 DISTANCE = "distance_miles"
-SAME_OWNER_HOST = "same_owner_host"
 HOST_ID = HOST_DEALER_ID
 
 
@@ -115,10 +147,14 @@ class Impacts:
 #: Arrays of draws x stores a run holds at its peak: the kept loss measures, and about eight
 #: more for the working copies: the two baseline totals whose medians make the baselines,
 #: the percentiles' partitions, the roll-ups' summed draws of the groups and the sparse
-#: product's transposes. Measured: 200,000 draws of the 197-store sample peak at 5.5 GB
-#: resident (0.5 GB of it the loaded network and places), 16 arrays of 0.3 GB.
+#: product's transposes. Measured with 24 measures (tracemalloc, impacts and roll-ups of
+#: the 197-store sample): 40,000 draws peak at 1.95 GB, 31 arrays of 63 MB, against 32 here.
+#: (With 12 measures, 200,000 draws peaked at 5.5 GB resident, 0.5 GB of it the loaded
+#: network and places: 16 arrays of 0.3 GB.)
 _PEAK_ARRAYS = len(MEASURES) + 8
-#: Arrays of block x stores alive at once while one block of draws is simulated.
+#: Arrays of block x stores alive at once while one block of draws is simulated: measured
+#: about 39 with 24 measures (one block of 10,000 draws peaks at 65 arrays, 26 of them the
+#: kept measures and totals); 48 leaves room.
 _BLOCK_ARRAYS = 48
 
 
@@ -175,10 +211,11 @@ def estimate_impacts(
     decisions: pd.DataFrame,
     assumptions: Assumptions,
     source_brand: str,
-    host_brand: str,
+    host_brand: Brands,
     *,
     market: MarketResult,
     block_draws: int | None = None,
+    design: Mapping[str, np.ndarray] | None = None,
 ) -> Impacts:
     """Estimate baselines and losses for every row of ``decisions``.
 
@@ -195,6 +232,10 @@ def estimate_impacts(
     block_draws
         Draws simulated at once (default :func:`block_size`). Every figure of a draw
         depends on that draw alone, so the blocks change memory, never a result.
+    design
+        Each parameter's value in every draw (``assumptions.draws`` of them) instead of the
+        Monte Carlo's: a planned design such as the sensitivity's
+        (:mod:`dealernet.analysis.sensitivity`). Parameters it lacks are at their base.
 
     Raises
     ------
@@ -206,8 +247,8 @@ def estimate_impacts(
     if list(map(str, market.dealer_ids)) != list(map(str, sites[DEALER_ID])):
         msg = "the market model's stores are not the decisions' stores"
         raise ValueError(msg)
-    keys = _keys(assumptions, source_brand)
-    p = draw(assumptions, keys)
+    keys = impact_keys(assumptions, source_brand)
+    p = draw(assumptions, keys) if design is None else _designed(assumptions, keys, design)
     recapture = _recapture_miles(sites, network, decisions, source_brand, host_brand)
     block = block_draws or block_size(len(sites))
     shares = _market_shares(market)
@@ -243,17 +284,49 @@ def _site_rows(network: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
     return decisions[keep].merge(econ, on=DEALER_ID, how="left", validate="one_to_one")
 
 
-_BRAND_PREFIXES = ("new_units_per_store", "revenue_per_new_unit", "return_on_sales")
+_BRAND_PREFIXES = (
+    "new_units_per_store",
+    "revenue_per_new_unit",
+    "return_on_sales",
+    "blue_sky_multiple",
+)
 #: Drawn by the market model (:mod:`dealernet.analysis.market_run`), not here.
 _MARKET_PREFIXES = ("market", "attractiveness", "national_units")
 
 
-def _keys(assumptions: Assumptions, brand: str) -> list[str]:
+def brand_fallbacks(assumptions: Assumptions, brand: str) -> list[str]:
+    """The brand-keyed parameters ``brand`` has no own entry for, so the generic
+    ``<prefix>.default`` applies (and ``national_units``, whose absence means store volumes
+    are calibrated to ``new_units_per_store`` x stores)."""
+    missing = [p for p in _BRAND_PREFIXES if f"{p}.{brand}" not in assumptions.parameters]
+    if f"national_units.{brand}" not in assumptions.parameters:
+        missing.append("national_units")
+    return missing
+
+
+def impact_keys(assumptions: Assumptions, brand: str) -> list[str]:
+    """The parameters this model draws for a run of ``brand`` (the market's are drawn by
+    :mod:`dealernet.analysis.market_run`): every general one and the brand's own entries."""
     fixed = [k for k in assumptions.parameters if k.split(".")[0] not in _BRAND_PREFIXES]
     fixed = [k for k in fixed if k.split(".")[0] not in _MARKET_PREFIXES]
     brand_keys = [assumptions.for_brand(prefix, brand).key for prefix in _BRAND_PREFIXES]
     target = f"national_units.{brand}"
     return fixed + brand_keys + ([target] if target in assumptions.parameters else [])
+
+
+def _designed(
+    assumptions: Assumptions, keys: list[str], design: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """The draws of a planned design: given values, the base value elsewhere."""
+    rows = assumptions.draws
+    out = {}
+    for key in keys:
+        values = np.asarray(design.get(key, np.full(rows, assumptions[key].base)), dtype=float)
+        if values.shape != (rows,):
+            msg = f"design values of {key} have shape {values.shape}; need ({rows},)"
+            raise ValueError(msg)
+        out[key] = values
+    return out
 
 
 def _market_shares(market: MarketResult) -> dict[str, np.ndarray]:
@@ -343,9 +416,9 @@ def _losses(
     shares: dict[str, np.ndarray],
 ) -> dict[str, np.ndarray]:
     """Every loss measure for one block of draws (rows of ``p``, ``base`` and ``shares``)."""
-    decision = sites[DECISION].to_numpy()
-    absorbed = (decision == "absorb")[None, :]
-    closed = (decision == "close")[None, :]
+    change = franchise_changes(sites)
+    absorbed = np.isin(change, (COLOCATION, TRANSFER))[None, :]
+    closed = (change == CLOSURE)[None, :]
     affected = absorbed | closed
     staffing = p["retention.staffing"][:, None]
     kept_office = p["back_office.kept_share"][:, None]
@@ -365,16 +438,17 @@ def _losses(
             absorbed, staff - moved[dept], np.where(closed, staff, 0.0)
         )
     out["jobs_lost"] = np.sum([out[f"jobs_lost_{d}"] for d in DEPARTMENTS], axis=0)
+    moved_staff = moved["sales"] + moved["service"] + moved["office"]
+    out["jobs_gained_host"] = np.where(absorbed, moved_staff, 0.0)
+    out.update(jobs_elsewhere(base, p, shares, out, affected))
     total = base["revenue_total"]
     out["revenue_lost"] = np.where(affected, total - in_brand, 0.0)
-    # a host whose owner (or the store's) is not known counts as another owner's
-    same = sites[SAME_OWNER_HOST].astype("boolean").fillna(False)
-    same_owner = same.to_numpy(dtype=bool)[None, :]
-    at_risk_absorbed = np.where(same_owner, total - at_site, total)
+    colocated = (change == COLOCATION)[None, :]
+    at_risk_absorbed = np.where(colocated, total - at_site, total)
     out["revenue_at_risk"] = np.where(absorbed, at_risk_absorbed, np.where(closed, total, 0.0))
-    out["payroll_lost"] = out["jobs_lost"] * p["earnings.annual"][:, None]
-    ros = p[a.for_brand("return_on_sales", brand).key][:, None]
-    out["profit_at_stake"] = out["revenue_at_risk"] * ros
+    earnings = p["earnings.annual"][:, None]
+    out["payroll_lost"] = out["jobs_lost"] * earnings
+    out.update(owner_pnl(base, p, a, brand, shares, out, change))
     units = base["units"]
     out["new_units"] = units
     out["units_affected"] = np.where(affected, units, 0.0)
@@ -386,7 +460,7 @@ def _losses(
 
 
 def _recapture_miles(
-    sites: pd.DataFrame, network: pd.DataFrame, decisions: pd.DataFrame, brand: str, host: str
+    sites: pd.DataFrame, network: pd.DataFrame, decisions: pd.DataFrame, brand: str, host: Brands
 ) -> np.ndarray:
     """For each closed store, miles to the nearest source-brand point of sale that remains.
 

@@ -76,6 +76,10 @@ class MarketResult:
         With a sales-by-ZIP file: one fitted decay per store of the file, else ``None``.
     customer_points
         Customer points read (``len(points)`` unless solved on Dask).
+    slots
+        The market's store side, to solve it again at other parameters (the sensitivity,
+        :mod:`dealernet.analysis.sensitivity`); ``None`` on Dask, where the points are not
+        at hand.
     """
 
     dealer_ids: np.ndarray
@@ -90,6 +94,7 @@ class MarketResult:
     base_parameters: Parameters | None = None
     decay_fits: pd.DataFrame | None = None
     customer_points: int = 0
+    slots: Slots | None = None
 
     @property
     def destinations(self) -> tuple[str, ...]:
@@ -114,12 +119,10 @@ def market_parameters(
     default one, so each brand is drawn independently.
     """
     params = dict(assumptions.parameters)
-    keys = list(MARKET_KEYS)
+    keys = market_keys(brands)
     for brand in brands:
         chosen = assumptions.for_brand("attractiveness", brand)
-        key = f"attractiveness.{brand}"
-        params.setdefault(key, replace(chosen, key=key))
-        keys.append(key)
+        params.setdefault(f"attractiveness.{brand}", replace(chosen, key=f"attractiveness.{brand}"))
     sampled = replace(
         assumptions,
         parameters=params,
@@ -133,6 +136,44 @@ def market_parameters(
     ]
     base = _parameters({k: params[k].base for k in keys}, brands)
     return sets, base
+
+
+def market_keys(brands: tuple[str, ...]) -> list[str]:
+    """Every assumption the market is solved with: :data:`MARKET_KEYS` and each brand's pull."""
+    return [*MARKET_KEYS, *(f"attractiveness.{b}" for b in brands)]
+
+
+def parameters_at(
+    assumptions: Assumptions, brands: tuple[str, ...], changes: dict[str, float]
+) -> Parameters:
+    """The base parameter set with some values changed (``attractiveness.<brand>`` of a
+    brand without its own entry falls back to the default one's base)."""
+    values = {}
+    for key in market_keys(brands):
+        prefix, _, brand = key.partition(".")
+        chosen = assumptions.for_brand(prefix, brand) if prefix == "attractiveness" else None
+        values[key] = (chosen or assumptions[key]).base
+    values.update(changes)
+    return _parameters(values, brands)
+
+
+def solve_at(result: MarketResult, sets: list[Parameters]) -> list[Outcome]:
+    """The run's market solved again at other parameter sets (the compiled kernel over the
+    run's own slots and customer points)."""
+    from dealernet.analysis.market_kernel import kernel_sums
+
+    if result.slots is None:
+        msg = "this market was solved on Dask: its customer points are not at hand"
+        raise InvalidInputError(msg)
+    points = result.points
+    found = kernel_sums(
+        result.slots,
+        sets,
+        _num(points, "population"),
+        _num(points, LATITUDE),
+        _num(points, LONGITUDE),
+    )
+    return [k.sums.outcome(result.brands, k.share_before, k.share_after) for k in found]
 
 
 def _parameters(values: dict[str, float], brands: tuple[str, ...]) -> Parameters:
@@ -273,18 +314,23 @@ def run_market(
     source_brand: str,
     *,
     competitors_source: str = "",
+    pairs: bool = True,
 ) -> MarketResult:
-    """Build the market once and solve it for every parameter set and the base values."""
+    """Solve the market for every parameter set and the base values.
+
+    ``pairs`` also keeps the market's (point, slot) pairs (:attr:`MarketResult.market`),
+    which only the ``--zip-sales`` fits need: the solve itself never holds them.
+    """
     cutoff: Parameter = assumptions["market.cutoff_miles"]
     slots, ids, brands = slots_for_decisions(
         network, decisions, competitors, source_brand, cutoff.high
     )
     near = _customers_near(points, slots)
-    market = slots.market(*near)
+    market = slots.market(*near) if pairs else None
     sets, base_set = market_parameters(assumptions, brands)
-    outcomes, base = _solved(market, slots, near, (*sets, base_set))
+    outcomes, base = _solved(slots, near, (*sets, base_set))
     shown = points.reset_index(drop=True).copy()
-    shown["population"] = market.population  # 0 out of the brand's reach: not on the maps
+    shown["population"] = near[0]  # 0 out of the brand's reach: not on the maps
     shown["share_before"] = base.share_before
     shown["share_after"] = base.share_after
     return MarketResult(
@@ -299,6 +345,7 @@ def run_market(
         market=market,
         base_parameters=base_set,
         customer_points=len(points),
+        slots=slots,
     )
 
 
@@ -370,7 +417,7 @@ _SOLVED_MAX = 4
 
 
 def _solved(
-    market: Market, slots: Slots, near: tuple[np.ndarray, ...], sets: tuple[Parameters, ...]
+    slots: Slots, near: tuple[np.ndarray, ...], sets: tuple[Parameters, ...]
 ) -> tuple[list[Outcome], Outcome]:
     """Every parameter set's outcome (the last set is the base one), from the cache if the
     same market and sets were solved before in this process.
@@ -380,7 +427,7 @@ def _solved(
     """
     from dealernet.analysis.market_kernel import kernel_sums
 
-    key = _digest(market, sets)
+    key = _digest(slots, near, sets)
     if key in _SOLVED:
         _SOLVED.move_to_end(key)
         return _SOLVED[key]
@@ -393,25 +440,24 @@ def _solved(
     return found
 
 
-def _digest(market: Market, sets: tuple[Parameters, ...]) -> str:
-    """A digest of the market's arrays and the parameter sets (outcomes are read-only)."""
+def _digest(slots: Slots, near: tuple[np.ndarray, ...], sets: tuple[Parameters, ...]) -> str:
+    """A digest of everything a solve depends on: the slots, the customer points and the
+    parameter sets (outcomes are read-only, so equal digests may share them)."""
     h = hashlib.blake2b(digest_size=20)
-    pairs = market.pairs
     for array in (
-        market.population,
-        pairs.point,
-        pairs.slot,
-        pairs.miles,
-        market.brand,
-        market.before,
-        market.after,
-        market.dualled,
-        market.store_slot,
-        market.store_after,
+        *near,
+        slots.slot_lat,
+        slots.slot_lon,
+        slots.brand,
+        slots.before,
+        slots.after,
+        slots.dualled,
+        slots.store_slot,
+        slots.store_after,
     ):
         h.update(np.ascontiguousarray(array).tobytes())
         h.update(b"|")
-    h.update(repr(market.brands).encode())
+    h.update(repr((slots.brands, slots.cutoff_miles)).encode())
     for p in sets:
         fields = (p.decay_sales, p.decay_service, p.cutoff_miles, p.dualled)
         h.update(repr((*fields, p.service_outside_miles)).encode())

@@ -29,6 +29,8 @@ from dealernet.schema import (
     OWNER_INFERRED,
     OWNER_SOURCE,
     OWNER_UNKNOWN,
+    Brands,
+    as_brands,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -74,8 +76,9 @@ def group_names(values: Iterable[object]) -> np.ndarray:
     return np.array([str(v) if is_known(v) else None for v in values], dtype=object)
 
 
-def owner_sources(table: pd.DataFrame, network: pd.DataFrame, brand: str) -> np.ndarray:
-    """``owner_source`` of each row of ``table`` (sites of ``brand``, by dealer id).
+def owner_sources(table: pd.DataFrame, network: pd.DataFrame, brand: Brands) -> np.ndarray:
+    """``owner_source`` of each row of ``table`` (sites of ``brand``, by dealer id; several
+    brands for an alliance's hosts).
 
     ``unknown`` wherever ``owner_group`` is missing or blank, whatever the network says;
     else ``inferred`` where the network's ``owner_source`` says so; else ``file``.
@@ -83,7 +86,8 @@ def owner_sources(table: pd.DataFrame, network: pd.DataFrame, brand: str) -> np.
     known = known_mask(_column(table, OWNER_GROUP))
     inferred = np.zeros(len(table), dtype=bool)
     if OWNER_SOURCE in network.columns and len(table):
-        same_brand = network[BRAND].astype(str).str.casefold() == brand.casefold()
+        wanted = {b.casefold() for b in as_brands(brand)}
+        same_brand = network[BRAND].astype(str).str.casefold().isin(wanted)
         sites = pd.DataFrame(network.loc[same_brand.to_numpy(), [DEALER_ID, OWNER_SOURCE]])
         source = sites.drop_duplicates(DEALER_ID).set_index(DEALER_ID)[OWNER_SOURCE]
         ids = pd.Series(_column(table, DEALER_ID), dtype=object)

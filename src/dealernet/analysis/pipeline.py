@@ -21,8 +21,10 @@ from dealernet.analysis.access_dask import access_for_decisions_dask
 from dealernet.analysis.assumptions import load_assumptions
 from dealernet.analysis.impact import check_draw_memory, estimate_impacts, source_sites
 from dealernet.analysis.market_run import run_market, run_market_dask, with_decay_fits
-from dealernet.analysis.owner_groups import owner_sources
+from dealernet.analysis.owner_groups import owner_keys, owner_sources
 from dealernet.analysis.result import Result
+from dealernet.analysis.scenario_spread import ScenarioSpread, scenario_spread
+from dealernet.analysis.sensitivity import Sensitivity, sensitivity
 from dealernet.engine.checks import check_brands
 from dealernet.engine.rules import apply_rules
 from dealernet.engine.scenario import load_scenario
@@ -33,7 +35,7 @@ from dealernet.io.owners import with_owners
 from dealernet.io.population import load_population
 from dealernet.io.zip_sales import read_zip_sales
 from dealernet.schema import DEALER_ID, DECISION
-from dealernet.settings import DEFAULT_ASSUMPTIONS, DEFAULT_SCENARIO_PATH
+from dealernet.settings import DEFAULT_ASSUMPTIONS, DEFAULT_SCENARIO_PATH, SCENARIOS_DIR
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -48,7 +50,7 @@ Progress = Callable[[str], None]
 
 
 def default_scenario() -> Scenario:
-    """The scenario of the plan in the news (the bundled ``default.toml``)."""
+    """The scenario of the plan in the news (the bundled ``consolidation.toml``)."""
 
     return load_scenario(DEFAULT_SCENARIO_PATH)
 
@@ -72,6 +74,7 @@ def run(
     owners: str | Path | Mapping[str | tuple[str, str], str] | None = None,
     competitors: pd.DataFrame | str | Path | None = None,
     zip_sales: str | Path | None = None,
+    what_drives: bool = True,
 ) -> Result:
     """Run every stage: rules, impacts, roll-ups and customer access.
 
@@ -82,7 +85,7 @@ def run(
         ``dealer_id``, ``name``, ``brand`` and a location (latitude / longitude columns or
         point geometry); :func:`dealernet.io.frames.as_network` names what is missing.
     scenario, assumptions
-        Default to the bundled ``default`` scenario and assumptions (package data).
+        Default to the bundled ``consolidation`` scenario and assumptions (package data).
     places
         Customer points (``latitude``, ``longitude``, ``population``) for customer access
         and the market model; defaults to the shipped Census-matched points
@@ -103,6 +106,10 @@ def run(
         An owners file (CSV or XLSX: ``dealer_id``, ``owner_group``) or its mapping; it wins
         over the owners inferred for stores whose dealer file names none
         (:func:`dealernet.io.owners.with_owners`).
+    what_drives
+        Also each assumption at its low and its high (:mod:`dealernet.analysis.sensitivity`)
+        and every shipped scenario at base (:mod:`dealernet.analysis.scenario_spread`): a
+        few seconds more; the pages and ``sensitivity.csv`` / ``scenarios.csv`` show them.
     """
 
     network = as_network(network)
@@ -111,9 +118,9 @@ def run(
     assumptions = assumptions or default_assumptions()
     check_brands(network, scenario)
     check_draw_memory(assumptions.draws, source_sites(network, scenario.source_brand))
-    network = with_owners(network, scenario.source_brand, scenario.host_brand, owners)
+    network = with_owners(network, scenario.source_brand, scenario.host_brands, owners)
     if not isinstance(competitors, pd.DataFrame):  # a bad path fails before the slow work
-        exclude = (scenario.source_brand, scenario.host_brand)
+        exclude = (scenario.source_brand, *scenario.host_brands)
         competitors = load_competitors(competitors, exclude_brands=exclude)
     sales = read_zip_sales(zip_sales) if zip_sales is not None else None
     if sales is not None and engine == "dask":
@@ -131,16 +138,25 @@ def run(
     access = _access(network, table, scenario, places, population, engine, scheduler)
     step("market model")
     on_dask = (population, scheduler) if engine == "dask" and population is not None else None
-    market = _market(network, table, scenario, assumptions, access.places, competitors, on_dask)
+    market = _market(
+        network, table, scenario, assumptions, access.places, competitors, on_dask, sales
+    )
     if sales is not None:
         market = with_decay_fits(market, network, sales)
     step("impacts")
     impacts = estimate_impacts(
-        network, table, assumptions, scenario.source_brand, scenario.host_brand, market=market
+        network, table, assumptions, scenario.source_brand, scenario.host_brands, market=market
     )
     affected = table.loc[table[DECISION].isin(["absorb", "close"]), DEALER_ID]
     served = access_by_site(access, list(affected))
     impacts.table = _with_customers(impacts.table, served)
+    drivers: Sensitivity | None = None
+    spread: ScenarioSpread | None = None
+    if what_drives:
+        step("sensitivity")
+        drivers, spread = _what_drives(
+            network, table, scenario, assumptions, market, competitors, access.places
+        )
     step("roll-ups")
     return Result(
         network=network,
@@ -153,6 +169,8 @@ def run(
         national=rollups.national(table, impacts),
         access=access,
         market=market,
+        sensitivity=drivers,
+        spread=spread,
     )
 
 
@@ -179,7 +197,7 @@ def _access(
     if scheduler is not None and engine != "dask":
         msg = "a Dask scheduler needs the dask engine (--engine dask)"
         raise InvalidInputError(msg)
-    brands = (scenario.source_brand, scenario.host_brand)
+    brands = (scenario.source_brand, scenario.host_brands)
     if engine == "dask":
         if population is None:
             msg = "the dask engine reads a population dataset: give --population PATH"
@@ -200,10 +218,11 @@ def _market(
     points: pd.DataFrame,
     competitors: pd.DataFrame,
     on_dask: tuple[str | Path, str | None] | None,
+    sales: pd.DataFrame | None,
 ) -> MarketResult:
     """The market model over the run's customer points and the competitor rosters; with
     ``on_dask`` (the population dataset and scheduler of a run on Dask), on the cluster
-    over that dataset, as access is."""
+    over that dataset, as access is. The pairs are kept only for fits to ``sales``."""
     source = str(competitors.attrs.get("source", "your competitor rosters"))
     if on_dask is not None:
         population, scheduler = on_dask
@@ -226,7 +245,36 @@ def _market(
         assumptions,
         scenario.source_brand,
         competitors_source=source,
+        pairs=sales is not None,
     )
+
+
+def _what_drives(
+    network: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    scenario: Scenario,
+    assumptions: Assumptions,
+    market: MarketResult,
+    competitors: pd.DataFrame,
+    points: pd.DataFrame,
+) -> tuple[Sensitivity, ScenarioSpread | None]:
+    """The one-at-a-time sensitivity (nationally and per owner group), and every shipped
+    scenario at base (not on Dask, whose customer points are not at hand)."""
+    owners = pd.Series(owner_keys(table).to_numpy(), index=table[DEALER_ID].to_numpy())
+    drivers = sensitivity(
+        network,
+        table,
+        assumptions,
+        scenario.source_brand,
+        scenario.host_brands,
+        market=market,
+        owners=owners,
+    )
+    if market.slots is None:
+        return drivers, None
+    shipped = [(p.stem, load_scenario(p)) for p in sorted(SCENARIOS_DIR.glob("*.toml"))]
+    plain = points[[c for c in points.columns if c not in ACCESS_COLUMNS]]
+    return drivers, scenario_spread(network, assumptions, competitors, plain, shipped)
 
 
 def _with_customers(table: pd.DataFrame, served: pd.DataFrame) -> pd.DataFrame:

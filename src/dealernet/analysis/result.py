@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from dealernet import formatting
+from dealernet.analysis.impact import brand_fallbacks
 from dealernet.schema import (
     BRAND,
     DEALER_ID,
@@ -44,6 +45,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from dealernet.analysis.assumptions import Assumptions
     from dealernet.analysis.impact import Impacts
     from dealernet.analysis.market_run import MarketResult
+    from dealernet.analysis.scenario_spread import ScenarioSpread
+    from dealernet.analysis.sensitivity import Sensitivity
     from dealernet.engine.decisions import Decisions
     from dealernet.engine.scenario import Scenario
     from dealernet.planning.query import QueryResult
@@ -72,6 +75,14 @@ class Result:
         National totals.
     access
         Customer distances before and after, per place (``access.places``) and in sum.
+    market
+        The solved market model (:mod:`dealernet.analysis.market_run`).
+    sensitivity
+        Each assumption at its low and its high, the rest at base
+        (:mod:`dealernet.analysis.sensitivity`); ``None`` when not computed.
+    spread
+        Every shipped scenario's figures at base (:mod:`dealernet.analysis.scenario_spread`);
+        ``None`` when not computed.
     """
 
     network: gpd.GeoDataFrame
@@ -84,6 +95,8 @@ class Result:
     national: pd.Series
     access: Access
     market: MarketResult | None = None
+    sensitivity: Sensitivity | None = None
+    spread: ScenarioSpread | None = None
     _frames: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -92,7 +105,13 @@ class Result:
 
     @property
     def host_brand(self) -> str:
+        """The host brands as pages name them (``Nissan or Honda``): a label."""
         return self.scenario.host_brand
+
+    @property
+    def host_brands(self) -> tuple[str, ...]:
+        """Every brand whose sites may take a store: what selects host-brand sites."""
+        return self.scenario.host_brands
 
     @property
     def is_sample(self) -> bool:
@@ -145,6 +164,27 @@ class Result:
             if int(counts.loc[rule.id, "sites"]) == 0 and f"rule {rule.id}:" not in explained
         ]
         return [*self.decisions.notes, *idle]
+
+    @property
+    def assumption_notes(self) -> list[str]:
+        """Which of the source brand's figures rest on generic assumptions, not its own."""
+        brand = self.source_brand
+        missing = brand_fallbacks(self.assumptions, brand)
+        generic = [p for p in missing if p != "national_units"]
+        notes = []
+        if generic:
+            keys = ", ".join(f"{p}.{brand}" for p in generic)
+            notes.append(
+                f"{brand} has no own {keys} in the assumptions: the generic *.default values "
+                f"apply to its stores. Give its own with --set (e.g. --set {generic[0]}.{brand}"
+                "=VALUE) or in your assumptions file"
+            )
+        if "national_units" in missing:
+            notes.append(
+                f"no national_units.{brand} (the brand's US new-car sales): store volumes without "
+                f"a file figure add up to new_units_per_store x stores instead of a published total"
+            )
+        return notes
 
     # --- tables as GeoDataFrames ---------------------------------------------------------------
 

@@ -4,6 +4,12 @@ Counts and baselines are plain sums of the site rows. A group's low / base / hig
 the percentiles of the group's summed Monte Carlo draws, because every site shares the same
 drawn assumptions: the sum of the sites' 10th percentiles would claim a best case in which
 every assumption is at its best for every store at once, which no single draw has.
+
+Every measure is summed by the source store's key, except in the owner roll-up the host
+owner's gain (:data:`~dealernet.analysis.impact.HOST_MEASURES`), which belongs to the owner
+of the host store a transfer goes into: :func:`owners` sums it over the host stores each
+group owns, and :func:`host_owners` lists every host owner, also those that hold no
+source-brand store.
 """
 
 from __future__ import annotations
@@ -14,12 +20,15 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
-from dealernet.analysis.impact import MEASURES, PERCENTILES, Impacts
-from dealernet.analysis.owner_groups import owner_keys, with_key_columns
+from dealernet.analysis.impact import HOST_MEASURES, MEASURES, PERCENTILES, Impacts
+from dealernet.analysis.owner_groups import group_names, owner_keys, with_key_columns
+from dealernet.analysis.pnl import TRANSFER, franchise_changes
 from dealernet.geo.boundaries import county_at
 from dealernet.schema import (
+    DEALER_ID,
     DECISION,
     DECISIONS,
+    HOST_DEALER_ID,
     LATITUDE,
     LONGITUDE,
     OWNER_GROUP,
@@ -31,6 +40,8 @@ if TYPE_CHECKING:  # pragma: no cover
     pass
 
 BASELINES = ("baseline_revenue_total", "baseline_employees_total")
+#: Decisions column naming each host's owner group (written by the rule engine).
+HOST_OWNER = "host_owner_group"
 
 
 def rollup(keys: pd.Series | np.ndarray, decisions: pd.DataFrame, impacts: Impacts) -> pd.DataFrame:
@@ -59,15 +70,28 @@ def rollup(keys: pd.Series | np.ndarray, decisions: pd.DataFrame, impacts: Impac
     out["absorbed_into_same_owner"] = count(same).astype(int)
     for column in BASELINES:
         out[column] = count(impacts.table[column].to_numpy())
+    out.update(_summed(codes, n, impacts, MEASURES))
+    return pd.DataFrame(out)
+
+
+def _summed(
+    codes: np.ndarray, groups: int, impacts: Impacts, measures: tuple[str, ...]
+) -> dict[str, np.ndarray]:
+    """``<measure>_<level>`` per group: percentiles of the group's summed draws.
+
+    ``codes`` gives each site's group (0 to ``groups`` - 1, or -1 for none).
+    """
     # Sparse: one 1 per site. A dense sites x groups matrix made this O(sites x groups):
     # 15 s for 5,000 sites in 3,185 owner groups, against 0.3 s now.
-    member = csr_matrix((np.ones(len(keys)), (np.arange(len(keys)), codes)), shape=(len(keys), n))
-    for measure in MEASURES:
+    rows = np.flatnonzero(codes >= 0)
+    member = csr_matrix((np.ones(len(rows)), (rows, codes[rows])), shape=(len(codes), groups))
+    out: dict[str, np.ndarray] = {}
+    for measure in measures:
         sums = np.asarray(impacts.draws[measure] @ member)  # draws x groups
         values = np.percentile(sums, list(PERCENTILES.values()), axis=0)
         for label, row in zip(PERCENTILES, values, strict=True):
             out[f"{measure}_{label}"] = row
-    return pd.DataFrame(out)
+    return out
 
 
 def subset_totals(mask: np.ndarray, decisions: pd.DataFrame, impacts: Impacts) -> pd.Series:
@@ -90,9 +114,18 @@ def subset_totals(mask: np.ndarray, decisions: pd.DataFrame, impacts: Impacts) -
 
 
 def owners(
-    decisions: pd.DataFrame, impacts: Impacts, sources: np.ndarray | None = None
+    decisions: pd.DataFrame,
+    impacts: Impacts,
+    sources: np.ndarray | None = None,
+    network: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Per owner group: stores by decision, whether they own the hosts, and losses.
+    """Per owner group: stores by decision, whether they own the hosts, losses and the
+    group's profit and loss.
+
+    The source owner's profit and loss (:data:`~dealernet.analysis.impact.PNL`) is summed
+    over the group's stores; the host owner's gain and ``stores_taken_in`` over the host
+    stores the group owns that take in another owner's store (:func:`host_owners`; an owner
+    with no source-brand store has no row here).
 
     A store whose owner is not known is a row of its own, keyed by the store
     (:func:`dealernet.analysis.owner_groups.owner_keys`), with ``owner_source`` ``unknown``,
@@ -109,8 +142,50 @@ def owners(
     # none into its own host, but a host's owner is not known: whether it owns one is not known
     blind = (decisions[DECISION] == "absorb") & decisions["same_owner_host"].isna()
     table["owns_a_host"] = owns.mask(~owns & table[OWNER_GROUP].isin(set(keys[blind])))
+    hosts = host_owners(decisions, impacts, network).set_index(OWNER_GROUP)
+    table["stores_taken_in"] = table[OWNER_GROUP].map(hosts["stores_taken_in"]).fillna(0)
+    table["stores_taken_in"] = table["stores_taken_in"].astype(int)
+    for column in (f"{m}_{x}" for m in HOST_MEASURES for x in PERCENTILES):
+        table[column] = table[OWNER_GROUP].map(hosts[column]).fillna(0.0).to_numpy()
     table = with_key_columns(table, decisions, sources)
     return table.sort_values(["jobs_lost_base", OWNER_GROUP], ascending=[False, True])
+
+
+def host_keys(decisions: pd.DataFrame, network: pd.DataFrame | None = None) -> np.ndarray:
+    """Per store: the owner group of the host it is transferred into, else ``None``.
+
+    The host's owner is the network's ``owner_group`` of ``host_dealer_id`` when ``network``
+    is given, else the decisions' ``host_owner_group`` (the rule engine copies it from the
+    network). ``None`` for co-locations (the host is the store's own owner's), closures,
+    kept stores and hosts whose owner is not known.
+    """
+    if network is not None and OWNER_GROUP in network:
+        sites = pd.DataFrame(network[[DEALER_ID, OWNER_GROUP]]).drop_duplicates(DEALER_ID)
+        owner_of = sites.set_index(sites[DEALER_ID].astype(str))[OWNER_GROUP]
+        hosts = decisions[HOST_DEALER_ID].astype("string").map(owner_of)
+    elif HOST_OWNER in decisions:
+        hosts = decisions[HOST_OWNER]
+    else:
+        hosts = pd.Series(None, index=decisions.index, dtype=object)
+    names = group_names(hosts.to_numpy(dtype=object))
+    names[franchise_changes(decisions) != TRANSFER] = None
+    return names
+
+
+def host_owners(
+    decisions: pd.DataFrame, impacts: Impacts, network: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per owner group of a host store that takes in a transfer: how many stores it takes
+    in (``stores_taken_in``) and the host owner's gain (:data:`HOST_MEASURES`), summed over
+    the host stores it owns, whether or not it holds a source-brand store (:func:`host_keys`).
+    """
+    keys = pd.Series(host_keys(decisions, network), dtype=object)
+    known = keys.notna().to_numpy()
+    codes, labels = pd.factorize(keys.where(known), sort=True)
+    out: dict[str, Any] = {OWNER_GROUP: np.asarray(labels, dtype=object)}
+    out["stores_taken_in"] = np.bincount(codes[known], minlength=len(labels)).astype(int)
+    out.update(_summed(np.asarray(codes), len(labels), impacts, HOST_MEASURES))
+    return pd.DataFrame(out)
 
 
 def states(decisions: pd.DataFrame, impacts: Impacts) -> pd.DataFrame:

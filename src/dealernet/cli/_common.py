@@ -272,7 +272,10 @@ def analysis_options(func: F) -> F:
         default=settings.DEFAULT_SCENARIO,
         show_default=True,
         help="Scenario file (TOML) with the rules to apply, or a bundled one: "
-        "default, conservative, absorb-all.",
+        + ", ".join(settings.bundled_scenarios())
+        + " (old names: "
+        + ", ".join(f"{old} = {new}" for old, new in settings.SCENARIO_ALIASES.items())
+        + ").",
     )(func)
 
 
@@ -403,7 +406,7 @@ def with_owner_file(network: Any, path: Path) -> Any:
 
 
 #: Stages of the analysis, as ``pipeline.run`` reports them.
-ANALYSIS_STAGES = ("rules", "customer access", "market model", "impacts", "roll-ups")
+ANALYSIS_STAGES = ("rules", "customer access", "market model", "impacts", "sensitivity", "roll-ups")
 
 
 def analyse(

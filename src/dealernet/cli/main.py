@@ -78,6 +78,13 @@ Examples:
     show_default=True,
     help="Write the owner reports and the index (most of a run's time on big networks).",
 )
+@click.option(
+    "--sensitivity/--no-sensitivity",
+    default=True,
+    show_default=True,
+    help="Also vary each assumption on its own and run every shipped scenario at base "
+    "(data/sensitivity.csv, data/scenarios.csv, the index's tornado charts): a few seconds.",
+)
 @handle_errors
 def run(
     dealers: tuple[Path, ...],
@@ -93,6 +100,7 @@ def run(
     engine: str,
     scheduler: str | None,
     reports: bool,
+    sensitivity: bool,
 ) -> None:
     """Decide every Infiniti store, estimate the losses, and write tables, maps and reports."""
     from dealernet.outputs import terminal
@@ -115,6 +123,7 @@ def run(
             zip_sales=zip_sales,
             engine=engine,
             scheduler=scheduler,
+            what_drives=sensitivity,
         )
         first = len(ANALYSIS_STAGES)
 
@@ -127,7 +136,7 @@ def run(
     console.print(escape(terminal.owners_line(result)))
     console.print(f"Wrote {len(files.tables)} tables to {escape(str(out / settings.DATA_DIR))}")
     console.print(f"Map: {escape(str(files.national_map))}")
-    print_notes(result.rule_notes)
+    print_notes([*result.assumption_notes, *result.rule_notes])
     if reports:
         console.print(
             f"Owner reports: {len(files.owner_reports)} in "
@@ -269,7 +278,15 @@ def map_command(
     writes = contextlib.nullcontext(None) if output else out_folder(out, "map")
     with progress_bar() as progress, writes as folder:
         ready = None if folder is None else folder.open
-        result = analyse(progress, dealers, skip_invalid, loaded, stages=stages, before_run=ready)
+        result = analyse(
+            progress,
+            dealers,
+            skip_invalid,
+            loaded,
+            stages=stages,
+            before_run=ready,
+            what_drives=False,
+        )
         selection = select(
             result, states=states, owners=owners, near=near, radius_miles=radius_miles
         )

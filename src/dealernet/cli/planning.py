@@ -97,7 +97,7 @@ def _result(
         return finished
     loaded = load_settings(scenario, assumptions, overrides)
     with progress_bar() as progress:
-        return analyse(progress, dealers, skip_invalid, loaded)
+        return analyse(progress, dealers, skip_invalid, loaded, what_drives=False)
 
 
 @click.command(
@@ -365,10 +365,10 @@ def sql(
 @click.command(
     epilog="""\b
 Examples:
-  dealernet compare default conservative
-  dealernet compare default conservative absorb-all --output comparison.html
-  dealernet compare default.toml conservative.toml --output comparison.csv
-  dealernet compare default absorb-all \
+  dealernet compare announced-2024 consolidation
+  dealernet compare announced-2024 consolidation all-stand-alone --output comparison.html
+  dealernet compare consolidation.toml conservative.toml --output comparison.csv
+  dealernet compare consolidation all-stand-alone \
       --set market.decay_sales.base=2.5"""
 )
 @click.argument("scenarios", nargs=-1, required=True)

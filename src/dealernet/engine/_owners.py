@@ -35,6 +35,11 @@ OWNER_NOT_KNOWN = "owner not known"
 SAME_OWNER_SKIPPED = f"{OWNER_NOT_KNOWN}, so the same-owner rule did not apply"
 
 
+def possessive(name: str) -> str:
+    """``Maple Group's``, ``Hawk Falls Motors'``: an owner's name as the owner of something."""
+    return f"{name}'" if name.endswith(("s", "S")) else f"{name}'s"
+
+
 def owner_key(value: object) -> str | None:
     """Owner group as compared by :func:`dealernet.engine.colocation.same_owner`."""
     if not isinstance(value, str):
@@ -104,13 +109,41 @@ class Owners:
         """Host-brand stores each host's owner holds (``nan`` where it is not known)."""
         return _counts(self.host, self.host)
 
-    def who(self, i: int, h: int, owner: object) -> str:
-        """How an absorption reason names the host's owner (``owner`` as the file has it)."""
+    def transfer(self, i: int, h: int) -> bool:
+        """Whether absorbing store ``i`` into host ``h`` is a franchise transfer.
+
+        Only a host known to be the store owner's own is a co-location (the owner keeps the
+        franchise); another owner's host, or one where either owner is not known, counts as
+        a transfer, as the impact model counts an unknown ``same_owner_host``.
+        """
+        return self.same(i, h) is not True
+
+    def who(self, i: int, h: int) -> str:
+        """How an absorption reason names the host's owner: same group, or not known."""
         if self.same(i, h):
             return " (same owner group)"
-        if self.host[h] is not None:
-            return f" (owned by {owner})"
-        return f" (its {OWNER_NOT_KNOWN})" if self.source[i] is not None else ""
+        unknown = self.host[h] is None and self.source[i] is not None
+        return f" (its {OWNER_NOT_KNOWN})" if unknown else ""
+
+    def move(self, i: int, h: int, to_owner: object, host_brand: str) -> str:
+        """What absorbing store ``i`` into host ``h`` is, as a reason says it.
+
+        ``to_owner`` is the host's owner group as the file has it, ``host_brand`` the host
+        site's own brand (an alliance's hosts differ: "its own group's Honda store").
+        """
+        if self.same(i, h):
+            return f"co-location with its own group's {host_brand} store"
+        if self.host[h] is not None and self.source[i] is not None:
+            return f"franchise transfer to {possessive(str(to_owner))} store"
+        whose = "this store's" if self.source[i] is None else f"the {host_brand} store's"
+        return f"counted as a franchise transfer, {whose} {OWNER_NOT_KNOWN}"
+
+    def known(self, values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """``values`` (owner groups as the file has them) with ``None`` where not known."""
+        return np.array(
+            [v if k is not None else None for v, k in zip(values, keys, strict=True)],
+            dtype=object,
+        )
 
     def skip_note(self, rule: Rule, rows: np.ndarray) -> str | None:
         """The run's note when a same-owner rule saw stores whose owner is not known."""

@@ -23,7 +23,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def check_brands(network: pd.DataFrame, scenario: Scenario) -> None:
-    """Refuse a network without a site of the scenario's source or host brand.
+    """Refuse a network without a site of the scenario's source brand or of any one of its
+    host brands (an alliance names several: a brand with no site is as much a mistake in the
+    inputs, a dealer file left out, as a single host brand with none).
 
     Raises
     ------
@@ -32,24 +34,29 @@ def check_brands(network: pd.DataFrame, scenario: Scenario) -> None:
         dealer files hold with their site counts.
     """
     counts = network[BRAND].dropna().astype(str).value_counts()
-    for key, brand, role in (
-        ("source_brand", scenario.source_brand, "stores to fold"),
-        ("host_brand", scenario.host_brand, "sites to fold them into"),
-    ):
+    several = len(scenario.host_brands) > 1
+    wanted = [("source_brand", scenario.source_brand, "stores to fold")]
+    wanted += [("host_brand", b, "sites to fold them into") for b in scenario.host_brands]
+    for key, brand, role in wanted:
         if int(counts.get(brand, 0)) > 0:
             continue
         found = ", ".join(f"{b} ({n:,})" for b, n in counts.items()) or "no sites at all"
+        what = f"{brand} sites to fold them into" if several else role
+        fix = (
+            f"or remove {brand} from the scenario's host_brand list"
+            if several and key == "host_brand"
+            else f"or a scenario whose {key} is one of the brands found"
+        )
         msg = (
-            f"the dealer files hold no {brand} site, so there are no {role} "
+            f"the dealer files hold no {brand} site, so there are no {what} "
             f"({_scenario_line(scenario, key, brand)}). The files hold: {found}. Give dealer "
-            f"files with {brand} sites (--dealers), or a scenario whose {key} is one of the "
-            "brands found."
+            f"files with {brand} sites (--dealers), {fix}."
         )
         raise InvalidInputError(msg)
 
 
 def _scenario_line(scenario: Scenario, key: str, brand: str) -> str:
-    """``default.toml line 14: source_brand = "Lexus"``: where the scenario sets ``key``."""
+    """``consolidation.toml line 24: source_brand = "Lexus"``: where the scenario sets ``key``."""
     source = str(scenario.source).split(" with ", 1)[0]
     path = Path(source)
     try:

@@ -22,6 +22,8 @@ from dealernet.schema import (
     OWNER_GROUP,
     STATE,
     ZIP_CENTROID,
+    Brands,
+    as_brands,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,9 +46,10 @@ BY_ADDRESS = "address"
 COLOCATED_HOST_ID = "colocated_host_dealer_id"
 
 
-def brand_sites(network: gpd.GeoDataFrame, brand: str) -> gpd.GeoDataFrame:
-    """The sites of one brand, in input order, with a fresh 0..n-1 index."""
-    return network[network[BRAND] == brand].reset_index(drop=True)
+def brand_sites(network: gpd.GeoDataFrame, brands: Brands) -> gpd.GeoDataFrame:
+    """The sites of one brand, or of any of several (an alliance's host brands), in input
+    order, with a fresh 0..n-1 index."""
+    return network[network[BRAND].isin(as_brands(brands)).to_numpy()].reset_index(drop=True)
 
 
 def same_owner(a: object, b: object) -> bool:
@@ -64,11 +67,14 @@ def _known(owner: object) -> bool:
 def classify(
     network: gpd.GeoDataFrame,
     source_brand: str,
-    host_brand: str,
+    host_brands: Brands,
     radius_miles: float,
     guard_miles: float = settings.COLOCATION_GUARD_MILES,
 ) -> gpd.GeoDataFrame:
     """Source-brand sites with their nearest host and co-location status.
+
+    ``host_brands`` is one brand or several (an alliance): the nearest host and both
+    rooftop tests look at the sites of every host brand alike.
 
     A source site shares a host-brand site's rooftop (``colocated``) when it is closer than
     ``radius_miles`` (geodesic) to it (the ``radius`` test), or, failing that, when a host
@@ -83,7 +89,7 @@ def classify(
     no host) and :data:`NEAREST_HOST_SAME_OWNER`.
     """
     sources = brand_sites(network, source_brand)
-    hosts = brand_sites(network, host_brand)
+    hosts = brand_sites(network, host_brands)
     out = sources.copy()
     if len(hosts) and len(sources):
         index = SiteIndex.build(hosts[LATITUDE].to_numpy(), hosts[LONGITUDE].to_numpy())

@@ -16,12 +16,15 @@ from dealernet.schema import (
     DEALER_ID,
     DECISION,
     DECISIONS,
+    FROM_OWNER,
     HOST_DEALER_ID,
     LATITUDE,
     LONGITUDE,
     NAME,
     OWNER_GROUP,
     STATE,
+    TO_OWNER,
+    TRANSFER,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,13 +46,16 @@ DECISION_COLUMNS: tuple[str, ...] = (
     "reason",
     HOST_DEALER_ID,
     "host_name",
+    #: The host site's own brand: an alliance's hosts are of several brands.
+    "host_brand",
     "host_owner_group",
     "same_owner_host",
+    TRANSFER,
+    FROM_OWNER,
+    TO_OWNER,
     "distance_miles",
     "road_miles_est",
 )
-
-#: Decisions in reporting order.
 
 #: Digits written after the point: coordinates to about 10 cm, miles to about 5 feet.
 _DIGITS = {LATITUDE: 6, LONGITUDE: 6, "distance_miles": 3, "road_miles_est": 3}

@@ -21,6 +21,7 @@ import pandas as pd
 
 from dealernet.engine._assign import assign_nearest, assign_optimal
 from dealernet.engine._candidates import Reach, merge_pairs, nearest_pairs, owner_pairs
+from dealernet.engine._host_room import excluded_hosts, exclusion_text, host_room
 from dealernet.engine._owners import SAME_OWNER_SKIPPED, Owners, with_skips
 from dealernet.engine.colocation import (
     COLOCATED,
@@ -56,9 +57,11 @@ from dealernet.engine.scenario import (
 )
 from dealernet.geo.distance import SiteIndex, geodesic_miles
 from dealernet.schema import (
+    BRAND,
     CITY,
     DEALER_ID,
     DECISION,
+    FROM_OWNER,
     GEOMETRY,
     HOST_CAPACITY,
     HOST_DEALER_ID,
@@ -67,6 +70,8 @@ from dealernet.schema import (
     NAME,
     OWNER_GROUP,
     STATE,
+    TO_OWNER,
+    TRANSFER,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -128,9 +133,11 @@ class _Engine:
         self.circuity = scenario.distance.circuity_factor
         self.host_word = f"{scenario.host_brand} showroom"
         self.sources = classify(
-            network, scenario.source_brand, scenario.host_brand, scenario.colocation_radius_miles
+            network, scenario.source_brand, scenario.host_brands, scenario.colocation_radius_miles
         )
-        self.hosts = brand_sites(network, scenario.host_brand)
+        self.hosts = brand_sites(network, scenario.host_brands)
+        #: Each host's own brand: an alliance's hosts are of several brands.
+        self.h_brand = _column(self.hosts, BRAND).astype(str)
         self.n, self.m = len(self.sources), len(self.hosts)
         self.slat = self.sources[LATITUDE].to_numpy(dtype="float64")
         self.slon = self.sources[LONGITUDE].to_numpy(dtype="float64")
@@ -272,7 +279,7 @@ class _Engine:
         """A rule's reason as the continuation of a sentence ("No Nissan" -> "no Nissan")."""
         text = text.strip().rstrip(".")
         first = text.split(" ", 1)[0]
-        brands = {self.scenario.source_brand, self.scenario.host_brand}
+        brands = {self.scenario.source_brand, *self.scenario.host_brands}
         if first[:1].isupper() and first[1:].islower() and first not in brands:
             return text[0].lower() + text[1:]
         return text
@@ -287,20 +294,10 @@ class _Engine:
         """Place ``rows`` with hosts under one absorb rule; returns the rows placed."""
         limit = math.inf if rule.max_distance_miles is None else rule.max_distance_miles
         reach = self._reach(limit)
-        cap = np.full(self.m, math.inf if rule.capacity is None else float(rule.capacity))
-        has_own = ~np.isnan(self.host_capacity)
-        cap[has_own] = np.floor(np.maximum(self.host_capacity[has_own], 0))
-        remaining = cap - self.used
-        excluded = (
-            rule.exclude_hosts.evaluate(self.host_frame)
-            if rule.exclude_hosts is not None
-            else np.zeros(self.m, dtype=bool)
-        )
-        if rule.exclude_hosts is not None and not excluded.any():
-            self.notes.append(
-                f"rule {rule.id}: exclude_hosts `{rule.exclude_hosts.text}` excluded no host "
-                "site; check the field names and values"
-            )
+        brands = self.scenario.host_brands
+        remaining = host_room(rule, brands, self.h_brand, self.host_capacity) - self.used
+        excluded, notes = excluded_hosts(rule, brands, self.h_brand, self.host_frame)
+        self.notes.extend(notes)
         usable = (remaining > 0) & ~excluded
         room = np.where(usable, remaining, 0.0)
         ok = np.flatnonzero(usable)
@@ -354,10 +351,11 @@ class _Engine:
         self.rule_id[i] = rule.id
         self.host[i] = h
         self.miles[i] = miles
-        who = self.owners.who(i, h, _column(self.hosts, OWNER_GROUP)[h])
+        who = self.owners.who(i, h)
+        move = self.owners.move(i, h, _column(self.hosts, OWNER_GROUP)[h], self.h_brand[h])
         road = f", about {_miles_text(miles * self.circuity)} by road" if self.road else ""
         text = f"Absorbed into {self.h_name[h]}{who}, {_miles_text(miles)} miles away{road}"
-        text += f" (rule {rule.id})"
+        text += f": {move} (rule {rule.id})"
         if rule.same_owner != IGNORE and self.s_owner[i] is None:
             text += f"; {SAME_OWNER_SKIPPED}"
         if rule.reason:
@@ -426,7 +424,7 @@ class _Engine:
         parts = []
         n_excl = int(excluded[within].sum())
         if n_excl:
-            parts.append(f"{n_excl} excluded by this rule ({rule.exclude_hosts})")
+            parts.append(f"{n_excl} excluded by this rule ({exclusion_text(rule)})")
         rest = within[~excluded[within]]
         if rule.same_owner == REQUIRE:
             mine = rest[(self.h_owner[rest] == self.s_owner[i]) & (self.s_owner[i] is not None)]
@@ -469,6 +467,17 @@ class _Engine:
             ],
             dtype="boolean",
         )
+        absorbed = self.decision == ABSORB
+        transfer = pd.array(
+            [
+                self.owners.transfer(i, int(self.host[i])) if absorbed[i] else None
+                for i in range(self.n)
+            ],
+            dtype="boolean",
+        )
+        from_owner = self.owners.known(_column(src, OWNER_GROUP), self.s_owner)
+        to_owner = self.owners.known(host_col(OWNER_GROUP), self._host_keys())
+        to_owner[~absorbed] = None
         table = pd.DataFrame(
             {
                 DEALER_ID: _column(src, DEALER_ID),
@@ -487,8 +496,12 @@ class _Engine:
                 "reason": self.reason,
                 HOST_DEALER_ID: host_col(DEALER_ID),
                 "host_name": host_col(NAME),
+                "host_brand": host_col(BRAND),
                 "host_owner_group": host_col(OWNER_GROUP),
                 "same_owner_host": same,
+                TRANSFER: transfer,
+                FROM_OWNER: from_owner,
+                TO_OWNER: to_owner,
                 "distance_miles": self.miles,
                 "road_miles_est": self.miles * self.circuity,
             },
@@ -500,6 +513,14 @@ class _Engine:
             scenario=self.scenario,
             notes=tuple(dict.fromkeys(self.notes)),
         )
+
+    def _host_keys(self) -> np.ndarray:
+        """The owner key of each store's host (``None`` with no host or an unknown owner)."""
+        keys = np.full(self.n, None, dtype=object)
+        has_host = self.host >= 0
+        if self.m:
+            keys[has_host] = self.h_owner[self.host[has_host]]
+        return keys
 
     def _traces(self, table: pd.DataFrame) -> dict[str, SiteTrace]:
         ids = table[DEALER_ID].astype(str).to_numpy()
@@ -527,9 +548,3 @@ class _Engine:
                 nearest_hosts=near,
             )
         return traces
-
-
-def _or_none(values: np.ndarray, missing: object) -> pd.Series:
-    """``values`` with ``missing`` as ``None`` (object dtype, as the decisions table has it)."""
-    column = pd.Series(values, dtype=object)
-    return column.where(column != missing, None)

@@ -50,6 +50,8 @@ from dealernet.schema import (
     OWNER_UNKNOWN,
     STATE,
     WEBSITE,
+    Brands,
+    as_brands,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,7 +65,7 @@ OWNER_RADIUS_MILES = 50.0
 def with_owners(
     network: gpd.GeoDataFrame,
     source_brand: str,
-    host_brand: str,
+    host_brand: Brands,
     owners: str | Path | OwnerMapping | None = None,
 ) -> gpd.GeoDataFrame:
     """The owners a run works with: the owners file's groups (a path or its mapping), then
@@ -105,14 +107,16 @@ def with_owners(
 def infer_owners(
     network: gpd.GeoDataFrame,
     source_brand: str = "Infiniti",
-    host_brand: str = "Nissan",
+    host_brand: Brands = "Nissan",
     *,
     max_miles: float = OWNER_RADIUS_MILES,
 ) -> gpd.GeoDataFrame:
     """A copy of the network with every store's owner, where it came from, and why.
 
+    ``host_brand`` is one brand or an alliance's several: a group is looked for across the
+    source brand and every host brand ("Bert Ogden Infiniti" and "Bert Ogden Honda" too).
     Stores whose file named an owner keep it (``owner_source`` "file"). Among the other
-    stores of the two brands, stores within ``max_miles`` whose name stems or website stems
+    stores of those brands, stores within ``max_miles`` whose name stems or website stems
     are equal are linked, and each connected set becomes one group ("inferred", with the
     evidence and the matched partner in ``owner_evidence`` and ``owner_partner``). Every
     other store has ``owner_source`` "unknown" and no owner group.
@@ -124,7 +128,7 @@ def infer_owners(
     evidence = out[OWNER_EVIDENCE] if OWNER_EVIDENCE in out else pd.Series(None, index=out.index)
     out[OWNER_EVIDENCE] = evidence.astype(object).where(given, None)
     out[OWNER_PARTNER] = pd.Series(None, index=out.index, dtype=object)
-    open_ = ~given & out[BRAND].isin([source_brand, host_brand]).to_numpy()
+    open_ = ~given & out[BRAND].isin([source_brand, *as_brands(host_brand)]).to_numpy()
     open_ &= np.isfinite(out[LATITUDE].to_numpy(dtype="float64"))
     rows = np.flatnonzero(open_)
     if rows.size < 2:

@@ -22,6 +22,33 @@ from dealernet.settings import DATA_DIR
 if TYPE_CHECKING:  # pragma: no cover
     from dealernet.analysis.result import Result
 
+#: What each figure is, in a few plain words: the terminal's totals and ``summary.json``.
+MEASURE_LABELS: dict[str, str] = {
+    "jobs_lost": "Jobs lost at the stores (gross)",
+    "jobs_lost_sales": "Jobs lost at the stores: sales",
+    "jobs_lost_service": "Jobs lost at the stores: service and parts",
+    "jobs_lost_office": "Jobs lost at the stores: office and F&I",
+    "jobs_to_competitors": "Jobs lost at the stores, re-created at other brands",
+    "jobs_to_brand_other": "Jobs lost at the stores, re-created at the brand's other stores",
+    "net_jobs_lost": "Jobs lost to the region (net)",
+    "spin_off_jobs": "Spin-off jobs lost (beyond the net)",
+    "jobs_gained_host": "Jobs that move to the hosts (kept)",
+    "revenue_lost": "Revenue lost to the network",
+    "revenue_at_risk": "Revenue at risk to owners",
+    "payroll_lost": "Payroll lost (wages of jobs lost)",
+    "gross_profit_lost_sales": "Owners' gross profit lost: sales",
+    "gross_profit_lost_service": "Owners' gross profit lost: service",
+    "payroll_avoided": "Payroll owners no longer pay",
+    "occupancy_avoided": "Showroom costs owners no longer pay",
+    "profit_given_up": "Profit of stores transferred, closed",
+    "profit_change": "Change in owners' yearly profit",
+    "buyout": "One-time buy-outs (transfers)",
+    "host_gross_profit_gained": "Host owners' yearly gain",
+    "new_units": "New cars the stores sell a year",
+    "units_affected": "New cars a year of affected stores",
+    "units_kept_brand": "New cars a year of affected stores the brand keeps",
+    "units_to_competitors": "New cars a year of affected stores lost to other brands",
+}
 #: The review file of inferred owners, written only when some owner was inferred.
 INFERRED_OWNERS = "owners_inferred.csv"
 
@@ -37,6 +64,10 @@ TABLES: dict[str, str] = {
     "after (the market model)",
     "decay_fits.csv": "with --zip-sales: the market's distance decay fitted to each store's "
     "sales by customer ZIP, beside the assumed one",
+    "sensitivity.csv": "each assumption at its low and at its high, the rest at base: the "
+    "figure at each, nationally and per owner group, ranked by swing (1 = moves it most)",
+    "scenarios.csv": "every scenario shipped with dealernet on this network, every assumption "
+    "at base: stores absorbed and closed, jobs, revenue and profit figures",
     "summary.json": "the scenario, the assumptions file, national totals and access figures",
     INFERRED_OWNERS: "one row per store whose owner group was inferred from its name or website "
     "(no owner in its file): the group, the evidence and the store it was matched with; "
@@ -66,6 +97,14 @@ def write_tables(result: Result, out: Path) -> list[Path]:
         written.append(write_text(folder / "decay_fits.csv", csv_text(fits)))
     else:  # an earlier run's fits are not this run's
         (folder / "decay_fits.csv").unlink(missing_ok=True)
+    for name, table in (
+        ("sensitivity.csv", result.sensitivity.table if result.sensitivity else None),
+        ("scenarios.csv", result.spread.table if result.spread else None),
+    ):
+        if table is not None:
+            written.append(write_text(folder / name, csv_text(table)))
+        else:  # never leave an earlier run's figures beside this run's tables
+            (folder / name).unlink(missing_ok=True)
     written.append(write_text(folder / "summary.json", summary_json(result)))
     inferred = inferred_owners_table(result.network)
     if len(inferred):
@@ -84,6 +123,7 @@ def summary_json(result: Result) -> str:
             "source": str(result.scenario.source),
             "source_brand": result.source_brand,
             "host_brand": result.host_brand,
+            "host_brands": list(result.host_brands),
         },
         "assumptions": {
             "source": result.assumptions.source,
@@ -94,11 +134,21 @@ def summary_json(result: Result) -> str:
         "national": {
             k: _plain(v) for k, v in rounded(result.national.to_frame().T).iloc[0].items()
         },
+        "measures": _measure_labels(result),
         "access": {k: _plain(v) for k, v in result.access.summary.items()},
         "market": _market_summary(result),
         "dealer_files": sorted(set(result.network[SOURCE_FILE].astype(str))),
+        "assumption_notes": result.assumption_notes,
     }
     return json.dumps(data, indent=2, sort_keys=False, allow_nan=False, default=str) + "\n"
+
+
+def _measure_labels(result: Result) -> dict[str, str]:
+    """What each ranged national figure is, in plain words, so a reader of the JSON can
+    tell the gross jobs at the stores from the net and spin-off jobs. The ``_low`` /
+    ``_base`` / ``_high`` of each are the 10th / 50th / 90th percentiles of the simulations."""
+    present = set(result.national.index)
+    return {m: text for m, text in MEASURE_LABELS.items() if f"{m}_base" in present}
 
 
 def _market_summary(result: Result) -> dict[str, Any] | None:

@@ -137,26 +137,69 @@ def decisions_table(result: Result) -> Table:
     return table
 
 
+#: National rows of the run's totals table, in order, with how each is written; ``""``
+#: starts a new block. Labels are :data:`dealernet.outputs.tables.MEASURE_LABELS`, but for
+#: the parts of the gross jobs figure, shown under it (:data:`SUB_ROWS`).
+TOTALS_ROWS: tuple[tuple[str, Callable[[object], str]], ...] = (
+    ("jobs_lost", people),
+    ("jobs_lost_sales", people),
+    ("jobs_lost_service", people),
+    ("jobs_lost_office", people),
+    ("jobs_to_competitors", people),
+    ("jobs_to_brand_other", people),
+    ("net_jobs_lost", people),
+    ("spin_off_jobs", people),
+    ("jobs_gained_host", people),
+    ("", people),
+    ("revenue_lost", money),
+    ("revenue_at_risk", money),
+    ("payroll_lost", money),
+    ("", money),
+    ("gross_profit_lost_sales", money),
+    ("gross_profit_lost_service", money),
+    ("payroll_avoided", money),
+    ("occupancy_avoided", money),
+    ("profit_given_up", money),
+    ("profit_change", money),
+    ("buyout", money),
+    ("host_gross_profit_gained", money),
+)
+#: Rows shown indented under "Jobs lost at the stores (gross)", as parts of it.
+SUB_ROWS = {
+    "jobs_lost_sales": "  sales",
+    "jobs_lost_service": "  service and parts",
+    "jobs_lost_office": "  office and F&I",
+    "jobs_to_competitors": "  of these, at other brands' stores",
+    "jobs_to_brand_other": "  of these, at the brand's other stores",
+}
+
+
 def totals_table(national: pd.Series) -> Table:
-    """National losses as low / base / high."""
+    """National totals as low / base / high: jobs (gross at the stores, where they go, net
+    and spin-off), revenue, and the owners' profit and loss."""
+    from dealernet.outputs.tables import MEASURE_LABELS
+
     table = Table(
         title="National totals (low / base / high = 10th / 50th / 90th percentile)",
         title_justify="left",
+        caption="Gross jobs are lost at the stores; some are re-created where their customers "
+        "go, the rest is the net loss to the region's car retail; spin-off jobs (suppliers, "
+        "local spending) come on top of the net. Owners' yearly profit change = payroll and "
+        "showroom costs no longer paid - gross profit lost - pre-tax profit of the stores "
+        "transferred or closed; buy-outs are paid once; host owners' gain is before their "
+        "other costs.",
+        caption_justify="left",
     )
     for name in ("Measure", "Low", "Base", "High"):
         table.add_column(name, justify="left" if name == "Measure" else "right")
-    rows = (
-        ("Jobs lost", "jobs_lost", people),
-        ("  sales", "jobs_lost_sales", people),
-        ("  service and parts", "jobs_lost_service", people),
-        ("  office and F&I", "jobs_lost_office", people),
-        ("Revenue lost to the network", "revenue_lost", money),
-        ("Revenue at risk to owners", "revenue_at_risk", money),
-        ("Payroll lost", "payroll_lost", money),
-        ("Pre-tax profit at stake", "profit_at_stake", money),
-    )
-    for label, measure, fmt in rows:
-        table.add_row(label, *(fmt(national[f"{measure}_{x}"]) for x in ("low", "base", "high")))
+    for measure, fmt in TOTALS_ROWS:
+        if not measure:
+            table.add_section()
+        elif f"{measure}_base" in national.index:  # a saved run may predate a measure
+            label = SUB_ROWS.get(measure, MEASURE_LABELS[measure])
+            table.add_row(
+                label, *(fmt(national[f"{measure}_{x}"]) for x in ("low", "base", "high"))
+            )
     return table
 
 

@@ -180,9 +180,12 @@ def compare(
     if len(chosen) < 2:
         msg = "compare needs at least two scenarios"
         raise QueryError(msg)
-    brands = {(s.source_brand, s.host_brand) for s in chosen}
-    if len(brands) > 1:
-        msg = f"the scenarios fold different brands ({sorted(brands)}); compare like with like"
+    # Like with like: the same stores. The hosts may differ ("into Nissan" against "into
+    # Nissan or Honda" is the alliance question); the stores folded may not.
+    sources = sorted({s.source_brand for s in chosen})
+    if len(sources) > 1:
+        pairs = sorted({(s.source_brand, s.host_brand) for s in chosen})
+        msg = f"the scenarios fold different brands ({pairs}); compare like with like"
         raise QueryError(msg)
     names = labels_for(chosen, labels)
     network = default_network() if network is None else network
@@ -195,7 +198,7 @@ def compare(
     for label, scenario in zip(names, chosen, strict=True):
         if progress:
             progress(label)
-        results.append(run(network, scenario, assumptions, places=places))
+        results.append(run(network, scenario, assumptions, places=places, what_drives=False))
     totals = pd.DataFrame(
         [
             {"scenario": n, "name": r.scenario.name, **scenario_totals(r)}

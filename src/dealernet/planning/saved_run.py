@@ -39,6 +39,7 @@ from dealernet.analysis.pipeline import default_assumptions
 from dealernet.analysis.result import Result
 from dealernet.engine.rules import Decisions
 from dealernet.engine.scenario import load_scenario, parse_scenario
+from dealernet.formatting import JOB_PREFIXES
 from dealernet.geo.customers import load_customers
 from dealernet.geo.distance import geodesic_miles
 from dealernet.io.competitors import load_competitors
@@ -59,6 +60,7 @@ from dealernet.schema import (
     SITE_COLUMNS,
     STATE,
     ZIP,
+    brands_from_label,
 )
 from dealernet.settings import DATA_DIR, scenario_path
 
@@ -96,6 +98,8 @@ _TEXT = frozenset(
         HOST_DEALER_ID,
         "host_name",
         "host_owner_group",
+        "from_owner",
+        "to_owner",
         "revenue_source",
         "employees_source",
         LOCATION_QUALITY,
@@ -278,7 +282,7 @@ def _load(
     table = read_table(data / "impacts.csv")
     exact = False
     if draws:
-        rebuilt = _rebuild_draws(network, decisions_table, table, assumptions, summary, notes)
+        rebuilt = _rebuild_draws(network, decisions_table, table, assumptions, scenario, notes)
         exact = rebuilt is not None
         draw_arrays = rebuilt if rebuilt is not None else comonotone_draws(table)
     else:
@@ -338,7 +342,7 @@ def _rebuild_draws(
     decisions: pd.DataFrame,
     table: pd.DataFrame,
     assumptions: Assumptions,
-    summary: dict[str, Any],
+    scenario: Scenario,
     notes: list[str],
 ) -> dict[str, np.ndarray] | None:
     """The run's own draws, recomputed and checked against ``impacts.csv``, or None."""
@@ -362,13 +366,13 @@ def _rebuild_draws(
         )
     decided[LATITUDE] = _site_coords(network, decided, LATITUDE)
     decided[LONGITUDE] = _site_coords(network, decided, LONGITUDE)
-    source, host = summary["scenario"]["source_brand"], summary["scenario"]["host_brand"]
+    source, host = scenario.source_brand, scenario.host_brands
     try:
         market = run_market(
             load_customers(),
             network,
             decided,
-            load_competitors(None, exclude_brands=(source, host)),
+            load_competitors(None, exclude_brands=(source, *host)),
             assumptions,
             source,
         )
@@ -378,7 +382,7 @@ def _rebuild_draws(
         return None
     mine_table = rounded(rebuilt.table)
     for measure in MEASURES:
-        unit = 0.1 if measure.startswith("jobs_") else 1.0  # what outputs.rounded keeps
+        unit = 0.1 if measure.startswith(JOB_PREFIXES) else 1.0  # what outputs.rounded keeps
         for x in ("low", "base", "high"):
             column = f"{measure}_{x}"
             mine = mine_table[column].to_numpy(dtype="float64")
@@ -470,12 +474,22 @@ def _scenario(summary: dict[str, Any], notes: list[str]) -> Scenario:
             "scenario": {
                 "name": recorded["name"],
                 "source_brand": recorded["source_brand"],
-                "host_brand": recorded["host_brand"],
+                "host_brand": _recorded_hosts(recorded),
             },
             "rules": [{"id": "as-recorded", "action": "keep"}],
         },
         source or "summary.json",
     )
+
+
+def _recorded_hosts(recorded: dict[str, Any]) -> str | list[str]:
+    """The host brands ``summary.json`` records: a ``host_brands`` list where written, else
+    the ``host_brand`` label (``"Nissan or Honda"`` for an alliance) read back."""
+    listed = recorded.get("host_brands")
+    if isinstance(listed, list) and listed:
+        return [str(b) for b in listed]
+    brands = brands_from_label(str(recorded["host_brand"]))
+    return list(brands) if len(brands) > 1 else brands[0]
 
 
 def _assumptions(summary: dict[str, Any], notes: list[str]) -> Assumptions:

@@ -90,10 +90,12 @@ class Selection:
 
 
 def host_sites(result: Result) -> gpd.GeoDataFrame:
-    """The host-brand sites of ``result.network``, in network order (``host_mask``'s rows)."""
+    """The sites of every host brand of ``result.network`` (an alliance has several), in
+    network order (``host_mask``'s rows)."""
     network = result.network
     brand = network[BRAND].astype(str).str.casefold()
-    return network.loc[(brand == result.host_brand.casefold()).to_numpy()]
+    wanted = {b.casefold() for b in result.host_brands}
+    return network.loc[brand.isin(wanted).to_numpy()]
 
 
 def select(

@@ -154,7 +154,9 @@ def sweep(
     for value, (the_scenario, the_assumptions) in zip(values, variants, strict=True):
         if progress:
             progress(f"{setting}={value}")
-        results.append(run(network, the_scenario, the_assumptions, places=places))
+        results.append(
+            run(network, the_scenario, the_assumptions, places=places, what_drives=False)
+        )
     totals = pd.DataFrame(
         [{"value": v, **scenario_totals(r)} for v, r in zip(values, results, strict=True)]
     )

@@ -115,6 +115,9 @@ class LayerData:
     bounds: list[list[float]]
     has_counties: bool
     totals: pd.Series
+    #: Host sites shown per host brand, in the scenario's order (an alliance's legend lists
+    #: each brand's count).
+    host_brand_counts: tuple[tuple[str, int], ...] = ()
 
 
 def json_for_html(value: object) -> Markup:
@@ -235,10 +238,19 @@ def _all_sites(result: Result) -> pd.DataFrame:
     network = result.network
     frame["owner_inferred"] = owner_sources(table, network, result.source_brand) == OWNER_INFERRED
     hosts = frame[[HOST_DEALER_ID, "host_owner_group"]].set_axis([DEALER_ID, OWNER_GROUP], axis=1)
-    frame["host_owner_inferred"] = (
-        owner_sources(hosts, network, result.host_brand) == OWNER_INFERRED
-    )
+    frame["host_owner_inferred"] = _owner_inferred(hosts, network, result.host_brands)
     return frame
+
+
+def _owner_inferred(
+    table: pd.DataFrame, network: pd.DataFrame, brands: tuple[str, ...]
+) -> np.ndarray:
+    """Whether each host row's owner group was inferred, whichever host brand the site is
+    (:func:`~dealernet.analysis.owner_groups.owner_sources` looks within one brand)."""
+    inferred = np.zeros(len(table), dtype=bool)
+    for brand in brands:
+        inferred |= owner_sources(table, network, brand) == OWNER_INFERRED
+    return inferred
 
 
 def _host_cards(
@@ -253,7 +265,7 @@ def _host_cards(
         taken.setdefault(row.pop(HOST_DEALER_ID), []).append(row)
     network = result.network.set_index(DEALER_ID, drop=False)
     sites = network.loc[ids, [DEALER_ID, NAME, BRAND, OWNER_GROUP, ADDRESS, CITY, STATE, ZIP]]
-    inferred = owner_sources(sites, result.network, result.host_brand) == OWNER_INFERRED
+    inferred = _owner_inferred(sites, result.network, result.host_brands)
     tips, popups = macros("_map_tooltip.html.j2"), macros("_map_popup.html.j2")
     cards = []
     for row, owner_inferred in zip(_records(sites), inferred, strict=True):
@@ -507,6 +519,7 @@ def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerDa
         "circle": circle,
         "counts": counts,
     }
+    shown = nissan[BRAND].astype(str).value_counts()
     return LayerData(
         data=data,
         counts=counts,
@@ -514,6 +527,7 @@ def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerDa
         bounds=_bounds(every_lat, every_lon, selection),
         has_counties=county_fc is not None,
         totals=totals(result, selection),
+        host_brand_counts=tuple((b, int(shown.get(b, 0))) for b in result.host_brands),
     )
 
 

@@ -184,6 +184,89 @@ def bar_chart(
     )
 
 
+# --- tornado charts (what drives a figure) -------------------------------------------------
+# One bar per assumption, from the figure with that assumption at its low to the figure at
+# its high, around the figure with every assumption at base: the longest bar is the
+# assumption the figure hangs on most.
+
+#: Tornado layout, in SVG user units.
+TORNADO_WIDTH = 560
+TORNADO_LABEL_WIDTH = 200
+TORNADO_VALUE_WIDTH = 70
+
+
+@dataclass(frozen=True)
+class TornadoBar:
+    """One assumption: its label, and where the figure lands at its low and its high."""
+
+    label: str
+    y: float
+    x_low: float
+    x_high: float
+    at_low: float
+    at_high: float
+    value_low: float
+    value_high: float
+
+
+@dataclass(frozen=True)
+class Tornado:
+    """A laid-out tornado chart: what ``_tornado_chart.svg.j2`` needs to draw it."""
+
+    title: str
+    fmt: str
+    width: float
+    height: float
+    plot_x: float
+    plot_width: float
+    base_x: float
+    base: float
+    bar_height: float
+    bars: tuple[TornadoBar, ...]
+
+
+def tornado_chart(
+    title: str,
+    rows: Sequence[tuple[str, float, float, float, float]],
+    base: float,
+    fmt: str = "count",
+) -> Tornado:
+    """Lay out ``rows`` of ``(label, figure at low, figure at high, low value, high
+    value)``, in the order given (largest swing first), on one scale around ``base``."""
+    plot_x = float(TORNADO_LABEL_WIDTH)
+    plot_width = float(TORNADO_WIDTH - TORNADO_LABEL_WIDTH - 2 * TORNADO_VALUE_WIDTH)
+    plot_x += TORNADO_VALUE_WIDTH
+    ends = [base, *(v for r in rows for v in (r[1], r[2]) if math.isfinite(v))]
+    lo, hi = min(ends), max(ends)
+    span = hi - lo
+    scale = plot_width / span if span > 0 else 0.0
+
+    def x_of(value: float) -> float:
+        return plot_x + (value - lo) * scale if span > 0 else plot_x + plot_width / 2
+
+    bars = []
+    y = float(BAR_CHART_TOP)
+    for label, at_low, at_high, value_low, value_high in rows:
+        bars.append(
+            TornadoBar(
+                label, y, x_of(at_low), x_of(at_high), at_low, at_high, value_low, value_high
+            )
+        )
+        y += BAR_HEIGHT + BAR_GAP
+    return Tornado(
+        title=title,
+        fmt=fmt,
+        width=TORNADO_WIDTH,
+        height=y - BAR_GAP + BAR_CHART_TOP,
+        plot_x=plot_x,
+        plot_width=plot_width,
+        base_x=x_of(base),
+        base=base,
+        bar_height=BAR_HEIGHT,
+        bars=tuple(bars),
+    )
+
+
 # --- line charts (sweep pages) ------------------------------------------------------------
 # A sweep asks how totals move as one setting moves, which a line over the values shows
 # best, with the low-high range as a shaded band.

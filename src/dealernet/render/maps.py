@@ -45,6 +45,7 @@ from dealernet.render._map_layers import (
 )
 from dealernet.render._map_market import RIVAL_COLOUR, MarketLayers, market_layers
 from dealernet.render._templates import macros, template
+from dealernet.schema import brand_label
 from dealernet.settings import NETWORK_MAP, OWNERS_DIR, REGIONS_DIR
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -180,7 +181,8 @@ def build_map(
     folium, marker_cluster = _folium()
     selection = selection if selection is not None else select(result)
     if selection.empty and selection.centre is None:
-        msg = f"no {result.source_brand} or {result.host_brand} site in {selection.label}"
+        brands = brand_label((result.source_brand, *result.host_brands))
+        msg = f"no {brands} site in {selection.label}"
         raise QueryError(msg)
     layer = layer_data(result, selection, report_dir)
     market = market_layers(result, selection)
@@ -311,6 +313,7 @@ def _page(
         decisions=legend_decisions(layer.counts, result.host_brand),
         style=STYLE,
         n_host_sites=layer.counts["nissan"],
+        host_brand_counts=layer.host_brand_counts if len(result.host_brands) > 1 else (),
         n_hosts=layer.counts["hosts"],
         n_lines=layer.counts["lines"],
         n_places=layer.counts["places"],

@@ -21,6 +21,7 @@ from dealernet.outputs.formats import format_for
 from dealernet.outputs.side_by_side import SWEEP_MEASURES, comparison_rows, site_rows, sweep_rows
 from dealernet.render._templates import render_page
 from dealernet.render.charts import LineChart, LineSpec, line_chart
+from dealernet.schema import brand_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from dealernet.planning.compare import Comparison
@@ -54,7 +55,7 @@ def comparison_html(comparison: Comparison) -> str:
         labels=list(comparison.labels),
         scenarios=scenarios,
         source_brand=first.source_brand,
-        host_brand=first.host_brand,
+        host_brand=brand_label(b for r in comparison.results for b in r.host_brands),
         draws=_draws(comparison.results),
         rows=comparison_rows(comparison),
         differences=site_rows(comparison.differences, comparison.labels),

@@ -21,8 +21,11 @@ import pandas as pd
 from dealernet._csv import rounded, spreadsheet_safe
 from dealernet.analysis.impact import DEPARTMENTS, PERCENTILES, REVENUE_DEPARTMENTS
 from dealernet.analysis.owner_groups import is_known, owner_keys, owner_sources
+from dealernet.analysis.pnl import CLOSURE, COLOCATION, TRANSFER, franchise_changes
 from dealernet.planning.selection import host_sites
+from dealernet.render import sensitivity_view
 from dealernet.render.charts import BarSpec, Chart, bar_chart
+from dealernet.render.report_assumptions import applied_parameters
 from dealernet.schema import (
     BRAND,
     CITY,
@@ -58,6 +61,105 @@ DECISION_LABELS = {
 }
 #: Order of decisions in an owner's list of stores.
 DECISION_ORDER = {"close": 0, "absorb": 1, "keep": 2, "unaffected": 3}
+#: What happens to a store's franchise, as an owner report says it.
+CHANGE_LABELS = {
+    COLOCATION: "Co-location: you keep the franchise and the customers who follow",
+    TRANSFER: "Franchise transfer: the store goes to the host's owner",
+    CLOSURE: "Closure: the franchise ends",
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of an owner's profit and loss: the measure, its label and what it means."""
+
+    field: str
+    label: str
+    note: str
+    total: bool = False
+    #: How the line enters the total above it: ``"+"``, ``"-"`` or ``""`` (it is the total).
+    sign: str = ""
+
+
+#: The owner's profit and loss a year after the change, in the words of the owner report
+#: (:data:`dealernet.analysis.impact.PNL`), then what is paid once, then the host's side.
+PNL_LINES = (
+    Line(
+        "gross_profit_lost_sales",
+        "Gross profit lost on sales",
+        "new and used cars and F&I of the buyers who do not follow the store to its host",
+        sign="-",
+    ),
+    Line(
+        "gross_profit_lost_service",
+        "Gross profit lost on service and parts",
+        "of the service customers who do not follow",
+        sign="-",
+    ),
+    Line("payroll_avoided", "Payroll you no longer pay", "the wages of the jobs that go", sign="+"),
+    Line(
+        "occupancy_avoided",
+        "Showroom costs you no longer pay",
+        "rent, upkeep and utilities of the stand-alone building, less the space at the host",
+        sign="+",
+    ),
+    Line(
+        "profit_given_up",
+        "Pre-tax profit of the stores you transfer or close",
+        "what the store earned you before tax; a loss you no longer carry counts for you",
+        sign="-",
+    ),
+    Line(
+        "profit_change",
+        "Change in yearly pre-tax profit",
+        "payroll and showroom costs saved, less gross profit lost and profit given up",
+        total=True,
+    ),
+)
+ONCE_LINES = (
+    Line(
+        "buyout",
+        "One-time buy-out (franchise transfer)",
+        "the franchise value (blue sky) a buyer pays once: years of the store's pre-tax "
+        "profit; nothing for a store that loses money",
+    ),
+)
+HOST_LINES = (
+    Line(
+        "host_gross_profit_gained",
+        "Yearly gain as a host",
+        "gross profit on the customers of other owners' stores who come to your stores, less "
+        "the payroll of the staff who come with them",
+    ),
+)
+#: Jobs lines of an owner report: at the stores, where they go, and beyond.
+JOB_LINES = (
+    Line("jobs_lost", "Jobs lost at the stores (gross)", "sales, service and office roles that go"),
+    Line(
+        "jobs_to_competitors",
+        "Of the jobs lost, follow customers to other brands",
+        "the work of buyers and service customers who go to other brands' stores and garages",
+        sign="-",
+    ),
+    Line(
+        "jobs_to_brand_other",
+        "Of the jobs lost, follow customers to the brand's other stores",
+        "the work of customers who go to another store of the brand",
+        sign="-",
+    ),
+    Line(
+        "net_jobs_lost",
+        "Jobs lost to the region's car retail (net)",
+        "the gross less the jobs that follow customers",
+        total=True,
+    ),
+    Line(
+        "spin_off_jobs",
+        "Spin-off jobs lost",
+        "at suppliers and in the local economy, on top of the net",
+    ),
+    Line("jobs_gained_host", "Jobs that move with the stores to the host", "not counted as lost"),
+)
 
 
 def affected_owners(result: Result) -> list[str]:
@@ -105,19 +207,11 @@ def common(result: Result, today: dt.date | None = None) -> dict[str, Any]:
     scenario = result.scenario
     network = result.network
     files = sorted({str(f) for f in network.get(SOURCE_FILE, pd.Series(dtype=str)).dropna()})
-    params = [
-        {
-            "key": p.key,
-            "base": p.base,
-            "low": p.low,
-            "high": p.high,
-            "unit": p.unit,
-            "source": p.source,
-        }
-        for p in result.assumptions.parameters.values()
-    ]
+    params = applied_parameters(result)
     return {
         "scenario": scenario,
+        "host_lines": HOST_LINES,
+        "job_lines": JOB_LINES,
         "rules": [{"id": r.id, "action": r.action, "summary": r.summary()} for r in scenario.rules],
         "circuity_factor": scenario.distance.circuity_factor,
         "source_brand": result.source_brand,
@@ -130,7 +224,7 @@ def common(result: Result, today: dt.date | None = None) -> dict[str, Any]:
         "dealer_files": files,
         "sample": result.is_sample,
         "data_origin": result.data_origin,
-        "run_notes": result.rule_notes,
+        "run_notes": [*result.assumption_notes, *result.rule_notes],
         "real_2015": result.data_origin == NETWORK_LABELS[REAL_2015],
     }
 
@@ -177,7 +271,7 @@ def shared(result: Result) -> Shared:
     network = result.network
     hosts = host_sites(result)
     host_ids = hosts[DEALER_ID].astype(str).to_numpy()
-    host_sources = owner_sources(hosts, network, result.host_brand)
+    host_sources = owner_sources(hosts, network, result.host_brands)
     return Shared(
         rows,
         owner_keys(rows),
@@ -215,8 +309,41 @@ def owner_context(
         "totals": totals,
         "stores": stores,
         "affected": [s for s in stores if s["row"][DECISION] in AFFECTED],
+        **pnl_lines(franchise_changes(mine) if len(mine) else np.array([], dtype=object)),
         "csv_uri": f"data:text/csv;charset=utf-8;base64,{encoded}",
         "csv_name": csv_name,
+        **sensitivity_view.owner_context(result, owner),
+    }
+
+
+#: The profit-and-loss lines that only some changes of franchise have.
+_LINE_CHANGES = {
+    "gross_profit_lost_sales": (COLOCATION,),
+    "gross_profit_lost_service": (COLOCATION,),
+    "payroll_avoided": (COLOCATION,),
+    "occupancy_avoided": (COLOCATION,),
+    "profit_given_up": (TRANSFER, CLOSURE),
+    "buyout": (TRANSFER,),
+}
+
+
+def pnl_lines(changes: np.ndarray) -> dict[str, Any]:
+    """The profit-and-loss lines of a report on stores with these franchise changes
+    (:func:`~dealernet.analysis.impact.franchise_changes`): a line that no store's change
+    has (payroll saved, for an owner who only transfers) is left out, not shown as $0."""
+    present = set(changes.tolist())
+
+    def shown(lines: tuple[Line, ...]) -> list[Line]:
+        return [
+            line
+            for line in lines
+            if line.field not in _LINE_CHANGES or present & set(_LINE_CHANGES[line.field])
+        ]
+
+    return {
+        "pnl_lines": shown(PNL_LINES),
+        "once_lines": shown(ONCE_LINES),
+        "changes": {c: int((changes == c).sum()) for c in (COLOCATION, TRANSFER, CLOSURE)},
     }
 
 
@@ -256,10 +383,13 @@ def _store(result: Result, row: Mapping[str, Any], parts: Shared) -> dict[str, A
     rule_id = row.get("rule_id")
     rule = next((r for r in result.scenario.rules if r.id == rule_id), None)
     trace = result.decisions.trace.get(str(row[DEALER_ID]))
-    host = result.host_brand
+    host = row.get("host_brand") or result.host_brand  # the host's own brand, in an alliance
     nearest = row.get("customers_main_nearest_after_id")
+    change = str(franchise_changes(pd.DataFrame([dict(row)]))[0])
     return {
         "row": row,
+        "change": change,
+        "change_label": CHANGE_LABELS.get(change, ""),
         "decision_label": DECISION_LABELS.get(str(row[DECISION]), str(row[DECISION])).format(
             host=host
         ),

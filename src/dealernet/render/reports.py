@@ -26,6 +26,7 @@ from dealernet._outdir import forget, removable
 from dealernet.analysis.owner_groups import group_names
 from dealernet.outputs.tables import TABLES
 from dealernet.planning.selection import Selection, host_sites, owner_names
+from dealernet.render import sensitivity_view
 from dealernet.render._pdf import print_pdfs
 from dealernet.render._templates import render_page
 from dealernet.render.maps import NETWORK_MAP, render_map
@@ -165,7 +166,8 @@ def owner_matches(result: Result, names: Iterable[str]) -> list[Match]:
         fix="Part of the name is enough; --all reports on every affected group.",
     )
     network = result.network
-    host_brand = network[BRAND].astype(str).str.casefold() == result.host_brand.casefold()
+    wanted = {b.casefold() for b in result.host_brands}
+    host_brand = network[BRAND].astype(str).str.casefold().isin(wanted)
     host_only = {name_key(o) for o in network.loc[host_brand, OWNER_GROUP].dropna()}
     found: list[Match] = []
     for name in names:
@@ -255,6 +257,7 @@ def render_index(
         counts=result.decisions.counts().to_dict(),
         network_map=NETWORK_MAP if (out / NETWORK_MAP).is_file() else None,
         data_tables=data,
+        **sensitivity_view.index_context(result),
     )
 
 

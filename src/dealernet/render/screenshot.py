@@ -54,7 +54,7 @@ def take(
     """Write the national map of ``dealers`` and save its offline screenshot to ``out``."""
     import dealernet
 
-    result = run(dealernet.load_network(dealers or dealer_paths([])))
+    result = run(dealernet.load_network(dealers or dealer_paths([])), what_drives=False)
     with tempfile.TemporaryDirectory() as tmp:
         page_path = write_map(result, Path(tmp) / "network.html")
         size = page_path.stat().st_size

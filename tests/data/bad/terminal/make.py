@@ -15,7 +15,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SAMPLE = HERE.parents[3] / "src" / "dealernet" / "_data" / "networks" / "sample"
-DEFAULT_SCENARIO = HERE.parents[3] / "src" / "dealernet" / "_data" / "scenarios" / "default.toml"
+DEFAULT_SCENARIO = (
+    HERE.parents[3] / "src" / "dealernet" / "_data" / "scenarios" / "consolidation.toml"
+)
 
 ESC = "\x1b"
 TITLE = f"{ESC}]0;pwned\x07"  # OSC 0: sets the window title
@@ -137,7 +139,7 @@ def formula_names_csv() -> str:
 def hostile_scenario() -> str:
     """The bundled default scenario, named with a window title and a bidi override."""
     text = DEFAULT_SCENARIO.read_text(encoding="utf-8")
-    old = 'name = "Infiniti into Nissan, 2025 plan"'
+    old = 'name = "Consolidation: most stand-alone Infiniti stores into Nissan sites"'
     assert old in text
     return text.replace(old, 'name = "Plan \\u001b]0;pwned\\u0007 \\u001b[2J \\u202eevil"', 1)
 
