@@ -1,4 +1,5 @@
-"""Fixtures shared by the tests: toy networks, and the bundled sample and its run (once).
+"""Fixtures shared by the tests: toy networks, the bundled sample and its run, and the run of
+the real 2015 network (each once).
 
 Plain helpers (paths, ``site``, ``network_from``, ...) live in ``helpers.py``; import them
 from there, not from this conftest.
@@ -49,6 +50,23 @@ def sample_result(sample_network: gpd.GeoDataFrame) -> Iterator[Result]:
     before = copy.deepcopy(result)
     yield result
     assert_unchanged(result, before, "sample_result")
+
+
+@pytest.fixture(scope="session")
+def real_result() -> Iterator[Result]:
+    """``run()`` on the bundled real 2015 network (the default of ``dealernet run``), once.
+
+    Without the sensitivity and the shipped scenarios' spread (``what_drives=False``): the
+    tests that share it check the network, decisions, impacts, access and pages, and those
+    two would double the run. Shared, so read-only; teardown fails if any test changed it.
+    """
+    from dealernet.analysis.pipeline import run
+    from dealernet.io.loader import load_network
+
+    result = run(load_network("real-2015"), what_drives=False)
+    before = copy.deepcopy(result)
+    yield result
+    assert_unchanged(result, before, "real_result")
 
 
 @pytest.fixture

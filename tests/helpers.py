@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -121,8 +121,8 @@ def assert_unchanged(now: object, before: object, where: str = "value") -> None:
         for f in dataclasses.fields(before):
             if f.compare:
                 assert_unchanged(getattr(now, f.name), getattr(before, f.name), f"{where}.{f.name}")
-    elif isinstance(before, dict):
-        assert isinstance(now, dict) and now.keys() == before.keys(), f"{where}: keys changed"
+    elif isinstance(before, Mapping):  # dicts and the held draws (StoreDraws)
+        assert isinstance(now, Mapping) and now.keys() == before.keys(), f"{where}: keys changed"
         for key, value in before.items():
             assert_unchanged(now[key], value, f"{where}[{key!r}]")
     elif isinstance(before, (list, tuple)):

@@ -264,7 +264,9 @@ def test_a_per_brand_exclusion_removes_a_honda_host_only() -> None:
 def test_the_reason_names_the_hosts_own_brand() -> None:
     table = apply_rules(three_brands(), alliance()).table.set_index(DEALER_ID)
     own = table.at["I-a", "reason"]
-    assert own.startswith("Absorbed into Honda of Dallas (same owner group), 4.0 miles away")
+    assert own.startswith(
+        "Absorbed into Honda of Dallas (same owner group), 4.0 straight-line miles away"
+    )
     assert "co-location with its own group's Honda store" in own
     assert "Nissan" not in own
     assert (

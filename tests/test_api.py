@@ -128,7 +128,7 @@ def test_write_writes_what_run_writes(sample_result: dealernet.Result, tmp_path:
 def test_run_on_a_plain_geodataframe_in_another_crs(sample_network: gpd.GeoDataFrame) -> None:
     """Only id, name, brand and point geometry, projected: the run places every site."""
     slim = sample_network[["dealer_id", "name", "brand", "geometry"]].to_crs("EPSG:5070")
-    result = dealernet.run(slim)
+    result = dealernet.run(slim, what_drives=False)
     table = result.decisions.table.set_index("dealer_id")
     original = sample_network.set_index("dealer_id").loc[table.index]
     np.testing.assert_allclose(table["latitude"], original["latitude"], atol=1e-9)
@@ -159,7 +159,7 @@ def test_run_on_a_frame_with_other_spellings(sample_network: gpd.GeoDataFrame) -
             "lng": sample_network["longitude"],
         }
     )
-    result = dealernet.run(frame)
+    result = dealernet.run(frame, what_drives=False)
     assert int(result.decisions.counts().sum()) == int(
         (sample_network["brand"] == "Infiniti").sum()
     )
@@ -178,7 +178,7 @@ def test_data_origin_counts_what_was_inferred_or_estimated_for_your_files(
     frame["owner_group"] = frame["owner_group"].where(frame.index % 2 == 0, "  ")
     frame = frame.drop(columns=["annual_new_units", "annual_used_units", "annual_revenue"])
     frame["dealer_id"] = frame["dealer_id"].str.replace("SAMPLE-", "MINE-")
-    result = dealernet.run(frame)
+    result = dealernet.run(frame, what_drives=False)
     origin = result.data_origin
     infiniti = result.network[result.network["brand"] == "Infiniti"]
     blank = int(infiniti["owner_group"].isna().sum() + infiniti["owner_group"].eq("  ").sum())

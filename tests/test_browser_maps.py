@@ -92,9 +92,17 @@ def test_map_renders_offline_with_every_marker_and_no_errors(which, page, writte
 def test_popup_opens_on_click_and_shows_the_name(page, written, result) -> None:
     tab, log = open_map(page, written["texas"])
     marker = tab.locator(".leaflet-marker-icon.dn-site-absorb").first
-    marker.click()
     popup = tab.locator(".leaflet-popup-content .dn-name")
-    popup.wait_for()
+    # Under load, a late first-view fit may re-draw the markers just after a click (seen
+    # once in CI); a second click on the settled map must then open it.
+    for attempt in range(2):
+        marker.click()
+        try:
+            popup.wait_for(timeout=5_000)
+            break
+        except Exception:
+            if attempt:
+                raise
     table = result.decisions.table
     texas = table.loc[(table["state"] == "TX") & (table["decision"] == "absorb"), "name"]
     assert popup.inner_text() in set(texas)

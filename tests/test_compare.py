@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -10,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import dealernet
-from dealernet import QueryError
+from dealernet import QueryError, formatting
 from dealernet.cli.main import cli
 from dealernet.engine.scenario import parse_scenario
 from dealernet.planning.compare import TOTAL_COLUMNS, Comparison, compare, scenario_totals
@@ -66,9 +67,41 @@ def test_compare_writes_csv_and_an_offline_html_page(comparison, tmp_path: Path)
     assert list(pd.read_csv(written[0])["scenario"]) == list(comparison.labels)
     assert len(pd.read_csv(written[1])) == len(comparison.differences)
     page = write_comparison(comparison, tmp_path / "cmp.html")[0].read_text()
-    assert "http://" not in page and "https://" not in page and "<script" not in page
+    fetched = page.replace('xmlns="http://www.w3.org/2000/svg"', "")  # a name, not a request
+    assert "http://" not in fetched and "https://" not in fetched and only_our_script(page)
     for dealer_id in comparison.differences["dealer_id"]:
         assert dealer_id in page
+
+
+def only_our_script(page: str) -> bool:
+    """The page's one script is the table script, inline: nothing else runs, nothing loads."""
+    return page.count("<script") == 1 and page.count("<script>") == 1
+
+
+def test_compare_page_charts_each_scenarios_totals(comparison) -> None:
+    page = comparison_html(comparison)
+    assert page.count('<svg class="chart"') == 3  # stores by decision, jobs, revenue
+    shown = dict(re.findall(r'data-field="s(\d+\.[a-z_]+)">([^<]*)</text>', page))
+    totals = comparison.totals.reset_index(drop=True)
+    assert len(shown) == 3 * len(totals)
+    for n, row in totals.iterrows():
+        stores = row[["stores_keep", "stores_absorb", "stores_close", "stores_unaffected"]].sum()
+        assert shown[f"{n}.stores"] == formatting.count(stores)
+        assert shown[f"{n}.jobs_lost_base"] == formatting.count(row["jobs_lost_base"])
+        assert shown[f"{n}.revenue_lost_base"] == formatting.money(row["revenue_lost_base"])
+    # every bar of the stacked chart is split into the four decisions, in the same order
+    for decision in ("keep", "absorb", "close", "unaffected"):
+        assert page.count(f'<rect class="{decision}"') == len(totals)
+
+
+def test_compare_page_has_the_data_origin_and_sortable_store_tables(comparison) -> None:
+    page = comparison_html(comparison)
+    origin = comparison.results[0].data_origin
+    assert f'<p class="notice origin" role="note" data-text><strong>Data:</strong> {origin}' in page
+    assert 'class="sortable names" id="differences"' in page
+    head = page[page.index('id="differences"') :].split("</thead>")[0]
+    buttons = re.findall(r'<button type="button">([^<]*)</button>', head)
+    assert buttons == ["Store", "City", "Owner group", *comparison.labels]
 
 
 def test_compare_needs_two_scenarios_of_the_same_brands(comparison) -> None:
@@ -136,7 +169,7 @@ def test_hostile_names_are_escaped_in_the_html_page() -> None:
     )
     assert list(comparison.differences["dealer_id"]) == ["I<1>"]
     page = comparison_html(comparison)
-    assert "<script" not in page and "<img" not in page and "<b>" not in page
+    assert only_our_script(page) and "<img" not in page and "<b>" not in page
     assert "<i>near</i>" not in page
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
@@ -161,3 +194,17 @@ def test_cli_compare_prints_both_tables_and_writes_html(tmp_path: Path) -> None:
     assert "Stores whose decision differs: 1" in out.stdout
     assert "Jobs lost" in out.stdout
     assert page.exists() and "&lt;script&gt;" in page.read_text()
+
+
+def test_a_compared_scenario_has_the_figures_of_its_own_run(sample_network, sample_result):
+    """compare counts people as ``run`` does (the Census-matched customer points): the
+    default scenario's column is the run's national figures, access included."""
+    both = compare(
+        [SCENARIOS_DIR / "consolidation.toml", SCENARIOS_DIR / "announced-2024.toml"],
+        network=sample_network,
+    )
+    mine = both.results[0]
+    for key in ("jobs_lost_base", "revenue_lost_base", "net_jobs_lost_base"):
+        assert mine.national[key] == pytest.approx(sample_result.national[key], rel=1e-12)
+    for key, value in sample_result.access.summary.items():
+        assert mine.access.summary[key] == pytest.approx(value, rel=1e-12), key

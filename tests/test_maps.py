@@ -252,7 +252,7 @@ def test_hostile_names_are_escaped_everywhere(hostile) -> None:
         assert raw not in html
     assert "49 Motors" not in html and "42 Nissan" not in html  # not evaluated as Jinja
     scripts = [a for t, a in page.tags if t == "script"]
-    assert len(scripts) == 5  # Leaflet, plug-in, folium's two, the data block; none injected
+    assert len(scripts) == 4  # Leaflet, plug-in, the data block, our builder; none injected
     assert {t for t, _ in page.tags} <= {
         "html",
         "head",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -248,11 +247,9 @@ def test_market_units_add_up_to_the_national_target_in_every_draw() -> None:
 
 
 @pytest.fixture(scope="module")
-def real_run(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
-    import dealernet
-
-    result = dealernet.run(dealernet.load_network(dealernet.settings.dealer_paths([])))
-    return result
+def real_run(real_result: object) -> object:
+    """The shared national run (``real_result`` in conftest) of the default dealer files."""
+    return real_result
 
 
 def test_real_network_volumes_differ_by_market_and_add_up(real_run: object) -> None:

@@ -27,6 +27,7 @@ def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
             "dealernet",
             "run",
             "--no-reports",
+            "--no-sensitivity",
             "--out",
             str(tmp_path / "out"),
             *args,

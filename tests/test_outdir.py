@@ -39,12 +39,12 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(folder)): p.read_bytes()
         for p in folder.rglob("*")
-        if p.is_file() and ".dealernet" not in p.parts
+        if p.is_file() and ".dealernet" not in p.parts and p.name != "run.json"
     }
 
 
 def manifest(out: Path) -> dict:
-    return json.loads((out / ".dealernet" / "manifest.json").read_text("utf-8"))
+    return json.loads((out / "run.json").read_text("utf-8"))
 
 
 # --- the manifest -------------------------------------------------------------------------
@@ -62,15 +62,15 @@ def test_manifest_lists_every_file_written_with_version_and_time(tmp_path: Path)
         for p in out.rglob("*")
         if p.is_file() and ".dealernet" not in p.parts
     }
-    assert set(data["files"]) == on_disk == set(data["written"])
+    assert set(data["files"]) | {"run.json"} == on_disk == set(data["written"]) | {"run.json"}
     assert all(not f.startswith("/") and ".." not in f for f in data["files"])
     assert (out / ".dealernet" / "lock").read_text() == ""  # the lock is let go, no pid left
 
 
 def test_second_run_removes_only_reports_its_manifest_lists(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert run(out, dealers=BEFORE)[0] == 0
-    old = sorted(p.name for p in (out / "owners").glob("old-group-*"))
+    assert run(out, "--no-sensitivity", dealers=BEFORE)[0] == 0
+    old = sorted(p.name for p in (out / "owners").glob("old-group.*"))
     assert old  # the earlier run reported on "Old Group"
     mine = {
         "owners/contract-20231215.pdf": "contract",
@@ -80,13 +80,35 @@ def test_second_run_removes_only_reports_its_manifest_lists(tmp_path: Path) -> N
     for rel, text in mine.items():
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         (out / rel).write_text(text)
-    code, output = run(out)
+    code, output = run(out, "--no-sensitivity")
     assert code == 0, output
-    assert not list((out / "owners").glob("old-group-*"))
+    assert not list((out / "owners").glob("old-group.*"))
     assert {rel: (out / rel).read_text() for rel in mine} == mine
     files = set(manifest(out)["files"])
-    assert not any(f.startswith("owners/old-group-") for f in files)
+    assert not any(f.startswith("owners/old-group.") for f in files)
     assert not any(rel in files for rel in mine)
+
+
+def test_reports_named_by_earlier_versions_go_when_stale(tmp_path: Path) -> None:
+    """Earlier versions named reports ``old-group-1a2b3c4d.html``; a run's manifest lists
+    them, so they are ours and go once stale, while the plain names of this run are kept."""
+    out = tmp_path / "out"
+    assert run(out, "--no-sensitivity", dealers=BEFORE)[0] == 0
+    data = manifest(out)
+    renamed = {}
+    for path in sorted((out / "owners").glob("*-group.*")):
+        old = path.with_name(f"{path.stem}-1a2b3c4d{path.suffix}")
+        path.rename(old)
+        renamed[f"owners/{path.name}"] = f"owners/{old.name}"
+    assert "owners/old-group.html" in renamed and "owners/alpha-group.html" in renamed
+    data["files"] = [renamed.get(f, f) for f in data["files"]]
+    (out / "run.json").write_text(json.dumps(data), encoding="utf-8")
+    code, output = run(out, "--no-sensitivity")
+    assert code == 0, output
+    names = sorted(p.name for p in (out / "owners").iterdir())
+    assert not [n for n in names if "-1a2b3c4d." in n], names  # Old's and Alpha's old names
+    assert "alpha-group.html" in names and "old-group.html" not in names
+    assert not any("1a2b3c4d" in f for f in manifest(out)["files"])
 
 
 def test_library_write_keeps_a_manifest_even_beside_other_files(
@@ -162,7 +184,7 @@ def test_unwritable_subfolder_fails_before_the_analysis(
 ) -> None:
     """As root (CI) permissions do not stop a write: the probe is made to fail instead."""
     out = tmp_path / "out"
-    assert run(out, "--no-reports")[0] == 0
+    assert run(out, "--no-reports", "--no-sensitivity")[0] == 0
     before = snapshot(out)
     real_probe = _outdir._probe
     analysed: list[bool] = []
@@ -177,7 +199,7 @@ def test_unwritable_subfolder_fails_before_the_analysis(
 
     real_run = pipeline.run
     monkeypatch.setattr(pipeline, "run", lambda *a, **k: analysed.append(True) or real_run(*a, **k))
-    code, output = run(out, "--no-reports")
+    code, output = run(out, "--no-reports", "--no-sensitivity")
     assert code == 1, output
     assert f"{out / 'data'} is not writable (Permission denied)" in output
     assert analysed == []  # refused before the slow work
@@ -192,7 +214,7 @@ def test_full_disk_is_a_clear_message_and_marks_the_run_incomplete(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: int
 ) -> None:
     out = tmp_path / "out"
-    assert run(out, "--no-reports", dealers=BEFORE)[0] == 0
+    assert run(out, "--no-reports", "--no-sensitivity", dealers=BEFORE)[0] == 0
     before = snapshot(out)
     calls: list[str] = []
     real_replace = os.replace
@@ -204,7 +226,7 @@ def test_full_disk_is_a_clear_message_and_marks_the_run_incomplete(
         real_replace(src, dst)
 
     monkeypatch.setattr(_atomic.os, "replace", replace)
-    code, output = run(out, "--no-reports")
+    code, output = run(out, "--no-reports", "--no-sensitivity")
     monkeypatch.undo()
     assert code == 1, output
     failed = Path(calls[failing - 1])
@@ -286,7 +308,7 @@ def test_a_killed_holder_does_not_block_the_next_run(tmp_path: Path) -> None:
         assert holder.stdout is not None
         holder.stdout.close()
     assert str(holder.pid) in (out / ".dealernet" / "lock").read_text()  # left by the killed
-    code_, output = run(out, "--no-reports")
+    code_, output = run(out, "--no-reports", "--no-sensitivity")
     assert code_ == 0, output
 
 

@@ -365,7 +365,7 @@ def test_run_takes_an_owners_mapping_and_infers_the_rest() -> None:
             site("N2", "Nissan", lat + 31 * MILE, lon, name="Hummel's Nissan"),
         ]
     )
-    result = dealernet.run(network, owners={"I2": "Willis Automotive"})
+    result = dealernet.run(network, owners={"I2": "Willis Automotive"}, what_drives=False)
     owners = result.network.set_index(DEALER_ID)
     assert owners.loc["I1", OWNER_SOURCE] == "inferred"
     assert owners.loc["I1", OWNER_GROUP] == owners.loc["N1", OWNER_GROUP] == "Bert Ogden"
@@ -391,7 +391,7 @@ def test_cli_run_with_an_owners_file_prints_and_writes_the_owners(tmp_path: Path
     owners.write_text("dealer_id,owner_group\n70545,Ogden Family Holdings\n", encoding="utf-8")
     out = tmp_path / "out"
     args = ["run", "--dealers", str(dealers), "--owners", str(owners), "--out", str(out)]
-    result = CliRunner().invoke(cli, [*args, "--no-reports"])
+    result = CliRunner().invoke(cli, [*args, "--no-reports", "--no-sensitivity"])
     assert result.exit_code == 0, result.output
     review = pd.read_csv(out / "data" / INFERRED_OWNERS, dtype=str)
     inferred = int((review[BRAND] == "Infiniti").sum())

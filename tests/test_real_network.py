@@ -29,11 +29,13 @@ def _roster(name: str) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory: pytest.TempPathFactory) -> tuple[dealernet.Result, Path]:
-    result = dealernet.run(dealernet.load_network("real-2015"))
+def real(
+    real_result: dealernet.Result, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dealernet.Result, Path]:
+    """The shared national run (``real_result`` in conftest), written as ``run`` writes it."""
     out = tmp_path_factory.mktemp("real")
-    write_run(result, out)
-    return result, out
+    write_run(real_result, out)
+    return real_result, out
 
 
 def test_every_roster_row_is_a_site_at_its_published_place(real) -> None:

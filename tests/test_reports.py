@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -144,7 +145,7 @@ VOID = {
     "track",
     "wbr",
 }
-SCOPES = ("data-dealer-id", "data-owner", "data-scope")
+SCOPES = ("data-dealer-id", "data-owner", "data-scope", "data-state", "data-census-region")
 
 
 class Page(HTMLParser):
@@ -282,7 +283,7 @@ def test_a_full_run_removes_reports_of_groups_no_longer_affected(small, tmp_path
     theirs = tmp_path / "owners" / f"{slug('Their Motors')}.html"
     theirs.write_text("theirs")
     (tmp_path / ".dealernet").mkdir()
-    (tmp_path / ".dealernet" / "manifest.json").write_text(f'{{"files": ["owners/{stale.name}"]}}')
+    (tmp_path / "run.json").write_text(f'{{"files": ["owners/{stale.name}"]}}')
     write_reports(small, tmp_path, ["CON"])
     assert stale.exists()  # a named report leaves the others alone
     write_reports(small, tmp_path)
@@ -322,15 +323,77 @@ def test_no_number_in_a_report_or_the_index_is_left_untagged(sample_owners, samp
         assert parse(path).stray == [], path.name
 
 
+def census_region_totals(result: Result) -> pd.DataFrame:
+    """Per Census region, summed here from the sites and their draws (not by the roll-up)."""
+    from dealernet.geo.regions import load_regions
+
+    member = {s: g.name for g in load_regions().of_kind("region") for s in g.states}
+    table = result.decisions.table
+    regions = table["state"].map(member)
+    rows = {}
+    for region in regions.dropna().unique():
+        mask = (regions == region).to_numpy()
+        row = {"stores": mask.sum()}
+        for decision in ("absorb", "close"):
+            row[f"stores_{decision}"] = (table.loc[mask, "decision"] == decision).sum()
+        for measure in ("jobs_lost", "net_jobs_lost", "revenue_lost", "revenue_at_risk"):
+            sums = result.impacts.draws[measure][:, mask].sum(axis=1)
+            for level, q in (("low", 10), ("base", 50), ("high", 90)):
+                row[f"{measure}_{level}"] = float(np.percentile(sums, q))
+        rows[region] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 def test_every_figure_in_the_index_equals_the_national_and_owner_totals(sample, sample_out):
     page = parse(sample_out / "index.html")
     owners = sample.owners.set_index("owner_group")
-    scopes = {"national": sample.national, "access": pd.Series(sample.access.summary)}
+    states = sample.regions.query("level == 'state'").set_index("region")
+    chart = {f"{code}.{f}": v for code, row in states.iterrows() for f, v in row.items()}
+    scopes = {
+        "national": sample.national,
+        "access": pd.Series(sample.access.summary),
+        "state-chart": pd.Series(chart, dtype=object),
+    }
+    tables = {
+        "data-owner": owners,
+        "data-state": states,
+        "data-census-region": census_region_totals(sample),
+    }
     for (kind, key), field, text, element in page.figures:
-        value = owners.loc[key, field] if kind == "data-owner" else scopes[key][field]
+        value = tables[kind].loc[key, field] if kind in tables else scopes[key][field]
         assert text.strip() == expected_text(value, field, element), (key, field)
     listed = {key for (kind, key), *_ in page.figures if kind == "data-owner"}
     assert listed == set(affected_owners(sample))
+    shown = {key for (kind, key), *_ in page.figures if kind == "data-state"}
+    assert shown == set(states.index)  # every state with a store, in the state table
+    regions = {key for (kind, key), *_ in page.figures if kind == "data-census-region"}
+    assert regions == set(census_region_totals(sample).index)
+    bars = [f for (kind, key), f, *_ in page.figures if key == "state-chart"]
+    most = states.sort_values("jobs_lost_base", ascending=False, kind="stable").index[:15]
+    assert bars == [
+        f"{code}.jobs_lost_base" for code in most if states.loc[code, "jobs_lost_base"] > 0
+    ]
+
+
+def test_the_index_starts_with_the_figures_the_origin_and_the_files(sample, tmp_path):
+    """Map, workbook and GIS bundle are linked at the top when the folder holds them, and
+    the data origin comes before any table."""
+    from dealernet.render.reports import render_index
+
+    bare = render_index(sample, tmp_path)
+    assert 'href="network.html"' not in bare and "dealernet.xlsx" not in bare
+    for name in ("network.html", "dealernet.xlsx", "dealernet.gpkg"):
+        (tmp_path / name).write_text("x")
+    html = render_index(sample, tmp_path)
+    top = html[: html.index('id="places"')]
+    for name in ("network.html", "dealernet.xlsx", "dealernet.gpkg"):
+        assert f'href="{name}"' in top
+    assert top.index('class="notice origin"') < top.index('id="national"')
+    assert f"<strong>Data:</strong> {sample.data_origin}" in top
+    for section in ("places", "state-table", "region-table", "owner-table"):
+        assert f'id="{section}"' in html
+    assert html.index('id="state-table"') < html.index('id="owner-table"')
+    assert html.count("<script") == 1 and "<script src" not in html
 
 
 def test_assumptions_are_listed_with_their_values_and_sources(sample, sample_owners, sample_out):

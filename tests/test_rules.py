@@ -110,7 +110,9 @@ def test_absorbs_into_same_owner_store_first(toy_network: gpd.GeoDataFrame) -> N
         "same-owner",
         True,
     )
-    assert i1["reason"].startswith("Absorbed into N1 Nissan (same owner group), 5.0 miles away")
+    assert i1["reason"].startswith(
+        "Absorbed into N1 Nissan (same owner group), 5.0 straight-line miles away"
+    )
     assert i1["reason"].endswith("(rule same-owner)")
 
 
@@ -172,7 +174,7 @@ def test_absorb_without_eligible_host_falls_through_to_the_next_rule(
     assert i4["reason"] == "Closed: no Nissan showroom within 30 miles (rule close-rest)"
     steps = decisions.trace["I4"].steps
     assert [s.rule_id for s in steps] == ["near", "close-rest"]
-    assert "the nearest is 96.9 miles away" in steps[0].detail
+    assert "the nearest is 96.9 straight-line miles away" in steps[0].detail
 
 
 def test_a_store_no_rule_decides_keeps_its_showroom(toy_network: gpd.GeoDataFrame) -> None:
@@ -448,10 +450,11 @@ def test_decisions_csv_is_byte_identical_for_identical_inputs(
     )
     second = apply_rules(toy_network.copy(), plan).to_csv(tmp_path / "b" / "d.csv")
     assert first.read_bytes() == second.read_bytes()
-    lines = first.read_text(encoding="utf-8").splitlines()
+    assert first.read_bytes().startswith("\ufeff".encode())  # Excel reads it as UTF-8
+    lines = first.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == ",".join(DECISION_COLUMNS)
     assert len(lines) == 5
-    assert any(",true," in line for line in lines)
+    assert any(',"true",' in line for line in lines)  # one spelling, quoted like all text
     assert ",5.017," in first.read_text()  # miles with 3 decimals
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["d.csv"]  # no temp files left
 

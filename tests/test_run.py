@@ -43,7 +43,7 @@ def test_run_writes_the_map_the_index_and_a_report_per_affected_owner(sample_run
 
 def test_no_reports_skips_reports_and_index(tmp_path: Path) -> None:
     args = ["run", "--dealers", str(DEALERS), "--out", str(tmp_path), "--no-reports"]
-    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert CliRunner().invoke(cli, [*args, "--no-sensitivity"]).exit_code == 0
     assert (tmp_path / "network.html").is_file()
     assert not (tmp_path / "owners").exists() and not (tmp_path / "index.html").exists()
 
@@ -63,13 +63,16 @@ def test_run_writes_every_table_with_one_row_per_infiniti_site(sample_run) -> No
     )
     access = pd.read_csv(out / "data" / "access.csv")
     assert len(access) == summary["access"]["places"] == len(load_customers())
+    # the default run also says what drives the figures (the other runs here skip it)
+    assert (out / "data" / "sensitivity.csv").is_file()
+    assert (out / "data" / "scenarios.csv").is_file()
 
 
 def test_same_inputs_give_byte_identical_tables(sample_run, tmp_path: Path) -> None:
     out, _ = sample_run
-    again = CliRunner().invoke(
-        cli, ["run", "--dealers", str(DEALERS), "--out", str(tmp_path), "--no-reports"]
-    )
+    args = ["run", "--dealers", str(DEALERS), "--out", str(tmp_path), "--no-reports"]
+    # without the sensitivity, which must not change these tables either
+    again = CliRunner().invoke(cli, [*args, "--no-sensitivity"])
     assert again.exit_code == 0
     for name in ("decisions.csv", "impacts.csv", "owners.csv", "regions.csv"):
         assert (out / "data" / name).read_bytes() == (tmp_path / "data" / name).read_bytes(), name
@@ -77,6 +80,7 @@ def test_same_inputs_give_byte_identical_tables(sample_run, tmp_path: Path) -> N
 
 def test_scenario_and_set_change_the_outcome(tmp_path: Path) -> None:
     args = ["run", "--dealers", str(DEALERS), "--out", str(tmp_path), "--no-reports"]
+    args += ["--no-sensitivity"]
     result = CliRunner().invoke(
         cli, [*args, "--scenario", str(SCENARIOS_DIR / "all-stand-alone.toml")]
     )
@@ -85,7 +89,8 @@ def test_scenario_and_set_change_the_outcome(tmp_path: Path) -> None:
     assert set(decisions["decision"]) == {"absorb", "unaffected"}
     result = CliRunner().invoke(
         cli,
-        [*args, "--set", "rules.nearest.max_distance_miles=5", "--set", "revenue_share.new=0.5"],
+        [*args, "--set", "rules.nearest.max_distance_miles=5", "--set", "revenue_share.new=0.5"]
+        + ["--overwrite"],  # another scenario into the same folder: replaced, not mixed
     )
     assert result.exit_code == 0, result.output
     tight = pd.read_csv(tmp_path / "data" / "decisions.csv")
@@ -128,6 +133,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_defused(tmp_path: Path) -> N
         "--out",
         str(out),
         "--no-reports",
+        "--no-sensitivity",
     ]
     assert CliRunner().invoke(cli, args).exit_code == 0
     decisions = pd.read_csv(out / "data" / "decisions.csv", dtype=str)

@@ -226,3 +226,52 @@ def test_infiniti_leans_to_big_metros_and_nissan_spreads_wider(
     inf_share = infiniti[STATE].isin({"CA", "TX", "FL", "NY"}).mean()
     nis_share = nissan[STATE].isin({"CA", "TX", "FL", "NY"}).mean()
     assert inf_share > nis_share
+
+
+def _colocated(inf: pd.DataFrame, nis: pd.DataFrame) -> int:
+    """Infiniti sites within the co-location radius of a Nissan site (pyproj ``Geod``)."""
+    near = (np.abs(inf[LATITUDE].to_numpy()[:, None] - nis[LATITUDE].to_numpy()) < 0.01) & (
+        np.abs(inf[LONGITUDE].to_numpy()[:, None] - nis[LONGITUDE].to_numpy()) < 0.02
+    )
+    i, j = np.nonzero(near)
+    _, _, metres = GEOD.inv(
+        nis[LONGITUDE].to_numpy()[j],
+        nis[LATITUDE].to_numpy()[j],
+        inf[LONGITUDE].to_numpy()[i],
+        inf[LATITUDE].to_numpy()[i],
+    )
+    return np.unique(i[np.asarray(metres) / METRES_PER_MILE < COLOCATION_RADIUS_MILES]).size
+
+
+def test_scale_three_writes_three_times_the_sites_valid_and_byte_for_byte(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dealernet.cli.main import cli
+
+    runner = CliRunner()
+    for name in ("a", "b"):
+        done = runner.invoke(cli, ["sample", "--scale", "3", "--out", str(tmp_path / name)])
+        assert done.exit_code == 0, done.output
+    for file in ("infiniti.csv", "nissan.csv"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
+    inf, nis = read(tmp_path / "a" / "infiniti.csv"), read(tmp_path / "a" / "nissan.csv")
+    assert (len(inf), len(nis)) == (3 * 197, 3 * 1071)
+    both = pd.concat([inf, nis])
+    assert both[DEALER_ID].is_unique and both[NAME].is_unique
+    # The published shape holds at any size: 15 % co-located, about 43 % dual owners.
+    assert _colocated(inf, nis) == round(0.15 * len(inf))
+    assert inf[OWNER_GROUP].isin(set(nis[OWNER_GROUP])).mean() == pytest.approx(0.43, abs=0.02)
+    checked = runner.invoke(cli, ["validate", str(tmp_path / "a")])
+    assert checked.exit_code == 0, checked.output
+    assert "0 errors, 0 warnings" in checked.output
+
+
+def test_scale_one_is_the_bundled_sample_and_a_bad_scale_is_refused(tmp_path: Path) -> None:
+    from dealernet._errors import InvalidInputError
+    from dealernet.io.sample import MAX_SCALE
+
+    for path in write_sample(tmp_path, SAMPLE_SEED, 1.0):
+        assert path.read_bytes() == (COMMITTED / path.name).read_bytes()
+    for bad in (0.0, -1.0, MAX_SCALE * 2):
+        with pytest.raises(InvalidInputError, match="scale must be above 0"):
+            write_sample(tmp_path / "bad", SAMPLE_SEED, bad)

@@ -53,7 +53,10 @@ def test_every_result_table_can_be_read(result) -> None:
         "decisions": result.decisions.table,
         "impacts": result.impacts.table,
         "owners": result.owners,
+        "hosts": result.hosts,
         "regions": result.regions,
+        "sensitivity": result.sensitivity.table if result.sensitivity else pd.DataFrame(),
+        "scenarios": result.spread.table if result.spread else pd.DataFrame(),
         "access": result.access.places,
         "national": result.national.to_frame().T,
     }

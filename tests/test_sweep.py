@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,9 +14,10 @@ import dealernet
 from dealernet import AssumptionsError, QueryError, ScenarioError
 from dealernet.analysis.pipeline import default_scenario
 from dealernet.cli.main import cli
+from dealernet.outputs.side_by_side import SWEEP_MEASURES
 from dealernet.planning.sweep import Sweep, split_overrides, sweep
 from dealernet.render.charts import LineSpec, line_chart, nice_step
-from dealernet.render.planning_pages import sweep_html, write_sweep
+from dealernet.render.planning_pages import sweep_charts, sweep_html, write_sweep
 from helpers import MILE, ORIGIN, east, network_from, site
 
 DISTANCES = [5, 10, 20, 60]
@@ -50,14 +52,45 @@ def test_each_value_is_a_run_with_that_setting(distance_sweep) -> None:
     assert set(stores) == {197}
 
 
+def only_our_script(page: str) -> bool:
+    """The page's one script is the table script, inline: nothing else runs, nothing loads."""
+    return page.count("<script") == 1 and page.count("<script>") == 1
+
+
 def test_sweep_page_draws_inline_svg_charts_and_works_offline(distance_sweep, tmp_path) -> None:
     page = write_sweep(distance_sweep, tmp_path / "sweep.html").read_text()
-    assert page.count("<svg") == 4 and "<polyline" in page and "<polygon" in page
-    assert "http://" not in page and "https://" not in page and "<script" not in page
+    assert page.count('<svg class="chart') == 4 and "<polyline" in page and "<polygon" in page
+    assert "http://" not in page and "https://" not in page and only_our_script(page)
     for value in DISTANCES:
-        assert f"<td>{value}</td>" in page
-    csv = write_sweep(distance_sweep, tmp_path / "sweep.csv").read_text().splitlines()
+        assert f'<td data-sort="{value}">{value}</td>' in page
+    csv = write_sweep(distance_sweep, tmp_path / "sweep.csv").read_text("utf-8-sig")
+    csv = csv.splitlines()
     assert csv[0].startswith("rules.nearest.max_distance_miles,") and len(csv) == len(DISTANCES) + 1
+
+
+def test_sweep_page_names_the_setting_in_words_and_sorts_its_table(distance_sweep) -> None:
+    page = sweep_html(distance_sweep)
+    title = re.search(r"<h1>(.*?)</h1>", page, re.S).group(1)
+    assert title == "Farthest move to a host (miles), rule nearest"
+    assert "<code>rules.nearest.max_distance_miles</code>" in page  # the key --set takes
+    assert '<p class="notice origin" role="note" data-text><strong>Data:</strong>' in page
+    assert 'class="sortable fit" id="sweep-table"' in page
+    heads = re.findall(r'<th[^>]*aria-sort="none"[^>]*><button type="button">', page)
+    assert len(heads) == 1 + len(SWEEP_MEASURES)
+    assert '<div class="scroll">\n<table class="sortable fit"' in page  # scrolls in its box
+
+
+def test_lines_of_one_chart_differ_by_marker_and_dash_not_only_colour(distance_sweep) -> None:
+    stores = sweep_charts(distance_sweep)[0]
+    assert [line.label for line in stores.lines] == ["Kept", "Absorbed", "Closed"]
+    assert len({line.marker for line in stores.lines}) == 3
+    assert len({line.dash for line in stores.lines}) == 3
+    page = sweep_html(distance_sweep)
+    series = re.findall(r'<g class="series close">(.*?)</g>', page, re.S)[0]
+    assert 'stroke-dasharray="2 3"' in series and "<circle" not in series
+    assert series.count('<polygon class="marker"') == len(DISTANCES)  # triangles
+    legend = re.findall(r'<li data-marker="(\w+)">', page)
+    assert legend[:3] == ["circle", "square", "triangle"]
 
 
 def test_sweep_is_offered_at_the_top_of_the_package() -> None:
@@ -103,7 +136,7 @@ def test_a_hostile_scenario_name_is_escaped_on_the_page() -> None:
     page = sweep_html(
         sweep("rules.near.max_distance_miles", [5, 30], scenario=scenario, network=_toy_network())
     )
-    assert "<script" not in page and "<img" not in page
+    assert only_our_script(page) and "<img" not in page
     assert "&lt;script&gt;x()&lt;/script&gt;" in page
 
 
@@ -147,6 +180,24 @@ def test_the_swept_set_is_the_one_with_several_values(texts, setting, values, fi
 def test_a_sweep_needs_exactly_one_list_of_values(texts, error) -> None:
     with pytest.raises(error):
         split_overrides(texts)
+
+
+@pytest.mark.parametrize(
+    ("retired", "instead"),
+    [
+        ("retention.sales.base", "market.decay_sales.base=1.5,2,3"),
+        ("retention.service.base", "market.decay_service.base=2,3,4"),
+        ("distance_decay.sales_half_miles.base", "market.decay_sales.base=1.5,2,3"),
+    ],
+)
+def test_a_retired_parameter_is_refused_with_a_sweep_that_works(retired, instead) -> None:
+    # the README of older versions swept retention.sales.base=0.3,0.5,0.7
+    with pytest.raises(AssumptionsError, match="is retired") as info:
+        split_overrides([f"{retired}=0.3,0.5,0.7"])
+    message = str(info.value)
+    assert message.endswith(f"--set {instead}")
+    setting, values, _ = split_overrides([message.rsplit("--set ", 1)[1]])  # the fix works
+    assert setting == instead.split("=")[0] and len(values) == 3
 
 
 def test_a_bad_value_fails_before_any_run(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -202,4 +253,4 @@ def test_cli_sweep_prints_the_table_and_writes_the_page(tmp_path: Path) -> None:
     out = CliRunner().invoke(cli, args)
     assert out.exit_code == 0, out.output
     assert "Sweep of rules.nearest.max_distance_miles" in out.stdout
-    assert page.exists() and page.read_text().count("<svg") == 4
+    assert page.exists() and page.read_text().count('<svg class="chart') == 4

@@ -254,7 +254,7 @@ def test_query_and_sql_csv_files_defuse_formulas(tmp_path: Path) -> None:
     _run(tmp_path, "sql", statement, "--output", str(rows))
     for path in (answer, grouped, rows):
         assert _formula_cells(path) == [], path
-    assert rows.read_text("utf-8").startswith("name,owner_group,'=alias,n\n")
+    assert rows.read_text("utf-8-sig").startswith("name,owner_group,'=alias,n\n")
 
 
 def test_run_compare_and_report_csv_files_defuse_formulas(tmp_path: Path) -> None:
@@ -280,7 +280,7 @@ def test_run_compare_and_report_csv_files_defuse_formulas(tmp_path: Path) -> Non
 
 def test_csv_text_of_a_sweep_table_is_guarded() -> None:
     text = csv_text(pd.DataFrame({"rules.x": ["=1", "2"], "jobs_lost_base": [1.0, 2.0]}))
-    assert text == "rules.x,jobs_lost_base\n'=1,1.0\n2,2.0\n"
+    assert text == 'rules.x,jobs_lost_base\n"\'=1",1.0\n"2",2.0\n'
 
 
 # --- the real console script on a terminal ------------------------------------------------

@@ -143,7 +143,7 @@ def test_keep_close_and_unaffected_rows_have_no_transfer(table: pd.DataFrame) ->
 
 def test_the_csv_writes_the_new_columns_after_same_owner_host(tmp_path) -> None:
     path = apply_rules(tiny(), PLAN).to_csv(tmp_path / "decisions.csv")
-    header, *lines = path.read_text(encoding="utf-8").splitlines()
+    header, *lines = path.read_text(encoding="utf-8-sig").splitlines()
     columns = header.split(",")
     at = columns.index("same_owner_host")
     assert columns[at + 1 : at + 4] == [TRANSFER, FROM_OWNER, TO_OWNER]

@@ -83,6 +83,7 @@ def test_dealernet_run_from_an_empty_folder(installed: Path, tmp_path: Path) -> 
     assert summary["decisions"]["keep"] + summary["decisions"]["absorb"] >= 1
     assert sum(summary["decisions"].values()) == 207  # the bundled 2015 Infiniti rooftops
     assert "real 2015 dealer locations" in done.stdout
+    assert (out / "data" / "scenarios.csv").is_file()  # every shipped scenario, from the wheel
     assert sorted(p.name for p in tmp_path.iterdir()) == ["maps"]  # nothing else written
 
 
@@ -99,6 +100,7 @@ def test_the_sample_and_every_bundled_scenario_run_from_the_wheel(
                 "--scenario",
                 scenario,
                 "--no-reports",
+                "--no-sensitivity",  # the national run above has it, every scenario included
                 "--out",
                 scenario,
             ],

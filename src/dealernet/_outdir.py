@@ -13,10 +13,16 @@ folder goes through :class:`OutputFolder`, which
 - locks it (``OUT/.dealernet/lock``, :mod:`dealernet._lock`: the system drops the lock when
   the process dies, so a killed run never blocks the next), so a second run refuses at once
   and names the first;
-- records every file it writes in ``OUT/.dealernet/manifest.json``, written last. The
-  manifest says ``"complete": false`` from the first file a run writes until it finishes,
-  so a run that stops halfway (a full disk, Ctrl-C) never leaves a mix that claims to be
-  whole. Stale reports are removed only when an earlier manifest lists them.
+- records every file it writes in the manifest ``OUT/run.json``, written last, with what
+  made the run (:meth:`OutputFolder.claim`: scenario, assumptions, dealer files and their
+  hashes, data origin). The manifest says ``"complete": false`` from the first file a run
+  writes until it finishes, so a run that stops halfway (a full disk, Ctrl-C) never leaves a
+  mix that claims to be whole. Stale reports are removed only when an earlier manifest
+  lists them;
+- refuses to write a run made from other inputs into a folder an earlier run made, unless
+  told to replace it (``--overwrite``): then every file the earlier run recorded and this
+  one did not write is removed at the end, so no figure of the old run stays beside the
+  new ones.
 
 Temporary files of a killed run are removed only in the folders a run writes into
 (:data:`OUR_FOLDERS`), one level each, never following links.
@@ -28,7 +34,6 @@ import contextlib
 import json
 import os
 import tempfile
-import time
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -37,18 +42,34 @@ from typing import Any
 from dealernet import _atomic
 from dealernet._errors import DealernetError
 from dealernet._lock import FolderLock, Locked
-from dealernet.settings import DATA_DIR, OWNERS_DIR, QUERIES_DIR, REGIONS_DIR, SWEEPS_DIR
+from dealernet._manifest import (
+    MANIFEST,
+    MANIFEST_FORMAT,
+    OLD_MANIFEST,
+    STATE_DIR,
+    clean_entries,
+    differences,
+    identity_of,
+    now,
+    read_manifest,
+    run_part,
+    version,
+)
+from dealernet.settings import (
+    DATA_DIR,
+    GIS_DIR,
+    OWNERS_DIR,
+    QUERIES_DIR,
+    REGIONS_DIR,
+    SWEEPS_DIR,
+)
 
-#: Our folder inside a run folder: the manifest and the lock.
-STATE_DIR = ".dealernet"
-MANIFEST = f"{STATE_DIR}/manifest.json"
+#: The lock, in our folder inside a run folder.
 LOCK = f"{STATE_DIR}/lock"
 #: The folders a run writes into, relative to ``--out`` ("" is ``--out`` itself).
-OUR_FOLDERS = ("", DATA_DIR, OWNERS_DIR, REGIONS_DIR, QUERIES_DIR, SWEEPS_DIR, STATE_DIR)
+OUR_FOLDERS = ("", DATA_DIR, OWNERS_DIR, REGIONS_DIR, QUERIES_DIR, SWEEPS_DIR, GIS_DIR, STATE_DIR)
 #: Files a file manager leaves in any folder: they do not make a folder someone else's.
 _HARMLESS = {".DS_Store", "Thumbs.db", "desktop.ini"}
-#: Version of the manifest's layout.
-MANIFEST_FORMAT = 1
 
 
 class OutputFolderError(DealernetError, OSError):
@@ -81,7 +102,11 @@ def _fix(out: Path) -> str:
 def is_run_folder(out: Path) -> bool:
     """Whether ``out`` holds a run of ours: our state folder, or the tables of a run."""
     out = Path(out)
-    return (out / STATE_DIR).is_dir() or (out / DATA_DIR / "summary.json").is_file()
+    return (
+        (out / STATE_DIR).is_dir()
+        or (out / MANIFEST).is_file()
+        or (out / DATA_DIR / "summary.json").is_file()
+    )
 
 
 def check_out(out: Path, *, strict: bool = True) -> None:
@@ -156,37 +181,6 @@ def check_output_file(path: Path, option: str = "--output") -> None:
             break
 
 
-# --- the manifest -------------------------------------------------------------------------
-
-
-def _clean(entries: object) -> set[str]:
-    """Relative POSIX paths inside the folder from a manifest's list; anything else dropped
-    (a hand-edited or hostile manifest never points a deletion outside ``--out``)."""
-    found: set[str] = set()
-    if not isinstance(entries, list):
-        return found
-    for entry in entries:
-        if not isinstance(entry, str) or not entry or "\\" in entry or "\x00" in entry:
-            continue
-        path = PurePosixPath(entry)
-        if path.is_absolute() or any(part in ("..", ".", "") for part in path.parts):
-            continue
-        found.add(path.as_posix())
-    return found
-
-
-def read_manifest(out: Path) -> dict[str, Any] | None:
-    """The manifest of ``out`` as a dict, or ``None`` when there is none or it is damaged."""
-    path = Path(out) / MANIFEST
-    if path.is_symlink() or not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def our_files(out: Path) -> set[str]:
     """Files of ``out`` an earlier run recorded as its own (relative POSIX paths).
 
@@ -196,7 +190,7 @@ def our_files(out: Path) -> set[str]:
     if session is not None:
         return session.files()
     data = read_manifest(out)
-    return set() if data is None else _clean(data.get("files"))
+    return set() if data is None else clean_entries(data.get("files"))
 
 
 def forget(out: Path, path: Path) -> None:
@@ -204,19 +198,6 @@ def forget(out: Path, path: Path) -> None:
     session = _ACTIVE.get(os.path.abspath(out))
     if session is not None:
         session.forget(path)
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("dealernet")
-    except PackageNotFoundError:  # pragma: no cover - run from a source tree
-        return "0+unknown"
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def _busy(out: Path, pid: int | None) -> str:
@@ -248,11 +229,14 @@ class OutputFolder:
         self.strict = strict
         self.key = os.path.abspath(self.out)
         self.lock = FolderLock(self.out / LOCK)
-        self.started = _now()
+        self.started = now()
         self.written: list[str] = []
         self._earlier: set[str] = set()
         self._forgotten: set[str] = set()
         self._made: list[Path] = []
+        self.identity: dict[str, Any] | None = None
+        self._earlier_identity: dict[str, Any] | None = None
+        self._replacing = False
         self._marked = False
         self._writing_manifest = False
 
@@ -276,6 +260,8 @@ class OutputFolder:
         try:
             if self.lock.held:
                 if exc is None:
+                    if self._replacing:
+                        self._remove_replaced()
                     self._write_manifest(complete=True)
                 elif self._marked or self.written or self._forgotten:
                     with contextlib.suppress(OSError):  # the disk may still be full
@@ -326,7 +312,65 @@ class OutputFolder:
             folder = Path(exc.filename).parent if exc.filename else self.out
             raise self._unwritable(folder, exc) from exc
         data = read_manifest(self.out)
-        self._earlier = set() if data is None else _clean(data.get("files"))
+        self._earlier = set() if data is None else clean_entries(data.get("files"))
+        self._earlier_identity = identity_of(data)
+
+    # -- what made the run ---------------------------------------------------------------
+
+    def claim(self, identity: dict[str, Any], *, overwrite: bool = False) -> None:
+        """Record what made this run (``identity["fingerprint"]`` and its parts, from
+        :func:`dealernet.outputs.run_record.run_identity`), before its first file.
+
+        A folder holds one run. When an earlier run made it with another scenario or other
+        assumptions, this is refused unless ``overwrite``; when only the dealer files
+        changed (the same run on corrected data), it goes on. Either way the earlier run's
+        files that this run does not write again are removed when it finishes (never
+        before: a failed run leaves the earlier one whole, marked incomplete), so no page
+        of the old figures stays beside the new ones.
+
+        Raises
+        ------
+        OutputFolderError
+            The folder holds a run of other inputs and ``overwrite`` is false.
+        """
+        held = self.lock.held  # open() has read the manifest; else read it now
+        earlier = self._earlier_identity if held else identity_of(read_manifest(self.out))
+        if self.identity is not None and self.identity["fingerprint"] == identity["fingerprint"]:
+            return
+        if earlier is not None and earlier["fingerprint"] != identity["fingerprint"]:
+            asked_else = differences(earlier, identity) != ["the dealer files"]
+            if asked_else and not overwrite:
+                raise OutputFolderError(self._other_run(earlier, identity))
+            self._replacing = True
+        self.open()
+        self.identity = identity
+
+    def _other_run(self, earlier: dict[str, Any], now: dict[str, Any]) -> str:
+        differ = ", ".join(differences(earlier, now))
+        name = run_part(earlier, "scenario", "name") or "not known"
+        return (
+            f"--out {self.out} holds a run made with other inputs (not the same: {differ}; its "
+            f"scenario: {name}; data: {earlier.get('data_origin', 'not known')}). A folder "
+            "holds one run, so dealernet will not mix this one's files with it. Fix: choose "
+            f"a new folder, e.g. --out {suggestion(self.out)}, or add --overwrite to replace "
+            "that run (its files are removed once this run has finished). A run on changed "
+            "dealer files with the same scenario and assumptions replaces its folder's run "
+            "without --overwrite."
+        )
+
+    def _remove_replaced(self) -> None:
+        """Remove the replaced run's files this run did not write, then its empty folders."""
+        for rel in sorted(self._earlier - set(self.written)):
+            path = self.out / rel
+            if path.is_file() and not path.is_symlink() and _inside_ours(rel):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    self._forgotten.add(rel)
+        for name in reversed(OUR_FOLDERS[1:]):
+            folder = self.out / name
+            if name != STATE_DIR and folder.is_dir() and not folder.is_symlink():
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only when empty
 
     def _make(self, folder: Path) -> None:
         """Make ``folder`` (and its parents), remembering what we made for :meth:`_undo`."""
@@ -391,20 +435,30 @@ class OutputFolder:
     def _write_manifest(self, *, complete: bool) -> None:
         data = {
             "format": MANIFEST_FORMAT,
-            "dealernet": _version(),
+            "dealernet": version(),
             "command": self.command,
             "pid": os.getpid(),
             "started": self.started,
-            "finished": _now() if complete else None,
+            "finished": now() if complete else None,
             "complete": complete,
+            "run": self.identity or self._earlier_identity,
             "written": sorted(self.written),
             "files": sorted(self.files()),
         }
         self._writing_manifest = True
         try:
             _atomic.write_text(self.out / MANIFEST, json.dumps(data, indent=2) + "\n")
+            old = self.out / OLD_MANIFEST
+            if old.is_file() and not old.is_symlink():
+                old.unlink()  # its record is in run.json now
         finally:
             self._writing_manifest = False
+
+
+def _inside_ours(rel: str) -> bool:
+    """Whether ``rel`` is a file directly in one of :data:`OUR_FOLDERS` (what runs write)."""
+    parent = PurePosixPath(rel).parent.as_posix()
+    return (parent if parent != "." else "") in OUR_FOLDERS and not rel.startswith(STATE_DIR)
 
 
 def _probe(folder: Path) -> None:

@@ -71,6 +71,31 @@ MONEY_WORDS = ("revenue", "payroll", "profit", "occupancy", "buyout")
 JOB_PREFIXES = ("jobs_", "net_jobs_lost", "spin_off_jobs", "baseline_employees", "employees")
 
 
+#: Columns that hold codes, not quantities: a dealer id ``0042``, a ZIP ``02134``, a county
+#: FIPS ``01097``. Every table format keeps them as text, or a spreadsheet drops the zeros.
+CODE_COLUMNS = frozenset(
+    {
+        "dealer_id",
+        "host_dealer_id",
+        "host_dealer_ids",
+        "zip",
+        "region",
+        "county",
+        "geoid",
+        "point_id",
+        "nearest_before_id",
+        "nearest_after_id",
+        "nearest_host_dealer_id",
+        "customers_main_nearest_after_id",
+    }
+)
+
+
+def is_code(column: str) -> bool:
+    """Whether ``column`` holds codes to keep as text (see :data:`CODE_COLUMNS`)."""
+    return column in CODE_COLUMNS or column.endswith("_dealer_id")
+
+
 def span(low: object, base: object, high: object, fmt: str = "count") -> str:
     """A range as ``base (low-high)``, e.g. ``$4.2 M ($3.1 M-$5.0 M)``."""
     f = _FORMATS[fmt]

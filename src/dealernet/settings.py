@@ -123,6 +123,8 @@ REGIONS_DIR = "regions"
 QUERIES_DIR = "queries"
 #: Charts written by ``dealernet sweep``.
 SWEEPS_DIR = "sweeps"
+#: The GeoParquet layers of a run (``run --format parquet``), beside ``dealernet.gpkg``.
+GIS_DIR = "gis"
 #: The national map and the index page at the top of the run folder.
 NETWORK_MAP = "network.html"
 INDEX_PAGE = "index.html"

@@ -63,6 +63,7 @@ def point_sums(
     g0 = np.empty(groups)
     g1 = np.empty(groups)
     gains = np.empty(groups + 1)
+    brand_share = np.empty(2)  # service: the brand's total share before, after
     reach2 = reach_m * reach_m
     found = 0
     lo = np.empty(3, dtype=np.int64)
@@ -145,6 +146,7 @@ def point_sums(
                 pos,
                 p0,
                 p1,
+                brand_share,
                 gains,
                 brand,
                 slot_store,
@@ -189,43 +191,35 @@ def _sales(
 ):
     """One point's sales shares and its stores' split, for parameter set ``k``."""
     decay, cutoff = settings[k, 0], settings[k, 2]
-    total0 = 0.0
-    total1 = 0.0
-    for q in range(m):
-        decayed = math.exp(-decay * log_miles[q]) if miles[q] <= cutoff else 0.0
-        p0[q] = weights_before[k, cand[q]] * decayed
-        p1[q] = weights_after[k, cand[q]] * decayed
-        total0 += p0[q]
-        total1 += p1[q]
+    _shares(
+        m,
+        cand,
+        miles,
+        log_miles,
+        decay,
+        cutoff,
+        weights_before[k],
+        weights_after[k],
+        brand,
+        False,
+        0.0,
+        p0,
+        p1,
+    )
     g0[:] = 0.0
     g1[:] = 0.0
     for q in range(m):
-        p0[q] = p0[q] / total0 if total0 > 0 else 0.0
-        p1[q] = p1[q] / total1 if total1 > 0 else 0.0
         g0[brand[cand[q]]] += p0[q]
         g1[brand[cand[q]]] += p1[q]
     share_before[k, i] = g0[0]
     share_after[k, i] = g1[0]
-    sum0 = g0.sum()
-    sum1 = g1.sum()
     for q in range(m):
         s = slot_store[cand[q]]
         if s < 0:
             continue
         before = p0[q]
         own = _own(s, store_after, pos, p1)
-        gains[0] = max((g1[0] - own) - (g0[0] - before), 0.0)
-        for g in range(1, groups):
-            gains[g] = max(g1[g] - g0[g], 0.0)
-        gains[groups] = max(sum0 - sum1, 0.0)
-        if gains.sum() <= 0:  # rounding: leavers go by the shares after (market._fallback)
-            gains[0] = g1[0] - own
-            for g in range(1, groups):
-                gains[g] = g1[g]
-            gains[groups] = max(1.0 - sum1, 0.0)
-            if gains.sum() <= 0:
-                gains[:] = 0.0
-                gains[groups] = 1.0
+        _leaver_gains(g0, g1, groups, own, before, gains)
         _add(people, sales, k, s, population[i] * before, own, before, gains)
 
 
@@ -241,6 +235,7 @@ def _service(
     pos,
     p0,
     p1,
+    brand_share,
     gains,
     brand,
     slot_store,
@@ -253,25 +248,28 @@ def _service(
 ):
     """One point's service shares among the brand's slots and the outside option."""
     decay, cutoff, outside = settings[k, 1], settings[k, 2], settings[k, 3]
-    total0 = outside
-    total1 = outside
-    for q in range(m):
-        if brand[cand[q]] != 0:
-            continue
-        decayed = math.exp(-decay * log_miles[q]) if miles[q] <= cutoff else 0.0
-        p0[q] = service_before[cand[q]] * decayed
-        p1[q] = service_after[cand[q]] * decayed
-        total0 += p0[q]
-        total1 += p1[q]
-    g0 = 0.0
-    g1 = 0.0
-    for q in range(m):
-        if brand[cand[q]] != 0:
-            continue
-        p0[q] = p0[q] / total0 if total0 > 0 else 0.0
-        p1[q] = p1[q] / total1 if total1 > 0 else 0.0
-        g0 += p0[q]
-        g1 += p1[q]
+    _shares(
+        m,
+        cand,
+        miles,
+        log_miles,
+        decay,
+        cutoff,
+        service_before,
+        service_after,
+        brand,
+        True,
+        outside,
+        p0,
+        p1,
+    )
+    g0 = brand_share[0:1]  # the brand's total share before and after: one group
+    g1 = brand_share[1:2]
+    g0[0] = 0.0
+    g1[0] = 0.0
+    for q in range(m):  # in order, as the array model adds them (not pairwise)
+        g0[0] += p0[q]
+        g1[0] += p1[q]
     part = gains[:2]
     for q in range(m):
         s = slot_store[cand[q]]
@@ -279,15 +277,51 @@ def _service(
             continue
         before = p0[q]
         own = _own(s, store_after, pos, p1)
-        part[0] = max((g1 - own) - (g0 - before), 0.0)
-        part[1] = max(g0 - g1, 0.0)
-        if part.sum() <= 0:
-            part[0] = g1 - own
-            part[1] = max(1.0 - g1, 0.0)
-            if part.sum() <= 0:
-                part[0] = 0.0
-                part[1] = 1.0
+        _leaver_gains(g0, g1, 1, own, before, part)
         _add(service_people, service, k, s, population[i] * before, own, before, part)
+
+
+@njit(cache=True, nogil=True)
+def _shares(m, cand, miles, log_miles, decay, cutoff, w0, w1, brand, only_brand, outside, p0, p1):
+    """Each candidate's Huff share before (``p0``) and after (``p1``), in place: its weight
+    times the distance decay (nothing beyond ``cutoff``) over the sum, with ``outside`` the
+    pull of an outside option; with ``only_brand`` other brands' candidates get nothing."""
+    total0 = outside
+    total1 = outside
+    for q in range(m):
+        if only_brand and brand[cand[q]] != 0:
+            p0[q] = 0.0
+            p1[q] = 0.0
+            continue
+        decayed = math.exp(-decay * log_miles[q]) if miles[q] <= cutoff else 0.0
+        p0[q] = w0[cand[q]] * decayed
+        p1[q] = w1[cand[q]] * decayed
+        total0 += p0[q]
+        total1 += p1[q]
+    for q in range(m):
+        p0[q] = p0[q] / total0 if total0 > 0 else 0.0
+        p1[q] = p1[q] / total1 if total1 > 0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def _leaver_gains(g0, g1, groups, own, before, gains):
+    """Where a store's leavers go, in place (``market._split_sums`` step for step): the
+    brand's other stores (group 0, less the store's own new site), each other group, and
+    ``gains[groups]`` nowhere (the share lost); by the shares after if rounding leaves no
+    gain (``market._fallback``), and all to nowhere if that is empty too."""
+    gains[0] = max((g1[0] - own) - (g0[0] - before), 0.0)
+    for g in range(1, groups):
+        gains[g] = max(g1[g] - g0[g], 0.0)
+    gains[groups] = max(g0[:groups].sum() - g1[:groups].sum(), 0.0)
+    if gains[: groups + 1].sum() > 0:
+        return
+    gains[0] = g1[0] - own
+    for g in range(1, groups):
+        gains[g] = g1[g]
+    gains[groups] = max(1.0 - g1[:groups].sum(), 0.0)
+    if gains[: groups + 1].sum() <= 0:
+        gains[: groups + 1] = 0.0
+        gains[groups] = 1.0
 
 
 @njit(cache=True, nogil=True)

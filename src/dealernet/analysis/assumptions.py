@@ -57,7 +57,7 @@ OPTIONAL_DEFAULT = frozenset({"national_units.*"})
 #: Parameters earlier versions had, and what replaced them (named in the error).
 RETIRED: dict[str, str] = {
     key: "the market model (the market.* and attractiveness.* parameters) now says where "
-    "a store's customers go; see the README, 'Customers and markets'"
+    "a store's customers go; see docs/reference/method.md, 'Customers and markets'"
     for key in (
         "retention.sales",
         "retention.service",

@@ -30,7 +30,7 @@ Low / base / high are the 10th, 50th and 90th percentiles over the draws.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,17 +39,29 @@ import pandas as pd
 
 from dealernet import settings
 from dealernet._errors import AssumptionsError
+from dealernet.analysis._draws import (
+    FLOAT64_BYTES,
+    DrawsBuilder,
+    held_dtype,
+    medians,
+    percentiles,
+    summarise,
+)
+from dealernet.analysis._draws import select_draws as select_draws  # for planning/
+from dealernet.analysis._draws import summed_draws as summed_draws
+from dealernet.analysis._impact_model import (
+    DEPARTMENTS,
+    REVENUE_DEPARTMENTS,
+    TOTALS,
+    Model,
+    Stores,
+    market_shares,
+    site_column,
+)
+from dealernet.analysis._impact_model import market_units as market_units
 from dealernet.analysis.access import points_of_sale
 from dealernet.analysis.assumptions import Assumptions, draw
 from dealernet.analysis.market import SERVICE_DESTINATIONS
-from dealernet.analysis.pnl import (
-    CLOSURE,
-    COLOCATION,
-    TRANSFER,
-    franchise_changes,
-    jobs_elsewhere,
-    owner_pnl,
-)
 from dealernet.geo.distance import SiteIndex
 from dealernet.schema import (
     ANNUAL_NEW_UNITS,
@@ -77,8 +89,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Percentiles reported as low / base / high.
 PERCENTILES = {"low": 10, "base": 50, "high": 90}
-DEPARTMENTS = ("sales", "service", "office")
-REVENUE_DEPARTMENTS = ("new", "used", "service", "fi")
 
 #: Jobs at the stores and beyond (see the module docstring for how they add up).
 JOBS = (
@@ -134,33 +144,59 @@ class Impacts:
         ``recapture_miles`` (closed stores) and ``location_quality``.
     draws
         measure -> array of shape (draws, sites), for honest roll-ups: a group's range is
-        the percentiles of its summed draws, not the sum of its rows' percentiles.
+        the percentiles of its summed draws, not the sum of its rows' percentiles. Held
+        compactly (:class:`~dealernet.analysis._draws.StoreDraws`); sum groups with
+        :func:`~dealernet.analysis._draws.summed_draws` and take stores with
+        :func:`~dealernet.analysis._draws.select_draws`, which never make the dense array.
     assumptions
         What the estimates were made with.
     """
 
     table: pd.DataFrame
-    draws: dict[str, np.ndarray]
+    draws: Mapping[str, np.ndarray]
     assumptions: Assumptions
 
 
-#: Arrays of draws x stores a run holds at its peak: the kept loss measures, and about eight
-#: more for the working copies: the two baseline totals whose medians make the baselines,
-#: the percentiles' partitions, the roll-ups' summed draws of the groups and the sparse
-#: product's transposes. Measured with 24 measures (tracemalloc, impacts and roll-ups of
-#: the 197-store sample): 40,000 draws peak at 1.95 GB, 31 arrays of 63 MB, against 32 here.
-#: (With 12 measures, 200,000 draws peaked at 5.5 GB resident, 0.5 GB of it the loaded
-#: network and places: 16 arrays of 0.3 GB.)
-_PEAK_ARRAYS = len(MEASURES) + 8
-#: Arrays of block x stores alive at once while one block of draws is simulated: measured
-#: about 39 with 24 measures (one block of 10,000 draws peaks at 65 arrays, 26 of them the
-#: kept measures and totals); 48 leaves room.
+#: 8-byte arrays of draws x stores the roll-ups work with beyond the held draws, at their
+#: peak: a measure's stores gathered in float64 (:func:`~dealernet.analysis._draws.
+#: summed_draws`), the sparse product's transposes and the groups' summed draws.
+_WORKING_ARRAYS = 4
+#: 8-byte arrays of draws x stores a big run holds at its peak: every measure's draws held
+#: as float32 (:mod:`dealernet.analysis._draws`; two to an 8-byte array) and the working
+#: copies. A run small enough to hold float64 (:data:`~dealernet.analysis._draws.
+#: FLOAT64_BYTES`) holds ``len(MEASURES)`` arrays instead of half as many.
+_PEAK_ARRAYS = len(MEASURES) // 2 + _WORKING_ARRAYS
+#: Arrays of block x stores alive at once while one block is simulated: measured about 39
+#: with 24 measures; 48 leaves room.
 _BLOCK_ARRAYS = 48
+#: Stores simulated at once: a block's arrays (all 2,000 draws of 64 stores: 1 MB each) stay
+#: in the processor's cache, and each store's draws are at hand for its percentiles.
+_STORE_BLOCK = 64
 
 
 def draw_memory(draws: int, stores: int) -> int:
-    """Bytes the Monte Carlo of ``draws`` over ``stores`` stores needs at its peak."""
-    return int(draws) * max(int(stores), 1) * 8 * _PEAK_ARRAYS
+    """Bytes the Monte Carlo of ``draws`` over ``stores`` stores needs at its peak: the held
+    draws (at most; stores that lose nothing are not held), the roll-ups' working copies and
+    one block's arrays."""
+    values = int(draws) * max(int(stores), 1)
+    arrays = _PEAK_ARRAYS if _held(draws, stores).itemsize == 4 else _float64_arrays()
+    return values * 8 * arrays + _block_bytes(draws, stores)
+
+
+def _float64_arrays() -> int:
+    return len(MEASURES) + _WORKING_ARRAYS
+
+
+def _held(draws: int, stores: int) -> np.dtype[np.floating]:
+    return held_dtype(draws, stores, len(MEASURES))
+
+
+def _block_bytes(draws: int, stores: int) -> int:
+    """At most one block's arrays, and its stores' kept draws when the draws come in blocks
+    too (each is kept under MONTE_CARLO_BLOCK_BYTES)."""
+    width = min(max(int(stores), 1), _STORE_BLOCK)
+    whole = int(draws) * width * 8 * (_BLOCK_ARRAYS + len(MEASURES) + 2)
+    return min(2 * settings.MONTE_CARLO_BLOCK_BYTES, whole)
 
 
 def check_draw_memory(draws: int, stores: int, *, runs: int = 1) -> None:
@@ -178,7 +214,7 @@ def check_draw_memory(draws: int, stores: int, *, runs: int = 1) -> None:
     need = draw_memory(draws, stores) * max(runs, 1)
     if need <= limit:
         return
-    fit = limit // (max(stores, 1) * 8 * _PEAK_ARRAYS * max(runs, 1))
+    fit = most_draws(stores, runs=runs)
     what = f"{draws:,} draws x {stores:,} stores" + (f" x {runs} runs" if runs > 1 else "")
     msg = (
         f"the Monte Carlo is too big: {what} needs about {_gib(need)} of memory, and the "
@@ -188,6 +224,32 @@ def check_draw_memory(draws: int, stores: int, *, runs: int = 1) -> None:
         + "."
     )
     raise AssumptionsError(msg)
+
+
+def most_draws(stores: int, *, runs: int = 1) -> int:
+    """The most draws of ``stores`` stores (``runs`` runs kept together) that fit the limit."""
+    budget = settings.MONTE_CARLO_MAX_BYTES // max(runs, 1)
+
+    def fits(draws: int) -> bool:
+        return draw_memory(draws, stores) <= budget
+
+    # the need grows with the draws, but drops where the held draws turn float32: search
+    # each side of that step
+    step = FLOAT64_BYTES // (max(stores, 1) * len(MEASURES) * 8)
+    below = _largest(fits, 1, step)
+    return max(below, _largest(fits, step + 1, budget // max(stores, 1) + 1))
+
+
+def _largest(fits: Callable[[int], bool], low: int, high: int) -> int:
+    """The largest number in [low, high] that fits (``fits`` is monotone there), or 0."""
+    best = 0
+    while low <= high:
+        mid = (low + high) // 2
+        if fits(mid):
+            best, low = mid, mid + 1
+        else:
+            high = mid - 1
+    return best
 
 
 def source_sites(network: pd.DataFrame, brand: str) -> int:
@@ -201,9 +263,17 @@ def _gib(size: int) -> str:
 
 
 def block_size(stores: int) -> int:
-    """Draws simulated at once, so one block's arrays stay near MONTE_CARLO_BLOCK_BYTES."""
+    """Draws simulated at once for ``stores`` stores at a time, so one block's arrays stay
+    near MONTE_CARLO_BLOCK_BYTES."""
     per_draw = max(int(stores), 1) * 8 * _BLOCK_ARRAYS
     return max(1, settings.MONTE_CARLO_BLOCK_BYTES // per_draw)
+
+
+def store_block(draws: int, stores: int) -> int:
+    """Stores simulated at once: :data:`_STORE_BLOCK`, fewer when their kept draws (every
+    measure, all draws) would pass MONTE_CARLO_BLOCK_BYTES."""
+    kept = max(int(draws), 1) * 8 * (len(MEASURES) + 2)
+    return max(1, min(_STORE_BLOCK, max(int(stores), 1), settings.MONTE_CARLO_BLOCK_BYTES // kept))
 
 
 def estimate_impacts(
@@ -215,9 +285,14 @@ def estimate_impacts(
     *,
     market: MarketResult,
     block_draws: int | None = None,
+    block_stores: int | None = None,
     design: Mapping[str, np.ndarray] | None = None,
 ) -> Impacts:
     """Estimate baselines and losses for every row of ``decisions``.
+
+    The draws are simulated in blocks of stores (all draws of each, so its percentiles are
+    taken at once and its temporaries stay small), and within a block in blocks of draws
+    when there are very many.
 
     Parameters
     ----------
@@ -229,9 +304,11 @@ def estimate_impacts(
     market
         The solved market (:func:`dealernet.analysis.market_run.run_market`), its stores
         in the order of ``decisions``.
-    block_draws
-        Draws simulated at once (default :func:`block_size`). Every figure of a draw
-        depends on that draw alone, so the blocks change memory, never a result.
+    block_draws, block_stores
+        Draws and stores simulated at once (default :func:`block_size` and
+        :func:`store_block`). Every figure of a draw and store depends on that draw and
+        store alone (and the market's totals over all stores), so the blocks change
+        memory, never a result.
     design
         Each parameter's value in every draw (``assumptions.draws`` of them) instead of the
         Monte Carlo's: a planned design such as the sensitivity's
@@ -243,35 +320,35 @@ def estimate_impacts(
         When the draws would not fit in memory (:func:`check_draw_memory`).
     """
     sites = _site_rows(network, decisions)
-    check_draw_memory(assumptions.draws, len(sites))
+    draws, count = assumptions.draws, len(sites)
+    check_draw_memory(draws, count)
     if list(map(str, market.dealer_ids)) != list(map(str, sites[DEALER_ID])):
         msg = "the market model's stores are not the decisions' stores"
         raise ValueError(msg)
     keys = impact_keys(assumptions, source_brand)
     p = draw(assumptions, keys) if design is None else _designed(assumptions, keys, design)
     recapture = _recapture_miles(sites, network, decisions, source_brand, host_brand)
-    block = block_draws or block_size(len(sites))
-    shares = _market_shares(market)
-    totals: dict[str, np.ndarray] = {}
-    loss: dict[str, np.ndarray] = {}
-    for start in range(0, assumptions.draws, block):
-        rows = slice(start, min(start + block, assumptions.draws))
-        part = {k: v[rows] for k, v in p.items()}
-        sets = np.arange(rows.start, rows.stop) % len(market.draws)
-        part_shares = {k: v[sets] for k, v in shares.items()}
-        base = _baseline(sites, part, assumptions, source_brand, part_shares["units"])
-        lost = _losses(sites, base, part, assumptions, source_brand, part_shares)
-        for into, values in ((totals, base), (loss, lost)):
-            for key, array in values.items():
-                if into is totals and key not in ("revenue_total", "employees_total"):
-                    continue
-                if key not in into:
-                    into[key] = np.empty((assumptions.draws, *array.shape[1:]), array.dtype)
-                into[key][rows] = array
-        del base, lost
-    table = _table(sites, totals, loss, recapture, assumptions)
+    precision = _held(draws, count)
+    stores = Stores.of(sites)
+    model = Model.of(stores, p, market_shares(market), assumptions, source_brand, precision)
+    width = block_stores or store_block(draws, count)
+    rows = block_draws or block_size(width)
+    kept = DrawsBuilder(draws, count, precision)
+    totals = {key: np.empty(count) for key in TOTALS}
+    levels = {measure: np.empty((len(PERCENTILES), count)) for measure in MEASURES}
+    order = stores.order()
+    for start in range(0, count, width):
+        block = order[start : start + width]
+        values = model.simulate(block, rows)
+        for key in TOTALS:
+            totals[key][block] = medians(values.pop(key))
+        for measure in MEASURES:
+            array = values.pop(measure)
+            levels[measure][:, block], kinds = summarise(array, list(PERCENTILES.values()))
+            kept.add(measure, block, array, kinds)
+    table = _table(sites, totals, levels, recapture, assumptions)
     table = _with_market(table, sites, market)
-    return Impacts(table=table, draws=loss, assumptions=assumptions)
+    return Impacts(table=table, draws=kept.build(MEASURES), assumptions=assumptions)
 
 
 def _site_rows(network: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
@@ -329,136 +406,6 @@ def _designed(
     return out
 
 
-def _market_shares(market: MarketResult) -> dict[str, np.ndarray]:
-    """Per parameter set x store: people, and the shares staying at the site and with the
-    brand, for sales and service (NaN, a store without customers, counts as 0)."""
-    sales = np.nan_to_num(market.stacked("sales"), nan=0.0)
-    service = np.nan_to_num(market.stacked("service"), nan=0.0)
-    site, other = SERVICE_DESTINATIONS.index("site"), SERVICE_DESTINATIONS.index("brand_other")
-    return {
-        "units": market.stacked("people"),
-        "sales_site": sales[:, :, 0],
-        "sales_brand": sales[:, :, 0] + sales[:, :, 1],
-        "no_store": sales[:, :, -1],
-        "service_site": service[:, :, site],
-        "service_brand": service[:, :, site] + service[:, :, other],
-    }
-
-
-def _col(sites: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in sites:
-        return np.full(len(sites), np.nan)
-    return pd.to_numeric(sites[column], errors="coerce").to_numpy(dtype="float64")
-
-
-def _shares(p: dict[str, np.ndarray], prefix: str, names: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Department shares renormalised to sum to 1 in every draw."""
-    raw = {n: p[f"{prefix}.{n}"] for n in names}
-    total = sum(raw.values())
-    return {n: (v / total)[:, None] for n, v in raw.items()}
-
-
-def market_units(
-    people: np.ndarray, p: dict[str, np.ndarray], a: Assumptions, brand: str
-) -> np.ndarray:
-    """New units a year of each store by its market: the brand's national sales (drawn)
-    split by each store's share of the people who buy the brand, draws x stores.
-
-    A brand without ``national_units.<brand>`` is calibrated to ``new_units_per_store`` x
-    its stores instead.
-    """
-    key = f"national_units.{brand}"
-    stores = people.shape[1]
-    fallback = a.for_brand("new_units_per_store", brand).key
-    target = p[key] if key in p else p[fallback] * stores
-    total = people.sum(axis=1, keepdims=True)
-    share = np.divide(people, total, out=np.full_like(people, 1 / max(stores, 1)), where=total > 0)
-    return target[:, None] * share
-
-
-def _baseline(
-    sites: pd.DataFrame, p: dict[str, np.ndarray], a: Assumptions, brand: str, people: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Revenue and staff by department, draws x sites."""
-    units = _col(sites, ANNUAL_NEW_UNITS)
-    modelled = market_units(people, p, a, brand)
-    units_d = np.where(np.isnan(units)[None, :], modelled, units[None, :])
-    rpu = p[a.for_brand("revenue_per_new_unit", brand).key][:, None]
-    given_rev = _col(sites, ANNUAL_REVENUE)
-    revenue = np.where(np.isnan(given_rev)[None, :], units_d * rpu, given_rev[None, :])
-    out = {"revenue_total": revenue, "units": units_d}
-    for dept, share in _shares(p, "revenue_share", REVENUE_DEPARTMENTS).items():
-        out[f"revenue_{dept}"] = revenue * share
-
-    est_staff = p["staff.fixed"][:, None] + p["staff.per_100_new_units"][:, None] * units_d / 100
-    given_staff = _col(sites, EMPLOYEES)
-    dept_given = np.column_stack(
-        [_col(sites, c) for c in (SALES_EMPLOYEES, SERVICE_EMPLOYEES, OFFICE_EMPLOYEES)]
-    )
-    all_depts = ~np.isnan(dept_given).any(axis=1)
-    total_given = np.where(all_depts, dept_given.sum(axis=1), given_staff)
-    staff = np.where(np.isnan(total_given)[None, :], est_staff, total_given[None, :])
-    out["employees_total"] = staff
-    shares = _shares(p, "staff_share", DEPARTMENTS)
-    for i, dept in enumerate(DEPARTMENTS):
-        out[f"employees_{dept}"] = np.where(
-            all_depts[None, :], dept_given[:, i][None, :], staff * shares[dept]
-        )
-    return out
-
-
-def _losses(
-    sites: pd.DataFrame,
-    base: dict[str, np.ndarray],
-    p: dict[str, np.ndarray],
-    a: Assumptions,
-    brand: str,
-    shares: dict[str, np.ndarray],
-) -> dict[str, np.ndarray]:
-    """Every loss measure for one block of draws (rows of ``p``, ``base`` and ``shares``)."""
-    change = franchise_changes(sites)
-    absorbed = np.isin(change, (COLOCATION, TRANSFER))[None, :]
-    closed = (change == CLOSURE)[None, :]
-    affected = absorbed | closed
-    staffing = p["retention.staffing"][:, None]
-    kept_office = p["back_office.kept_share"][:, None]
-
-    sales_rev = base["revenue_new"] + base["revenue_used"] + base["revenue_fi"]
-    at_site = sales_rev * shares["sales_site"] + base["revenue_service"] * shares["service_site"]
-    in_brand = sales_rev * shares["sales_brand"] + base["revenue_service"] * shares["service_brand"]
-    moved = {
-        "sales": base["employees_sales"] * shares["sales_site"] * staffing,
-        "service": base["employees_service"] * shares["service_site"] * staffing,
-        "office": base["employees_office"] * kept_office,
-    }
-    out: dict[str, np.ndarray] = {}
-    for dept in DEPARTMENTS:
-        staff = base[f"employees_{dept}"]
-        out[f"jobs_lost_{dept}"] = np.where(
-            absorbed, staff - moved[dept], np.where(closed, staff, 0.0)
-        )
-    out["jobs_lost"] = np.sum([out[f"jobs_lost_{d}"] for d in DEPARTMENTS], axis=0)
-    moved_staff = moved["sales"] + moved["service"] + moved["office"]
-    out["jobs_gained_host"] = np.where(absorbed, moved_staff, 0.0)
-    out.update(jobs_elsewhere(base, p, shares, out, affected))
-    total = base["revenue_total"]
-    out["revenue_lost"] = np.where(affected, total - in_brand, 0.0)
-    colocated = (change == COLOCATION)[None, :]
-    at_risk_absorbed = np.where(colocated, total - at_site, total)
-    out["revenue_at_risk"] = np.where(absorbed, at_risk_absorbed, np.where(closed, total, 0.0))
-    earnings = p["earnings.annual"][:, None]
-    out["payroll_lost"] = out["jobs_lost"] * earnings
-    out.update(owner_pnl(base, p, a, brand, shares, out, change))
-    units = base["units"]
-    out["new_units"] = units
-    out["units_affected"] = np.where(affected, units, 0.0)
-    out["units_kept_brand"] = np.where(affected, units * shares["sales_brand"], 0.0)
-    out["units_to_competitors"] = np.where(
-        affected, units * (1 - shares["sales_brand"] - shares["no_store"]), 0.0
-    )
-    return out
-
-
 def _recapture_miles(
     sites: pd.DataFrame, network: pd.DataFrame, decisions: pd.DataFrame, brand: str, host: Brands
 ) -> np.ndarray:
@@ -481,20 +428,22 @@ def _recapture_miles(
 
 def _table(
     sites: pd.DataFrame,
-    base: dict[str, np.ndarray],
-    loss: dict[str, np.ndarray],
+    medians: dict[str, np.ndarray],
+    levels: dict[str, np.ndarray],
     recapture_miles: np.ndarray,
     a: Assumptions,
 ) -> pd.DataFrame:
+    """``impacts.csv``: ``medians`` of the baseline totals and ``levels`` (low, base, high
+    rows) of every measure, per store."""
     table = pd.DataFrame({DEALER_ID: sites[DEALER_ID].to_numpy()})
     table[DECISION] = sites[DECISION].to_numpy()
-    given_rev = ~np.isnan(_col(sites, ANNUAL_REVENUE))
-    given_staff = ~np.isnan(_col(sites, EMPLOYEES)) | ~np.isnan(
+    given_rev = ~np.isnan(site_column(sites, ANNUAL_REVENUE))
+    given_staff = ~np.isnan(site_column(sites, EMPLOYEES)) | ~np.isnan(
         np.column_stack(
-            [_col(sites, c) for c in (SALES_EMPLOYEES, SERVICE_EMPLOYEES, OFFICE_EMPLOYEES)]
+            [site_column(sites, c) for c in (SALES_EMPLOYEES, SERVICE_EMPLOYEES, OFFICE_EMPLOYEES)]
         )
     ).any(axis=1)
-    given_units = ~np.isnan(_col(sites, ANNUAL_NEW_UNITS))
+    given_units = ~np.isnan(site_column(sites, ANNUAL_NEW_UNITS))
     table["volume_source"] = np.where(given_units, VOLUME_FILE, VOLUME_MODEL)
     table["revenue_source"] = np.where(given_rev, "site file", "estimated")
     table["employees_source"] = np.where(given_staff, "site file", "estimated")
@@ -504,21 +453,20 @@ def _table(
         ("revenue", "revenue_share", REVENUE_DEPARTMENTS),
         ("employees", "staff_share", DEPARTMENTS),
     ):
-        total = np.median(base[f"{kind}_total"], axis=0)
+        total = medians[f"{kind}_total"]
         table[f"baseline_{kind}_total"] = total
         shares = np.array([a.base(f"{prefix}.{d}") for d in depts])
         for dept, share in zip(depts, shares / shares.sum(), strict=True):
             table[f"baseline_{kind}_{dept}"] = total * share
     dept_given = np.column_stack(
-        [_col(sites, c) for c in (SALES_EMPLOYEES, SERVICE_EMPLOYEES, OFFICE_EMPLOYEES)]
+        [site_column(sites, c) for c in (SALES_EMPLOYEES, SERVICE_EMPLOYEES, OFFICE_EMPLOYEES)]
     )
     all_given = ~np.isnan(dept_given).any(axis=1)
     for i, dept in enumerate(DEPARTMENTS):
         column = f"baseline_employees_{dept}"
         table[column] = np.where(all_given, dept_given[:, i], table[column])
     for measure in MEASURES:
-        values = np.percentile(loss[measure], list(PERCENTILES.values()), axis=0)
-        for label, row in zip(PERCENTILES, values, strict=True):
+        for label, row in zip(PERCENTILES, levels[measure], strict=True):
             table[f"{measure}_{label}"] = row
     table["recapture_miles"] = recapture_miles
     table[LOCATION_QUALITY] = sites.get(
@@ -533,14 +481,27 @@ def _with_market(table: pd.DataFrame, sites: pd.DataFrame, market: MarketResult)
     ``service_<destination>_*``)."""
     out = {"market_people": market.base.people}
     for kind, names in (("sales", market.destinations), ("service", SERVICE_DESTINATIONS)):
-        stacked = market.stacked(kind)
-        with warnings.catch_warnings():  # a store without customers is all NaN: not known
-            warnings.simplefilter("ignore", RuntimeWarning)
-            values = np.nanpercentile(stacked, list(PERCENTILES.values()), axis=0)
+        values = _known_levels(market.stacked(kind))
         for k, name in enumerate(names):
             for label, row in zip(PERCENTILES, values[:, :, k], strict=True):
                 out[f"{kind}_{destination_slug(name)}_{label}"] = row
     return pd.concat([table, pd.DataFrame(out, index=table.index)], axis=1)
+
+
+def _known_levels(stacked: np.ndarray) -> np.ndarray:
+    """``np.nanpercentile(stacked, PERCENTILES, axis=0)``: ``np.nanpercentile`` takes one
+    column at a time, so only the columns with a NaN (a store without customers: not
+    known) go to it; the rest take :func:`~dealernet.analysis._draws.percentiles`."""
+    q = list(PERCENTILES.values())
+    flat = stacked.reshape(len(stacked), -1)
+    nan = np.isnan(flat).any(axis=0)
+    out = np.empty((len(q), flat.shape[1]))
+    out[:, ~nan] = percentiles(flat[:, ~nan], q)
+    if nan.any():
+        with warnings.catch_warnings():  # all NaN: not known
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out[:, nan] = np.nanpercentile(flat[:, nan], q, axis=0)
+    return out.reshape(len(q), *stacked.shape[1:])
 
 
 def destination_slug(name: str) -> str:

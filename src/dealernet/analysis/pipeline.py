@@ -149,7 +149,7 @@ def run(
     )
     affected = table.loc[table[DECISION].isin(["absorb", "close"]), DEALER_ID]
     served = access_by_site(access, list(affected))
-    impacts.table = _with_customers(impacts.table, served)
+    impacts.table = with_customers(impacts.table, served)
     drivers: Sensitivity | None = None
     spread: ScenarioSpread | None = None
     if what_drives:
@@ -277,7 +277,7 @@ def _what_drives(
     return drivers, scenario_spread(network, assumptions, competitors, plain, shipped)
 
 
-def _with_customers(table: pd.DataFrame, served: pd.DataFrame) -> pd.DataFrame:
+def with_customers(table: pd.DataFrame, served: pd.DataFrame) -> pd.DataFrame:
     """Add, per affected store, the people it served and how much farther they now go.
 
     Columns are prefixed ``customers_``; stores that keep their showroom get 0 people.

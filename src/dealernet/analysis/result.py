@@ -23,6 +23,7 @@ import pandas as pd
 
 from dealernet import formatting
 from dealernet.analysis.impact import brand_fallbacks
+from dealernet.analysis.rollups import hosts
 from dealernet.schema import (
     BRAND,
     DEALER_ID,
@@ -186,6 +187,14 @@ class Result:
             )
         return notes
 
+    @property
+    def hosts(self) -> pd.DataFrame:
+        """Every host owner that takes in another owner's store, with its gain
+        (:func:`dealernet.analysis.rollups.hosts`): ``hosts.csv``."""
+        if "hosts" not in self._frames:
+            self._frames["hosts"] = hosts(self.decisions.table, self.impacts, self.network)
+        return self._frames["hosts"]
+
     # --- tables as GeoDataFrames ---------------------------------------------------------------
 
     @property
@@ -241,14 +250,18 @@ class Result:
 
         return query(self, **filters)
 
-    def write(self, out: str | Path, *, reports: bool = True) -> list[Path]:
-        """Write what ``dealernet run`` writes into ``out``: tables, the map, owner reports.
+    def write(
+        self, out: str | Path, *, reports: bool = True, overwrite: bool = False
+    ) -> list[Path]:
+        """Write what ``dealernet run`` writes into ``out``: tables, the workbook, the GIS
+        bundle, the map, owner reports.
 
-        Returns the paths written; ``reports=False`` skips the owner reports.
+        Returns the paths written; ``reports=False`` skips the owner reports. A folder that
+        holds a run of other inputs is refused unless ``overwrite`` (its files then go).
         """
         from dealernet.render.run_folder import write_run
 
-        return write_run(self, Path(out), reports=reports).all
+        return write_run(self, Path(out), reports=reports, overwrite=overwrite).all
 
 
 def _stores(n: int, brand: str) -> str:

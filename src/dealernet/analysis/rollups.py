@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
+from dealernet.analysis._draws import percentiles, select_draws, summed_draws
 from dealernet.analysis.impact import HOST_MEASURES, MEASURES, PERCENTILES, Impacts
 from dealernet.analysis.owner_groups import group_names, owner_keys, with_key_columns
 from dealernet.analysis.pnl import TRANSFER, franchise_changes
@@ -31,6 +32,7 @@ from dealernet.schema import (
     HOST_DEALER_ID,
     LATITUDE,
     LONGITUDE,
+    NAME,
     OWNER_GROUP,
     STATE,
     state_name,
@@ -87,8 +89,8 @@ def _summed(
     member = csr_matrix((np.ones(len(rows)), (rows, codes[rows])), shape=(len(codes), groups))
     out: dict[str, np.ndarray] = {}
     for measure in measures:
-        sums = np.asarray(impacts.draws[measure] @ member)  # draws x groups
-        values = np.percentile(sums, list(PERCENTILES.values()), axis=0)
+        sums = summed_draws(impacts.draws, measure, member)  # draws x groups
+        values = percentiles(sums, list(PERCENTILES.values()))
         for label, row in zip(PERCENTILES, values, strict=True):
             out[f"{measure}_{label}"] = row
     return out
@@ -103,7 +105,7 @@ def subset_totals(mask: np.ndarray, decisions: pd.DataFrame, impacts: Impacts) -
     mask = np.asarray(mask, dtype=bool)
     sub = Impacts(
         table=impacts.table.loc[mask],
-        draws={k: v[:, mask] for k, v in impacts.draws.items()},
+        draws=select_draws(impacts.draws, mask),
         assumptions=impacts.assumptions,
     )
     keys = np.full(int(mask.sum()), "selected", dtype=object)
@@ -173,19 +175,65 @@ def host_keys(decisions: pd.DataFrame, network: pd.DataFrame | None = None) -> n
 
 
 def host_owners(
-    decisions: pd.DataFrame, impacts: Impacts, network: pd.DataFrame | None = None
+    decisions: pd.DataFrame,
+    impacts: Impacts,
+    network: pd.DataFrame | None = None,
+    measures: tuple[str, ...] = HOST_MEASURES,
 ) -> pd.DataFrame:
     """Per owner group of a host store that takes in a transfer: how many stores it takes
-    in (``stores_taken_in``) and the host owner's gain (:data:`HOST_MEASURES`), summed over
-    the host stores it owns, whether or not it holds a source-brand store (:func:`host_keys`).
+    in (``stores_taken_in``) and ``measures`` (by default the host owner's gain,
+    :data:`HOST_MEASURES`), summed over the transfers into the host stores it owns, whether
+    or not it holds a source-brand store (:func:`host_keys`).
     """
     keys = pd.Series(host_keys(decisions, network), dtype=object)
     known = keys.notna().to_numpy()
     codes, labels = pd.factorize(keys.where(known), sort=True)
     out: dict[str, Any] = {OWNER_GROUP: np.asarray(labels, dtype=object)}
     out["stores_taken_in"] = np.bincount(codes[known], minlength=len(labels)).astype(int)
-    out.update(_summed(np.asarray(codes), len(labels), impacts, HOST_MEASURES))
+    out.update(_summed(np.asarray(codes), len(labels), impacts, measures))
     return pd.DataFrame(out)
+
+
+#: What ``hosts.csv`` sums per host owner: the yearly gross-profit gain and the jobs the
+#: host stores add for the customers who follow.
+HOST_TABLE_MEASURES = (*HOST_MEASURES, "jobs_gained_host")
+
+
+def hosts(decisions: pd.DataFrame, impacts: Impacts, network: pd.DataFrame) -> pd.DataFrame:
+    """Every owner group whose host stores take in another owner's store (``hosts.csv``).
+
+    One row per host owner, also those that hold no source-brand store and so have no row
+    in the owner table (a Nissan-only group gains the customers who follow), and one row per
+    host store whose owner is not known (``owner_group`` empty, ``owner_known`` false): the
+    stores it takes in, the host stores that take them (``host_dealer_ids``, ``host_names``),
+    whether it also holds a source-brand store (``holds_source_store``, not known when the
+    owner is not), and :data:`HOST_TABLE_MEASURES`.
+    """
+    transfer = franchise_changes(decisions) == TRANSFER
+    owner = pd.Series(host_keys(decisions, network), index=decisions.index, dtype=object)
+    host_id = decisions[HOST_DEALER_ID].astype("string")
+    keys = owner.where(owner.notna(), "\0" + host_id).where(transfer)
+    codes, labels = pd.factorize(keys, sort=True)
+    names = pd.Series(network[NAME].to_numpy(), index=network[DEALER_ID].astype(str))
+    names = names[~names.index.duplicated()]
+    taken = pd.DataFrame({"key": keys, "id": host_id}).dropna()
+    ids = taken.groupby("key")["id"].agg(lambda s: sorted(set(s)))
+    known = ~pd.Series(labels, dtype=object).str.startswith("\0")
+    table = pd.DataFrame(
+        {
+            OWNER_GROUP: pd.Series(labels, dtype=object).where(known, None),
+            "owner_known": known.to_numpy(),
+            "stores_taken_in": np.bincount(codes[codes >= 0], minlength=len(labels)),
+            "host_dealer_ids": ["; ".join(ids[k]) for k in labels],
+            "host_names": ["; ".join(str(names.get(i, "")) for i in ids[k]) for k in labels],
+        }
+    )
+    holds = table[OWNER_GROUP].isin(set(decisions[OWNER_GROUP].dropna().astype(str)))
+    table.insert(2, "holds_source_store", holds.astype("boolean").where(known))
+    for column, values in _summed(codes, len(labels), impacts, HOST_TABLE_MEASURES).items():
+        table[column] = values
+    order = ["stores_taken_in", "host_gross_profit_gained_base"]
+    return table.sort_values(order, ascending=False, kind="stable").reset_index(drop=True)
 
 
 def states(decisions: pd.DataFrame, impacts: Impacts) -> pd.DataFrame:

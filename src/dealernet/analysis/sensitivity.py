@@ -15,6 +15,7 @@ change where customers go, so their rows solve the market again (the compiled ke
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ import pandas as pd
 
 from dealernet.analysis.impact import estimate_impacts, impact_keys
 from dealernet.analysis.market_run import MarketResult, market_keys, parameters_at, solve_at
+from dealernet.analysis.parameter_labels import label
 from dealernet.schema import DEALER_ID, Brands
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,6 +39,7 @@ COLUMNS = (
     "scope",
     "measure",
     "parameter",
+    "label",
     "unit",
     "value_low",
     "value_base",
@@ -54,7 +57,8 @@ class Sensitivity:
     """The one-at-a-time sensitivity of a run.
 
     ``table`` has one row per scope (``national`` or an owner group) x measure x
-    parameter, with the :data:`COLUMNS`; ``rank`` 1 is the largest swing in its scope and
+    parameter, with the :data:`COLUMNS` (``label`` names the parameter in plain words, for
+    readers of ``sensitivity.csv``); ``rank`` 1 is the largest swing in its scope and
     measure. ``skipped`` names assumptions left out, with why.
     """
 
@@ -170,7 +174,7 @@ def _row_keys(design: _Design) -> list[tuple[str, str]]:
 
 
 def _table(
-    draws: dict[str, np.ndarray],
+    draws: Mapping[str, np.ndarray],
     design: _Design,
     params: Assumptions,
     decisions: pd.DataFrame,
@@ -203,6 +207,7 @@ def _swings(
             "scope": scope,
             "measure": measure,
             "parameter": design.keys,
+            "label": [label(k) for k in design.keys],
             "unit": [params[k].unit for k in design.keys],
             "value_low": [params[k].low for k in design.keys],
             "value_base": [params[k].base for k in design.keys],

@@ -37,6 +37,13 @@ from dealernet.cli._common import (
     refuse_blank,
     stop_on_sigterm,
 )
+from dealernet.cli._finished import (
+    claim_folder,
+    out_of,
+    overwrite_option,
+    result_of,
+    results_option,
+)
 from dealernet.cli.planning import COMMANDS as PLANNING_COMMANDS
 from dealernet.formatting import printable
 
@@ -85,6 +92,15 @@ Examples:
     help="Also vary each assumption on its own and run every shipped scenario at base "
     "(data/sensitivity.csv, data/scenarios.csv, the index's tornado charts): a few seconds.",
 )
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice(["parquet"]),
+    multiple=True,
+    help="Also write the GIS layers as GeoParquet (OUT/gis/<layer>.parquet); "
+    "dealernet.gpkg and dealernet.xlsx are always written.",
+)
+@overwrite_option
 @handle_errors
 def run(
     dealers: tuple[Path, ...],
@@ -101,6 +117,8 @@ def run(
     scheduler: str | None,
     reports: bool,
     sensitivity: bool,
+    formats: tuple[str, ...],
+    overwrite: bool,
 ) -> None:
     """Decide every Infiniti store, estimate the losses, and write tables, maps and reports."""
     from dealernet.outputs import terminal
@@ -131,10 +149,21 @@ def run(
             shown = f"Writing: {label}" if label in writing else label
             progress(shown, first + done, len(stages))
 
-        files = write_run(result, out, reports=reports, cdn=cdn, progress=step)
+        files = write_run(
+            result,
+            out,
+            reports=reports,
+            cdn=cdn,
+            formats=formats,
+            overwrite=overwrite,
+            progress=step,
+        )
     terminal.print_run_summary(console, result)
     console.print(escape(terminal.owners_line(result)))
     console.print(f"Wrote {len(files.tables)} tables to {escape(str(out / settings.DATA_DIR))}")
+    shown = ", ".join(escape(str(p)) for p in files.bundle if p.parent == out)
+    extra = len([p for p in files.bundle if p.parent != out])
+    console.print(f"Excel and GIS: {shown}" + (f" and {extra} GeoParquet layers" if extra else ""))
     console.print(f"Map: {escape(str(files.national_map))}")
     print_notes([*result.assumption_notes, *result.rule_notes])
     if reports:
@@ -192,7 +221,8 @@ def validate(paths: tuple[Path, ...], problems: Path | None, max_problems: int) 
     epilog="""\b
 Examples:
   dealernet sample
-  dealernet sample --seed 7 --out /tmp/other_sample"""
+  dealernet sample --seed 7 --out /tmp/other_sample
+  dealernet sample --scale 10 --out big_sample    # 1,970 Infiniti and 10,710 Nissan sites"""
 )
 @click.option(
     "--seed",
@@ -200,6 +230,14 @@ Examples:
     default=settings.SAMPLE_SEED,
     show_default=True,
     help="Random seed (0 or more); the same seed gives the same bytes.",
+)
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Times the sample's 197 Infiniti and 1,071 Nissan sites (at most 50), to try a big "
+    "network; the shares of co-located and dual-owned stores stay the same.",
 )
 @click.option(
     "--out",
@@ -210,11 +248,11 @@ Examples:
     help="Folder to write infiniti.csv and nissan.csv into (then --dealers FOLDER reads it).",
 )
 @handle_errors
-def sample(seed: int, out: Path) -> None:
-    """Write the synthetic sample network (197 Infiniti, 1,071 Nissan sites)."""
+def sample(seed: int, scale: float, out: Path) -> None:
+    """Write the synthetic sample network (197 Infiniti, 1,071 Nissan sites; --scale N: N x)."""
     from dealernet.io.sample import write_sample
 
-    for path in write_sample(out, seed):
+    for path in write_sample(out, seed, scale):
         click.echo(printable(f"Wrote {path}"))
 
 
@@ -225,12 +263,19 @@ Examples:
   dealernet map --state TX
   dealernet map --near "Denver, CO" --radius-miles 60
   dealernet map --near 32.78,-96.80 --radius-miles 40 --output dallas.html
-  dealernet map --owner "Lone Star Auto Group" --state TX --state OK""",
+  dealernet map --dealers sample --owner "Maple Lake Automotive"
+  dealernet map --owner Sewell --state TX --state OK""",
 )
 @click.option(
     "--state", "states", metavar="ST", multiple=True, help="State code or name; repeatable."
 )
-@click.option("--owner", "owners", metavar="NAME", multiple=True, help="Owner group; repeatable.")
+@click.option(
+    "--owner",
+    "owners",
+    metavar="NAME",
+    multiple=True,
+    help="Owner group; repeatable (`dealernet query --group-by owner` lists them).",
+)
 @click.option("--near", metavar="PLACE", help='A place ("Dallas, TX") or "LAT,LON".')
 @click.option(
     "--radius-miles",
@@ -245,10 +290,14 @@ Examples:
 )
 @dealers_option
 @analysis_options
+@results_option
 @out_option
 @cdn_option
+@overwrite_option
+@click.pass_context
 @handle_errors
 def map_command(
+    ctx: click.Context,
     states: tuple[str, ...],
     owners: tuple[str, ...],
     near: str | None,
@@ -259,10 +308,15 @@ def map_command(
     scenario: str,
     assumptions: Path,
     overrides: tuple[str, ...],
+    results: Path | None,
     out: Path,
     cdn: bool,
+    overwrite: bool,
 ) -> None:
-    """Write an offline map of a state, an owner group or the area around a place."""
+    """Write an offline map of a state, an owner group or the area around a place.
+
+    With --results OUT the map is drawn from that finished run (into OUT/regions/ unless
+    --out or --output says otherwise), without rerunning it."""
     from dealernet.planning.selection import select
     from dealernet.render.maps import map_path, write_map
 
@@ -271,26 +325,19 @@ def map_command(
     refuse_blank(
         {"--state": states, "--owner": owners, "--near": (near,) if near is not None else ()}
     )
-    loaded = load_settings(scenario, assumptions, overrides)
-    stages = (*ANALYSIS_STAGES, "map")
+    out = out_of(ctx, out, results)
     check_output_file(output)
     # a map into --out (regions/) is a run of the folder; --output FILE is a file of its own
     writes = contextlib.nullcontext(None) if output else out_folder(out, "map")
-    with progress_bar() as progress, writes as folder:
+    with writes as folder:
         ready = None if folder is None else folder.open
-        result = analyse(
-            progress,
-            dealers,
-            skip_invalid,
-            loaded,
-            stages=stages,
-            before_run=ready,
-            what_drives=False,
+        result = result_of(
+            ctx, results, dealers, skip_invalid, scenario, assumptions, overrides, before_run=ready
         )
+        claim_folder(folder, result, results, overwrite)
         selection = select(
             result, states=states, owners=owners, near=near, radius_miles=radius_miles
         )
-        progress("Drawing the map", stages.index("map"), len(stages))
         path = write_map(result, output or map_path(out, selection), selection, cdn=cdn, out=out)
     print_notes(selection.corrections)
     click.echo(printable(str(path)))
@@ -299,8 +346,9 @@ def map_command(
 @cli.command(
     epilog="""\b
 Examples:
-  dealernet report --owner "Maple Lake Automotive"
-  dealernet report --owner "maple lake" --owner "Prairie Lake Motors" --pdf
+  dealernet report --owner Sewell
+  dealernet report --results maps --owner "herb chambers"
+  dealernet report --dealers sample --owner "maple lake" --owner "Prairie Lake Motors"
   dealernet report --all --out results
   dealernet report --all --pdf --paper a4"""
 )
@@ -310,7 +358,8 @@ Examples:
     metavar="NAME",
     multiple=True,
     help="Owner group to report on; repeatable. Case and spacing do not matter; "
-    "part of the name or a close spelling is enough.",
+    "part of the name or a close spelling is enough. The 2015 roster's groups are inferred "
+    "from store names (Sewell, Herb Chambers); `dealernet query --group-by owner` lists them.",
 )
 @click.option(
     "--all",
@@ -330,9 +379,13 @@ Examples:
 )
 @dealers_option
 @analysis_options
+@results_option
 @out_option
+@overwrite_option
+@click.pass_context
 @handle_errors
 def report(
+    ctx: click.Context,
     owners: tuple[str, ...],
     all_owners: bool,
     pdf: bool,
@@ -342,23 +395,45 @@ def report(
     scenario: str,
     assumptions: Path,
     overrides: tuple[str, ...],
+    results: Path | None,
     out: Path,
+    overwrite: bool,
 ) -> None:
     """Write printable owner reports: stores affected, where they go, what is lost and why.
 
     Reports go to OUT/owners/<name>.html (with a CSV of the group's rows), and OUT/index.html
-    lists every owner group affected.
+    lists every owner group affected. With --results OUT they are written from that
+    finished run (into it, unless --out says otherwise), without rerunning it.
     """
     if bool(owners) == all_owners:
         raise click.UsageError("give --owner NAME (repeatable) or --all")
-    from dealernet.render.reports import owner_matches, write_reports
+    from dealernet.render.reports import check_pdf_ready, owner_matches, write_reports
 
-    loaded = load_settings(scenario, assumptions, overrides)
-    with progress_bar() as progress, out_folder(out, "report") as folder:
-        result = analyse(progress, dealers, skip_invalid, loaded, before_run=folder.open)
+    if pdf:
+        check_pdf_ready()  # before the analysis: a missing browser is said at once
+
+    out = out_of(ctx, out, results)
+    with out_folder(out, "report") as folder:
+        if results is not None:
+            result = result_of(
+                ctx,
+                results,
+                dealers,
+                skip_invalid,
+                scenario,
+                assumptions,
+                overrides,
+                before_run=folder.open,
+            )
+        else:
+            loaded = load_settings(scenario, assumptions, overrides)
+            with progress_bar() as progress:
+                result = analyse(progress, dealers, skip_invalid, loaded, before_run=folder.open)
+        claim_folder(folder, result, results, overwrite)
         matches = [] if all_owners else owner_matches(result, owners)
         names = None if all_owners else list(dict.fromkeys(m.value for m in matches))
-        written = write_reports(result, out, names, pdf=pdf, paper=paper, progress=progress)
+        with progress_bar() as progress:
+            written = write_reports(result, out, names, pdf=pdf, paper=paper, progress=progress)
     print_notes(m for m in matches if not m.exact)
     console = make_console()
     reports = [

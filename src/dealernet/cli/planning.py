@@ -11,13 +11,11 @@ Heavy imports happen inside the commands, so ``dealernet --help`` stays fast.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
 from dealernet import settings
 from dealernet.cli._common import (
-    analyse,
     analysis_options,
     cdn_option,
     check_output_file,
@@ -36,6 +34,7 @@ from dealernet.cli._common import (
     run_counter,
     writes_out,
 )
+from dealernet.cli._finished import result_of, results_option
 from dealernet.formatting import printable
 from dealernet.schema import DECISIONS
 
@@ -51,69 +50,21 @@ SQL_FILE_ROWS = 100_000
 SQL_MAX_LIMIT = 10_000_000
 
 
-def _results_option(func: Any) -> Any:
-    return click.option(
-        "--results",
-        type=click.Path(path_type=Path, file_okay=False, exists=True),
-        help="Read a finished run (the --out folder of `dealernet run`) instead of recomputing.",
-    )(func)
-
-
-def _given(ctx: click.Context, *names: str) -> list[str]:
-    """Options the user typed (not defaults), as --option names."""
-    from click.core import ParameterSource
-
-    flags = {"overrides": "--set", "owners_file": "--owners"}
-    return [
-        flags.get(n, f"--{n.replace('_', '-')}")
-        for n in names
-        if ctx.get_parameter_source(n) not in (ParameterSource.DEFAULT, None)
-    ]
-
-
-def _result(
-    ctx: click.Context,
-    results: Path | None,
-    dealers: tuple[Path, ...],
-    skip_invalid: bool,
-    scenario: str,
-    assumptions: Path,
-    overrides: tuple[str, ...],
-    *,
-    draws: bool = True,
-) -> Any:
-    """A fresh run of the inputs, or a finished run read back with ``--results``."""
-
-    if results is not None:
-        from dealernet.planning.saved_run import load_results
-
-        if clash := _given(ctx, "scenario", "assumptions", "overrides", "owners_file"):
-            msg = f"--results reads a finished run; {', '.join(clash)} cannot change it"
-            raise click.UsageError(msg)
-        with progress_bar() as progress:
-            progress("Reading the run's tables", 0, 1)
-            finished = load_results(results, dealers=list(dealers) or None, draws=draws)
-        open_out_folder()  # the inputs are read: now the folder a --map goes into
-        return finished
-    loaded = load_settings(scenario, assumptions, overrides)
-    with progress_bar() as progress:
-        return analyse(progress, dealers, skip_invalid, loaded, what_drives=False)
-
-
 @click.command(
     epilog="""\b
 Examples:
-  dealernet query --state TX --decision close
+  dealernet query --state TX --decision absorb
   dealernet query --near "Denver, CO" --radius-miles 60 --group-by owner
   dealernet query --near 39.74,-104.99 --radius-miles 25 --format geojson --output denver.geojson
   dealernet query --region South --group-by state --output south.csv
   dealernet query --county "Cook County, IL" --min-jobs-lost 10 --map
-  dealernet query --results maps --owner "Maple Lake Automotive" --format json
+  dealernet query --results maps --owner Sewell --format json
+  dealernet query --dealers sample --decision close
   dealernet query --set rules.nearest.max_distance_miles=25 --group-by decision"""
 )
 @dealers_option
 @analysis_options
-@_results_option
+@results_option
 @click.option("--state", "states", multiple=True, help="State code or name; repeatable.")
 @click.option(
     "--county", "counties", multiple=True, help='County FIPS code or "Name, ST"; repeatable.'
@@ -220,13 +171,19 @@ def query(
         {"--host": hosts, "--near": (near,) if near is not None else ()},
     )
     from dealernet.outputs.formats import format_for, query_text
-    from dealernet.outputs.terminal import query_table, totals_line
+    from dealernet.outputs.terminal import (
+        print_data_origin,
+        print_table,
+        print_text,
+        query_table,
+        totals_line,
+    )
     from dealernet.planning.query import query as run_query
 
     chosen = format_for(output, fmt, QUERY_FORMATS)
     check_output_file(output)
     check_output_file(Path(map_path) if map_path else None, "--map")
-    result = _result(ctx, results, dealers, skip_invalid, scenario, assumptions, overrides)
+    result = result_of(ctx, results, dealers, skip_invalid, scenario, assumptions, overrides)
     if map_path is not None and hasattr(result, "require_sites"):
         result.require_sites("--map")
     answer = run_query(
@@ -249,8 +206,9 @@ def query(
         answer.write(output, chosen)
         make_console(stderr=True).print(f"Wrote {escape(str(output))}")
     elif chosen == "table":
-        console.print(query_table(answer))
-        console.print(escape(totals_line(answer.totals, result.source_brand)))
+        print_data_origin(console, result.data_origin)
+        print_table(console, query_table(answer))
+        print_text(console, totals_line(answer.totals, result.source_brand))
     elif chosen == "gpkg":
         msg = "a GeoPackage cannot go to the terminal: add --output FILE.gpkg"
         raise click.UsageError(msg)
@@ -288,7 +246,7 @@ settings are refused."""
 @click.argument("statement")
 @dealers_option
 @analysis_options
-@_results_option
+@results_option
 @click.option(
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -332,11 +290,11 @@ def sql(
 ) -> None:
     """Answer one read-only SQL query (DuckDB) over the result tables."""
     from dealernet.outputs.formats import write_frame
-    from dealernet.outputs.terminal import frame_table
+    from dealernet.outputs.terminal import frame_table, print_data_origin, print_table
     from dealernet.planning.sql import MAX_BYTES, check_statement, run_sql
 
     check_statement(statement)  # refuse before any slow work
-    result = _result(
+    result = result_of(
         ctx, results, dealers, skip_invalid, scenario, assumptions, overrides, draws=False
     )
     cap = limit or (SQL_FILE_ROWS if output is not None else SQL_TERMINAL_ROWS)
@@ -347,7 +305,9 @@ def sql(
         make_console(stderr=True).print(f"Wrote {len(frame):,} rows to {escape(str(output))}")
     else:
         title = f"the first {len(frame):,} rows of more" if more else f"{len(frame):,} rows"
-        make_console().print(frame_table(frame, title, limit=max_rows))
+        console = make_console()
+        print_data_origin(console, result.data_origin)
+        print_table(console, frame_table(frame, title, limit=max_rows))
     if more:
         where = "wrote" if output is not None else "showing"
         to_file = "" if output is not None else f" or --output FILE ({SQL_FILE_ROWS:,} by default)"
@@ -368,7 +328,7 @@ Examples:
   dealernet compare announced-2024 consolidation
   dealernet compare announced-2024 consolidation all-stand-alone --output comparison.html
   dealernet compare consolidation.toml conservative.toml --output comparison.csv
-  dealernet compare consolidation all-stand-alone \
+  dealernet compare consolidation all-stand-alone \\
       --set market.decay_sales.base=2.5"""
 )
 @click.argument("scenarios", nargs=-1, required=True)
@@ -403,7 +363,12 @@ def compare(
     output: Path | None,
 ) -> None:
     """Run scenarios side by side and list the stores whose decision differs."""
-    from dealernet.outputs.terminal import comparison_table, differences_table
+    from dealernet.outputs.terminal import (
+        comparison_table,
+        differences_table,
+        print_data_origin,
+        print_table,
+    )
     from dealernet.planning.compare import compare as run_compare
     from dealernet.render.planning_pages import write_comparison
 
@@ -421,8 +386,9 @@ def compare(
             [s for s, _ in loaded], network=network, assumptions=loaded[0][1], progress=step
         )
     console = make_console()
-    console.print(comparison_table(comparison))
-    console.print(differences_table(comparison))
+    print_data_origin(console, comparison.results[0].data_origin)  # one network for all
+    print_table(console, comparison_table(comparison))
+    print_table(console, differences_table(comparison))
     if output is not None:
         for path in write_comparison(comparison, output):
             make_console(stderr=True).print(f"Wrote {escape(str(path))}")
@@ -432,10 +398,10 @@ def compare(
     epilog="""\b
 Examples:
   dealernet sweep --set rules.nearest.max_distance_miles=10,20,30,40,60
-  dealernet sweep --scenario conservative \
+  dealernet sweep --scenario conservative \\
       --set rules.short-move.max_distance_miles=5,10,15,25
   dealernet sweep --set market.decay_sales.base=1.5,2,2.5,3 --output decay.html
-  dealernet sweep --set rules.*.capacity=1,2,3 --output capacity.csv
+  dealernet sweep --set 'rules.*.capacity=1,2,3' --output capacity.csv
 
 \b
 Exactly one --set lists several values (comma-separated); other --set options are
@@ -463,7 +429,7 @@ def sweep(
 ) -> None:
     """Rerun a scenario for several values of one setting and chart the totals."""
     from dealernet.outputs.formats import format_for
-    from dealernet.outputs.terminal import sweep_table
+    from dealernet.outputs.terminal import print_data_origin, print_table, sweep_table
     from dealernet.planning.sweep import split_overrides
     from dealernet.planning.sweep import sweep as run_sweep
     from dealernet.render.planning_pages import write_sweep
@@ -487,7 +453,9 @@ def sweep(
             network=network,
             progress=step,
         )
-    make_console().print(sweep_table(result))
+    console = make_console()
+    print_data_origin(console, result.results[0].data_origin)  # one network for all values
+    print_table(console, sweep_table(result))
     write_sweep(result, target)
     make_console(stderr=True).print(f"Wrote {escape(str(target))}")
 

@@ -11,9 +11,11 @@ Order of choice within a row, in both: preferred hosts (same owner group, under
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-__all__ = ["assign_nearest", "assign_optimal"]
+__all__ = ["assign_nearest", "assign_optimal", "enough_choices", "may_hide_better"]
 
 
 def _choice_order(
@@ -29,6 +31,61 @@ def _is_sorted(row: np.ndarray, host: np.ndarray, miles: np.ndarray) -> bool:
         return True
     dr, dm, dh = np.diff(row), np.diff(miles), np.diff(host)
     return bool(np.all((dr > 0) | ((dr == 0) & ((dm > 0) | ((dm == 0) & (dh > 0))))))
+
+
+def enough_choices(room: np.ndarray, n_rows: int) -> int:
+    """Choices per row that always suffice: ``ceil(n_rows / least room)`` hosts (1 if no
+    host's room is limited), so a row's list always holds a host with room left whatever
+    the other rows take, and a longer list changes no result of either solver."""
+    finite = room[np.isfinite(room)]
+    if finite.size == 0:
+        return 1
+    return max(1, math.ceil(n_rows / max(float(finite.min()), 1.0)))
+
+
+def may_hide_better(
+    n_rows: int,
+    row: np.ndarray,
+    host: np.ndarray,
+    chosen: np.ndarray,
+    remaining: np.ndarray,
+    cut: np.ndarray,
+) -> np.ndarray:
+    """Rows whose shortened list of choices might hide a better optimal assignment.
+
+    Each row's pairs must be the *head* of its full list in the order of choice (preferred,
+    then miles, then host); ``cut`` marks rows whose list was shortened, and ``chosen`` is
+    an optimal assignment (:func:`assign_optimal`) over the shortened lists. A row is safe
+    when its list was not cut, or when some host on its list still has room after
+    ``chosen``. When every row is safe, ``chosen`` is optimal over the full lists too: the
+    same number of rows placed, of preferred placements, and the same total miles (where
+    several assignments tie, it may be another of them).
+
+    Proof. :func:`assign_optimal` solves a min-cost assignment with a "no host" column per
+    row and a cost ``C(r, h)`` that grows in the order of choice. It scales costs per
+    connected group, but every cost that ranks placements over preference over miles has
+    the same optima, so fix one such ``C`` for the full problem. Give each host
+    ``remaining`` slots (never more than the rows): that allows nothing the solver's
+    ``min(room, demand)`` slots forbid. The problem is a linear program with an integral
+    optimum; take optimal duals ``u`` (rows) and ``v <= 0`` (slots) of the shortened one:
+    ``u_r + v_s <= C(r, s)`` on every listed pair, and ``v_s = 0`` on every slot left empty
+    (complementary slackness). A pruned pair ``(r, h)`` keeps them feasible if
+    ``u_r <= C(r, h)``, as ``v_s <= 0`` on each slot of ``h``. A row whose list was not
+    cut has no pruned pair. A cut row with a listed host ``f`` that has room left has an
+    empty slot ``s`` of ``f``, so ``u_r <= C(r, f) - v_s = C(r, f) <= C(r, h)``: ``f``
+    comes before every pruned host ``h`` in its order. The duals are then feasible for the
+    full problem with the same objective, and by weak duality ``chosen`` is optimal there.
+
+    The classic bound (:func:`enough_choices`) follows: a list of ``ceil(n_rows / least
+    room)`` hosts holds at least ``n_rows`` slots, the other rows fill at most
+    ``n_rows - 1``, so one listed host has room and the row is safe. This test is tighter:
+    it asks only for room that is actually left, so most lists stay a few hosts long.
+    """
+    taken = np.bincount(chosen[chosen >= 0], minlength=remaining.size)
+    free = remaining[host] - taken[host] > 0
+    safe = ~np.asarray(cut, dtype=bool)
+    safe[row[free]] = True
+    return ~safe
 
 
 def assign_nearest(

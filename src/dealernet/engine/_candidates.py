@@ -13,8 +13,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dealernet.geo.distance import SiteIndex, geodesic_miles, to_ecef
+from dealernet.geo.distance import WGS84_A, WGS84_E2, SiteIndex, geodesic_miles, to_ecef
 from dealernet.settings import METRES_PER_MILE
+
+#: The least radius of curvature of any plane section of the WGS84 ellipsoid through its
+#: centre (metres): such a section is an ellipse with semi-axes ``a`` and ``b' >= b``,
+#: whose curvature never exceeds ``a / b**2``.
+_LEAST_RADIUS = WGS84_A * (1 - WGS84_E2)
+#: Up to this limit (geodesic miles) :func:`sure_chord` is used; beyond it every pair is
+#: measured (no rule needs it, and the bound's proof wants short arcs).
+_SURE_CHORD_MILES = 1000.0
 
 #: (row position, host index, geodesic miles), sorted by row, miles, host.
 Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -39,6 +47,78 @@ class Reach:
     def geodesic_limit(self) -> float:
         """The limit in geodesic miles (for searching)."""
         return self.limit / self.circuity
+
+
+def ball_radius(geodesic_miles_limit: float) -> float:
+    """The chord (metres) a ball query needs to find every site within a geodesic limit.
+
+    A chord is never longer than the geodesic, so nothing within the limit lies outside.
+    """
+    return geodesic_miles_limit * (1 + 1e-9) * METRES_PER_MILE + 1.0
+
+
+def sure_chord(geodesic_miles_limit: float) -> float:
+    """A chord (metres) below which two points are surely within a geodesic limit.
+
+    Proof: the plane through the two points and the Earth's centre cuts the ellipsoid in an
+    ellipse whose curvature is at most ``1 / R`` with ``R = a (1 - e^2)``
+    (:data:`_LEAST_RADIUS`); the shorter arc of it between the points is a path on the
+    surface, so the geodesic ``s`` is at most its length ``L``. By Schur's comparison
+    theorem a plane arc of length ``L <= pi R`` whose curvature never exceeds ``1 / R`` has
+    a chord ``c >= 2 R sin(L / 2R)``: so ``s <= L <= 2 R asin(c / 2R)``. Under 1,000 miles
+    the arcs are far shorter than ``pi R`` (about 12,400 miles). A margin of 1e-9 and one
+    millimetre covers the rounding of coordinates and of ``Geod``. Pairs between this chord
+    and :func:`ball_radius` are measured exactly.
+    """
+    if not geodesic_miles_limit < _SURE_CHORD_MILES:
+        return -1.0
+    arc = geodesic_miles_limit * METRES_PER_MILE * (1 - 1e-9)
+    return 2 * _LEAST_RADIUS * math.sin(arc / (2 * _LEAST_RADIUS)) - 1e-3
+
+
+def count_within(
+    lat: np.ndarray,
+    lon: np.ndarray,
+    index: SiteIndex,
+    reach: Reach,
+    groups: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """For each point, how many sites of each group (a mask over ``index``) are within reach.
+
+    Exact, as if every site were measured with ``Geod``: a KD-tree per group counts the
+    sites surely inside (:func:`sure_chord`) and those that may be (:func:`ball_radius`);
+    only where the two differ are that point's sites measured. The work is a tree search
+    per point, not a distance per (point, site) pair, so dense networks cost no more.
+    """
+    from scipy.spatial import cKDTree  # heavy or optional: imported on first use
+
+    n = lat.size
+    if not math.isfinite(reach.geodesic_limit):
+        return {name: np.full(n, int(mask.sum())) for name, mask in groups.items()}
+    if n == 0:
+        return {name: np.zeros(0, dtype="int64") for name in groups}
+    pts = to_ecef(lat, lon)
+    outer, inner = ball_radius(reach.geodesic_limit), sure_chord(reach.geodesic_limit)
+    counts: dict[str, np.ndarray] = {}
+    unsure = np.zeros(n, dtype=bool)
+    for name, mask in groups.items():
+        if not mask.any():
+            counts[name] = np.zeros(n, dtype="int64")
+            continue
+        tree = cKDTree(index.tree.data[mask])
+        sure = np.zeros(n, dtype="int64")
+        if inner > 0:
+            sure = np.asarray(tree.query_ball_point(pts, inner, return_length=True))
+        may = np.asarray(tree.query_ball_point(pts, outer, return_length=True))
+        counts[name] = sure.astype("int64")
+        unsure |= may > sure
+    for pos in np.flatnonzero(unsure):  # a site near the limit: measure them all
+        cand = np.asarray(index.tree.query_ball_point(pts[pos], outer), dtype="int64")
+        miles = geodesic_miles(lat[pos], lon[pos], index.lat[cand], index.lon[cand])
+        cand = cand[reach.ok(miles)]
+        for name, mask in groups.items():
+            counts[name][pos] = int(mask[cand].sum())
+    return counts
 
 
 def _empty() -> Pairs:

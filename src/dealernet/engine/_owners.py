@@ -9,6 +9,7 @@ conditions (``owner_store_count``, ...) have no value for it.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -54,8 +55,17 @@ def _keys(frame: pd.DataFrame) -> np.ndarray:
 
 def _counts(keys: np.ndarray, of: np.ndarray) -> list[float]:
     """How many of ``keys`` equal each of ``of`` (``nan`` where ``of`` is not known)."""
-    counts = pd.Series([k for k in keys if k is not None]).value_counts()
+    counts = Counter(k for k in keys if k is not None)
     return [float(counts.get(k, 0)) if k is not None else np.nan for k in of]
+
+
+def _rows_of(keys: np.ndarray) -> dict[str, np.ndarray]:
+    """The rows of each known key, ascending: one pass, not one scan of ``keys`` per key."""
+    rows: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        if key is not None:
+            rows.setdefault(key, []).append(i)
+    return {key: np.array(at, dtype="int64") for key, at in rows.items()}
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,7 @@ class Owners:
     def of(cls, sources: pd.DataFrame, hosts: pd.DataFrame) -> Owners:
         """The owners of ``sources`` and ``hosts`` as the engine compares them."""
         s, h = _keys(sources), _keys(hosts)
-        return cls(s, h, {k: np.flatnonzero(h == k) for k in {k for k in h if k is not None}})
+        return cls(s, h, _rows_of(h))
 
     def same(self, i: int, h: int) -> bool | None:
         """Whether store ``i`` and host ``h`` have one owner; ``None`` if either is unknown."""
@@ -90,20 +100,34 @@ class Owners:
         self, lat: np.ndarray, lon: np.ndarray, hlat: np.ndarray, hlon: np.ndarray
     ) -> dict[str, Any]:
         """Owner fields of each store for conditions: stores and hosts of its owner, miles."""
-        nearest = np.full(self.source.size, np.nan)
-        for i, key in enumerate(self.source):
-            if key is not None:
-                hs = self.hosts_of.get(key)
-                nearest[i] = (
-                    np.inf
-                    if hs is None
-                    else geodesic_miles(lat[i], lon[i], hlat[hs], hlon[hs]).min()
-                )
         return {
             OWNER_STORE_COUNT: _counts(self.source, self.source),
             OWNER_HOST_COUNT: _counts(self.host, self.source),
-            DISTANCE_TO_NEAREST_SAME_OWNER_HOST: nearest,
+            DISTANCE_TO_NEAREST_SAME_OWNER_HOST: self._nearest_own_host(lat, lon, hlat, hlon),
         }
+
+    def _nearest_own_host(
+        self, lat: np.ndarray, lon: np.ndarray, hlat: np.ndarray, hlon: np.ndarray
+    ) -> np.ndarray:
+        """Miles from each store to its owner's nearest host (``inf``: none; ``nan``: owner
+        not known), every (store, own host) pair measured in one call."""
+        nearest = np.full(self.source.size, np.nan)
+        stores, hosts = [], []
+        for i, key in enumerate(self.source):
+            if key is None:
+                continue
+            hs = self.hosts_of.get(key)
+            if hs is None:
+                nearest[i] = np.inf
+            else:
+                stores.append(np.full(hs.size, i, dtype="int64"))
+                hosts.append(hs)
+        if stores:
+            store, host = np.concatenate(stores), np.concatenate(hosts)
+            miles = geodesic_miles(lat[store], lon[store], hlat[host], hlon[host])
+            starts = np.flatnonzero(np.r_[True, store[1:] != store[:-1]])
+            nearest[store[starts]] = np.minimum.reduceat(miles, starts)
+        return nearest
 
     def host_store_counts(self) -> list[float]:
         """Host-brand stores each host's owner holds (``nan`` where it is not known)."""

@@ -136,15 +136,22 @@ def shared_rooftops(sources: pd.DataFrame, hosts: pd.DataFrame) -> np.ndarray:
     return np.array(shared, dtype="int64")
 
 
-def rooftop_reason(source: pd.Series, host: pd.Series, host_name: str, miles: str) -> str:
-    """Why a co-located store is left alone, naming the test that found its rooftop."""
-    if source.get(COLOCATION_TEST) == BY_ADDRESS:
+def rooftop_reason(
+    test: object, addresses: tuple[object, object], host_name: str, miles: str
+) -> str:
+    """Why a co-located store is left alone, naming the test that found its rooftop.
+
+    ``test`` is the store's :data:`COLOCATION_TEST`; ``addresses`` the store's and the host's
+    street addresses (read only when the addresses matched).
+    """
+    if test == BY_ADDRESS:
         return (
             f"Already shares a rooftop with {host_name}: the street addresses match "
-            f"({source[ADDRESS]}; {host[ADDRESS]}), though the coordinates are {miles} miles "
+            f"({addresses[0]}; {addresses[1]}), though the coordinates are {miles} miles "
             "apart; not affected"
         )
-    return f"Already shares a rooftop with {host_name} ({miles} miles away); not affected"
+    away = f"{miles} straight-line miles away"
+    return f"Already shares a rooftop with {host_name} ({away}); not affected"
 
 
 def _same_block_hosts(
@@ -160,10 +167,11 @@ def _same_block_hosts(
     lat = sources[LATITUDE].to_numpy(dtype="float64")
     lon = sources[LONGITUDE].to_numpy(dtype="float64")
     host_text = hosts[ADDRESS].to_numpy(dtype=object)
+    source_text = sources[ADDRESS].to_numpy(dtype=object)
     host_address: dict[int, StreetAddress | None] = {}
     found: dict[int, int] = {}
     for i in rows:
-        mine = parse_street_address(sources[ADDRESS].iat[i])
+        mine = parse_street_address(source_text[i])
         if mine is None:
             continue
         near, _ = index.within(lat[i], lon[i], guard_miles)

@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from dealernet._atomic import write_text
-from dealernet._csv import spreadsheet_safe
+from dealernet._csv import csv_file_text
 from dealernet.schema import (
     CITY,
     DEALER_ID,
@@ -171,38 +170,21 @@ class Decisions:
         return write_decisions_csv(self.table, path)
 
 
-def _cell(value: object) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
-    return str(value)
-
-
 def decisions_text(table: pd.DataFrame) -> str:
-    """The decisions table as CSV text with fixed formatting (see :func:`write_decisions_csv`)."""
-    out = {}
-    for column in DECISION_COLUMNS:
-        values = table[column].tolist() if column in table.columns else [None] * len(table)
-        digits = _DIGITS.get(column)
-        if digits is not None:
-            out[column] = [
-                "" if v is None or v is pd.NA or not np.isfinite(v) else f"{float(v):.{digits}f}"
-                for v in values
-            ]
-        else:
-            out[column] = [_cell(v) for v in values]
-
-    frame = pd.DataFrame(out, columns=list(DECISION_COLUMNS), dtype=object)
-    return spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n")
+    """The decisions table as CSV text with fixed columns (see :func:`write_decisions_csv`)."""
+    frame = table.reindex(columns=list(DECISION_COLUMNS))
+    for column, digits in _DIGITS.items():
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").round(digits)
+    return csv_file_text(frame)
 
 
 def write_decisions_csv(table: pd.DataFrame, path: str | Path) -> Path:
     """Write the decisions table as UTF-8 CSV, atomically and reproducibly.
 
-    Floats have fixed digits (coordinates 6, miles 3), booleans are ``true`` / ``false``,
-    missing values are empty, lines end in ``\\n``: identical inputs give byte-identical
-    files. The file is written beside ``path`` and renamed into place, so a reader never sees
-    half a file.
+    Floats are rounded (coordinates to 6 digits, miles to 3), booleans are ``true`` /
+    ``false``, text is quoted, missing values are empty, lines end in ``\\n``, and the file
+    starts with a byte-order mark (:mod:`dealernet._csv`): identical inputs give
+    byte-identical files. The file is written beside ``path`` and renamed into place, so a
+    reader never sees half a file.
     """
     return write_text(Path(path), decisions_text(table))

@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from dealernet.engine._assign import assign_nearest, assign_optimal
-from dealernet.engine._candidates import Reach, merge_pairs, nearest_pairs, owner_pairs
+from dealernet.engine._assign import enough_choices
+from dealernet.engine._candidates import Reach
+from dealernet.engine._choices import Sites, Usable, choose
 from dealernet.engine._host_room import excluded_hosts, exclusion_text, host_room
+from dealernet.engine._no_host import hosts_around, no_host_reason
 from dealernet.engine._owners import SAME_OWNER_SKIPPED, Owners, with_skips
 from dealernet.engine.colocation import (
     COLOCATED,
@@ -50,13 +52,13 @@ from dealernet.engine.scenario import (
     KEEP,
     OPTIMAL,
     OWNER_STORE_COUNT,
-    PREFER,
     REQUIRE,
     ROAD,
     ROAD_MILES_TO_NEAREST_HOST,
 )
 from dealernet.geo.distance import SiteIndex, geodesic_miles
 from dealernet.schema import (
+    ADDRESS,
     BRAND,
     CITY,
     DEALER_ID,
@@ -147,6 +149,7 @@ class _Engine:
         self.owners = Owners.of(self.sources, self.hosts)
         self.s_owner, self.h_owner = self.owners.source, self.owners.host
         self.h_name = self._names(self.hosts)
+        self.h_owner_group = _column(self.hosts, OWNER_GROUP)
         self.used = np.zeros(self.m)
         self.host_capacity = (
             pd.to_numeric(self.hosts[HOST_CAPACITY], errors="coerce").to_numpy(dtype="float64")
@@ -210,10 +213,12 @@ class _Engine:
         self.miles[colocated] = geodesic_miles(
             self.slat[colocated], self.slon[colocated], self.hlat[h], self.hlon[h]
         )
+        test = _column(self.sources, COLOCATION_TEST)
+        s_address, h_address = _column(self.sources, ADDRESS), _column(self.hosts, ADDRESS)
         for i in colocated:
-            host, miles = self.hosts.iloc[self.host[i]], _miles_text(self.miles[i])
+            h = self.host[i]
             self.reason[i] = rooftop_reason(
-                self.sources.iloc[i], host, self.h_name[self.host[i]], miles
+                test[i], (s_address[i], h_address[h]), self.h_name[h], _miles_text(self.miles[i])
             )
         open_ = standalone.copy()
         for rule in self.scenario.rules:
@@ -302,41 +307,32 @@ class _Engine:
         room = np.where(usable, remaining, 0.0)
         ok = np.flatnonzero(usable)
         sub = SiteIndex.build(self.hlat[ok], self.hlon[ok])
-        # Enough candidates per store that one always has room, whatever the others take:
-        # exact for both assignments. "nearest" starts smaller and grows only while a store
-        # whose list was cut short is left without a host (greedy takes the first free host
-        # in order, so a longer list changes nothing for a store that found one).
-        finite = room[ok][np.isfinite(room[ok])]
-        k_max = 1 if finite.size == 0 else math.ceil(rows.size / max(finite.min(), 1.0))
-        k_max = max(1, min(k_max, ok.size))
-        k = k_max if rule.assignment == OPTIMAL else min(k_max, 8)
+        k_max = max(1, min(enough_choices(room[ok], rows.size), ok.size))
         ids = _column(self.sources, DEALER_ID)[rows].astype(str)
         rank = np.argsort(np.argsort(ids, kind="stable"), kind="stable")
         if note := self.owners.skip_note(rule, rows):
             self.notes.append(note)
-        while True:
-            prow, phost, pmiles, cut = self._pairs(rows, ok, sub, usable, reach, rule, k)
-            preferred = np.zeros(prow.size, dtype=bool)
-            if rule.same_owner != IGNORE:
-                owner = self.s_owner[rows[prow]]
-                preferred = (owner == self.h_owner[phost]) & (owner != None)  # noqa: E711
-            if rule.assignment == OPTIMAL:
-                chosen = assign_optimal(rows.size, prow, phost, pmiles, preferred, room)
-            else:
-                chosen = assign_nearest(rows.size, prow, phost, pmiles, preferred, room, rank)
-            if k >= k_max or not (cut & (chosen < 0)).any():
-                break
-            k = min(k_max, k * 8)
+        prow, phost, pmiles, chosen = choose(
+            Sites(self.slat[rows], self.slon[rows], self.s_owner[rows]),
+            Sites(self.hlat, self.hlon, self.h_owner),
+            self.owner_hosts,
+            Usable(ok, sub, usable, room, reach),
+            same_owner=rule.same_owner,
+            optimal=rule.assignment == OPTIMAL,
+            k_max=k_max,
+            rank=rank,
+        )
         keys = prow * max(self.m, 1) + phost
         order = np.argsort(keys, kind="stable")
         placed = np.flatnonzero(chosen >= 0)
         at = order[np.searchsorted(keys[order], placed * max(self.m, 1) + chosen[placed])]
         chosen_miles = np.full(rows.size, np.nan)
         chosen_miles[placed] = pmiles[at]
+        why = self._why_no_host(rows[chosen < 0], rule, limit, excluded, remaining)
         for pos, h in enumerate(chosen):
             i = rows[pos]
             if h < 0:
-                short, detail = self._why_no_host(i, rule, limit, excluded, remaining)
+                short, detail = why[int(i)]
                 if short == SAME_OWNER_SKIPPED:
                     self.skipped.setdefault(int(i), []).append(rule.id)
                 self.miss[i] = (rule.id, short)
@@ -352,10 +348,10 @@ class _Engine:
         self.host[i] = h
         self.miles[i] = miles
         who = self.owners.who(i, h)
-        move = self.owners.move(i, h, _column(self.hosts, OWNER_GROUP)[h], self.h_brand[h])
+        move = self.owners.move(i, h, self.h_owner_group[h], self.h_brand[h])
         road = f", about {_miles_text(miles * self.circuity)} by road" if self.road else ""
-        text = f"Absorbed into {self.h_name[h]}{who}, {_miles_text(miles)} miles away{road}"
-        text += f": {move} (rule {rule.id})"
+        away = f"{_miles_text(miles)} straight-line miles away{road}"
+        text = f"Absorbed into {self.h_name[h]}{who}, {away}: {move} (rule {rule.id})"
         if rule.same_owner != IGNORE and self.s_owner[i] is None:
             text += f"; {SAME_OWNER_SKIPPED}"
         if rule.reason:
@@ -363,88 +359,55 @@ class _Engine:
         self.reason[i] = text
         self.steps[i].append(RuleStep(rule.id, True, f"absorbed into {self.h_name[h]}"))
 
-    def _pairs(
+    def _why_no_host(
         self,
         rows: np.ndarray,
-        ok: np.ndarray,
-        sub: SiteIndex,
-        usable: np.ndarray,
-        reach: Reach,
         rule: Rule,
-        k: int,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Candidate pairs (row position, host, miles), sorted, and which rows were cut short.
-
-        A row's candidates are its ``k`` nearest usable hosts within reach, plus, for
-        ``prefer`` and ``require``, every usable host of its own owner group within reach.
-        """
-        parts = []
-        cut = np.zeros(rows.size, dtype=bool)
-        lat, lon = self.slat[rows], self.slon[rows]
-        if rule.same_owner != REQUIRE and ok.size and rows.size:
-            prow, phost, pmiles, cut = nearest_pairs(lat, lon, sub, ok, k, reach)
-            parts.append((prow, phost, pmiles))
-        if rule.same_owner in (REQUIRE, PREFER):
-            parts.append(
-                owner_pairs(
-                    lat,
-                    lon,
-                    self.s_owner[rows],
-                    self.owner_hosts,
-                    usable,
-                    self.hlat,
-                    self.hlon,
-                    reach,
-                )
-            )
-        return (*merge_pairs(parts, self.m), cut)
-
-    def _why_no_host(
-        self, i: int, rule: Rule, limit: float, excluded: np.ndarray, remaining: np.ndarray
-    ) -> tuple[str, str]:
-        """Why an absorb rule found no host for store ``i``: a short and a detailed sentence."""
+        limit: float,
+        excluded: np.ndarray,
+        remaining: np.ndarray,
+    ) -> dict[int, tuple[str, str]]:
+        """Why an absorb rule found no host for each store of ``rows``: a short and a
+        detailed sentence."""
         hw = self.host_word
+        require = rule.same_owner == REQUIRE
+        out: dict[int, tuple[str, str]] = {}
+        todo = []
+        for i in rows:
+            if require and self.s_owner[i] is None:
+                out[int(i)] = (
+                    SAME_OWNER_SKIPPED,
+                    f"{SAME_OWNER_SKIPPED}: it needs this store's owner",
+                )
+            elif self.m == 0:
+                out[int(i)] = f"there is no {hw}", f"there is no {hw} in the network"
+            else:
+                todo.append(int(i))
+        at = np.array(todo, dtype="int64")
+        stores = Sites(self.slat[at], self.slon[at], self.s_owner[at])
+        hosts = Sites(self.hlat, self.hlon, self.h_owner)
+        around = hosts_around(
+            stores,
+            hosts,
+            self.index,
+            self.owner_hosts,
+            self._reach(limit),
+            excluded,
+            remaining <= 0,
+            require=require,
+        )
         unit = "road miles (estimated)" if self.road else "miles"
         span = f" within {limit:g} {unit}" if math.isfinite(limit) else ""
-        if rule.same_owner == REQUIRE and self.s_owner[i] is None:
-            return SAME_OWNER_SKIPPED, f"{SAME_OWNER_SKIPPED}: it needs this store's owner"
-        if self.m == 0:
-            return f"there is no {hw}", f"there is no {hw} in the network"
-        if math.isfinite(limit):
-            reach = self._reach(limit)
-            radius = reach.geodesic_limit * (1 + 1e-9)
-            within, miles = self.index.within(self.slat[i], self.slon[i], radius)
-            within = within[reach.ok(miles)]
-        else:
-            within = np.arange(self.m)
-        if within.size == 0:
-            nearest = self.near_miles[i, 0]
-            short = f"no {hw}{span}"
-            return short, f"{short} (the nearest is {_miles_text(nearest)} miles away)"
-        parts = []
-        n_excl = int(excluded[within].sum())
-        if n_excl:
-            parts.append(f"{n_excl} excluded by this rule ({exclusion_text(rule)})")
-        rest = within[~excluded[within]]
-        if rule.same_owner == REQUIRE:
-            mine = rest[(self.h_owner[rest] == self.s_owner[i]) & (self.s_owner[i] is not None)]
-            blind = int(sum(o is None for o in self.h_owner[rest]))
-            if rest.size - mine.size - blind:
-                parts.append(f"{rest.size - mine.size - blind} of other owner groups")
-            if blind:
-                parts.append(f"{blind} whose owner is not known")
-            rest = mine
-            if mine.size == 0 and not n_excl:
-                short = f"no {hw} of the same owner group{span}"
-                return short, f"{short} ({'; '.join(parts)})"
-        n_full = int((remaining[rest] <= 0).sum())
-        if n_full:
-            parts.append(f"{n_full} already full")
-        n_taken = int((remaining[rest] > 0).sum())
-        if n_taken:
-            parts.append(f"{n_taken} filled by other stores under this rule")
-        short = f"no {hw}{span} had room for it"
-        return short, f"{short} ({'; '.join(parts)})"
+        for i, seen in zip(todo, around, strict=True):
+            out[i] = no_host_reason(
+                seen,
+                host_word=hw,
+                span=span,
+                exclusion=exclusion_text(rule),
+                nearest=_miles_text(self.near_miles[i, 0]),
+                require=require,
+            )
+        return out
 
     # --- output -------------------------------------------------------------------------
 
@@ -525,7 +488,8 @@ class _Engine:
     def _traces(self, table: pd.DataFrame) -> dict[str, SiteTrace]:
         ids = table[DEALER_ID].astype(str).to_numpy()
         host_ids = _column(self.hosts, DEALER_ID)
-        host_owner = _column(self.hosts, OWNER_GROUP)
+        host_owner = self.h_owner_group
+        status = table[STATUS].to_numpy(dtype=object)
         traces: dict[str, SiteTrace] = {}
         for i in range(self.n):
             near = tuple(
@@ -541,7 +505,7 @@ class _Engine:
             )
             traces[ids[i]] = SiteTrace(
                 dealer_id=ids[i],
-                status=str(table[STATUS].iat[i]),
+                status=str(status[i]),
                 decision=str(self.decision[i]),
                 reason=str(self.reason[i]),
                 steps=tuple(self.steps[i]),

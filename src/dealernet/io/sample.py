@@ -12,8 +12,8 @@ in a fixed order, so a seed always gives byte-identical files.
 
 from __future__ import annotations
 
-import itertools
 import json
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,7 +25,9 @@ from pyproj import Geod
 from shapely.geometry import shape
 
 from dealernet._atomic import write_csv
+from dealernet._errors import InvalidInputError
 from dealernet.geo.distance import SiteIndex, geodesic_miles
+from dealernet.io._sample_names import STREETS, owner_names, site_names
 from dealernet.schema import (
     ADDRESS,
     ANNUAL_NEW_UNITS,
@@ -79,57 +81,40 @@ INFINITI_SEPARATION_MILES = 1.0
 #: A co-located Nissan store stands this far from its Infiniti partner (miles).
 PARTNER_MILES = (0.02, 0.09)
 
+#: The largest ``scale`` the generator takes (50 x the sample: 9,850 / 53,550 sites; more
+#: would not fit the places at the sample's spacing).
+MAX_SCALE = 50.0
+
 _MAX_DRAWS = 200
 _GEOD = Geod(ellps="WGS84")
-_COMPASS = ("North", "Northeast", "East", "Southeast", "South", "Southwest", "West", "Northwest")
-_SURNAMES = (
-    "Ashcombe Bellamy Brightwell Calloway Carrow Castellan Dunmore Eberly Fairbanks Fenwick "
-    "Galloway Garrity Halvorsen Hartwell Hollister Iverson Kessler Kincaid Lachlan Lindqvist "
-    "Mabry Marchetti Merriweather Nakamura Okafor Oyelaran Pemberton Quarles Radcliffe "
-    "Ramsdell Renwick Sandoval Sorensen Stroud Tolliver Trevino Underhill Vance Varga "
-    "Waverly Whitcombe Winslow Yarbrough Zeller Abernathy Beaumont Delacroix Esterly "
-    "Faulkner Granger Haverford Ingram Jessup Kowalczyk Lockridge Montague Northcutt "
-    "Ostrander Prescott Rutledge Stanhope Thackeray Vandermeer Wexford"
-).split()
-_WORDS_A = (
-    "Amber Aspen Birch Blue Cedar Clear Copper Eagle Elk Fox Golden Granite Green Harbor "
-    "Hawk Iron Lone Maple Prairie Quail Red Silver Stone Summit Timber Willow"
-).split()
-_WORDS_B = (
-    "Bend Bluff Bridge Brook Canyon Creek Crest Falls Field Grove Hill Hollow Lake Meadow "
-    "Oak Peak Pine Point Ridge River Rock Springs Trail Valley"
-).split()
-_SURNAME_TEMPLATES = (
-    "{} Automotive Group",
-    "{} Auto Group",
-    "{} Family Dealerships",
-    "{} Motor Company",
-    "{} Motorcars",
-)
-_WORD_TEMPLATES = ("{} Motors", "{} Automotive", "{} Auto Partners")
-_STREETS = (
-    "Auto Mall Dr",
-    "Automotive Pkwy",
-    "Motorway Blvd",
-    "Commerce Dr",
-    "Dealer Row",
-    "Gateway Blvd",
-    "Industrial Blvd",
-    "Main St",
-    "Market St",
-    "Frontage Rd",
-    "Parkway Dr",
-    "Interstate Dr",
-    "Crossroads Blvd",
-    "Highland Ave",
-    "Center St",
-    "Mercantile Way",
-    "Showroom Ln",
-    "Expressway Dr",
-    "Capital Blvd",
-    "Park Ave",
-)
 _COLUMNS = [*TEXT_COLUMNS, LATITUDE, LONGITUDE, ANNUAL_NEW_UNITS, ANNUAL_USED_UNITS]
+
+
+def scaled_sites(scale: float) -> tuple[int, int]:
+    """The Infiniti and Nissan site counts of the sample at ``scale`` (``1``: 197, 1,071)."""
+    sites = _Sites.scaled(scale)
+    return sites.infiniti, sites.nissan
+
+
+@dataclass(frozen=True)
+class _Sites:
+    """How many sites of each brand to make."""
+
+    infiniti: int
+    nissan: int
+
+    @classmethod
+    def scaled(cls, scale: float) -> _Sites:
+        """``scale`` times the sample's counts (at least 10 Infiniti and 55 Nissan sites)."""
+        if not 0 < scale <= MAX_SCALE:
+            msg = f"scale must be above 0 and at most {MAX_SCALE:g}, not {scale:g}"
+            raise InvalidInputError(msg)
+        return cls(max(round(INFINITI_SITES * scale), 10), max(round(NISSAN_SITES * scale), 55))
+
+    @staticmethod
+    def room(published: int, wanted: int) -> int:
+        """How many times the sample's stores a place may hold, so a big network fits."""
+        return max(1, math.ceil(wanted / published))
 
 
 @dataclass(frozen=True)
@@ -157,6 +142,25 @@ def _state_shapes() -> dict[str, shapely.Geometry]:
             shapes[found.abbr] = shape(feature["geometry"])
             shapely.prepare(shapes[found.abbr])
     return shapes
+
+
+@lru_cache(maxsize=1)
+def _state_square_miles() -> dict[str, float]:
+    """Each state's area (WGS84 geodesic), in square miles."""
+    return {
+        k: abs(_GEOD.geometry_area_perimeter(g)[0]) / METRES_PER_MILE**2
+        for k, g in _state_shapes().items()
+    }
+
+
+def _fit(cap: np.ndarray, state: np.ndarray, gap: float) -> np.ndarray:
+    """``cap``, but at most one store per ``8 gap**2`` square miles of the place's state.
+
+    Never binds at the sample's size; many times it, a small state (DC) would otherwise be
+    asked for more stores than fit in it ``gap`` miles apart.
+    """
+    area = np.array([_state_square_miles()[v] for v in state])
+    return np.minimum(cap, np.maximum(np.floor(area / (8 * gap**2)), 1)).astype("int64")
 
 
 def _pairs_within(lat: np.ndarray, lon: np.ndarray, miles: float) -> np.ndarray:
@@ -265,9 +269,13 @@ def _place(
     raise RuntimeError(msg)
 
 
-def _reach(pop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """How far from a place centre a store may stand: out to about the place's own radius."""
-    return np.full(pop.size, 0.5), np.clip(_radius(pop), 1.5, 8.0)
+def _reach(pop: np.ndarray, room: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """How far from a place centre a store may stand: out to about the place's own radius.
+
+    A place holding ``room`` times the sample's stores spreads them ``sqrt(room)`` times as
+    far, so they stand as densely as in the sample and keep their distance.
+    """
+    return np.full(pop.size, 0.5), np.clip(_radius(pop), 1.5, 8.0) * math.sqrt(room)
 
 
 def _group(
@@ -289,33 +297,6 @@ def _group(
             near = list(free[np.lexsort((free, d))])
         label[np.array(near[:size], dtype="int64")] = g
     return label
-
-
-def _owner_names(n: int, rng: np.random.Generator) -> list[str]:
-    """``n`` fictional owner-group names, no two sharing a surname or word pair.
-
-    Single surnames and word pairs come first, two-surname names ("Kessler-Vance Auto
-    Group") only once those run out.
-    """
-    single: list[tuple[str, tuple[str, ...]]] = [(w, _SURNAME_TEMPLATES) for w in _SURNAMES]
-    single += [(f"{a} {b}", _WORD_TEMPLATES) for a in _WORDS_A for b in _WORDS_B]
-    double = [(f"{a}-{b}", _SURNAME_TEMPLATES) for a in _SURNAMES for b in _SURNAMES if a != b]
-    bases = [single[i] for i in rng.permutation(len(single))]
-    bases += [double[i] for i in rng.permutation(len(double))]
-    return [str(rng.choice(templates)).format(base) for base, templates in bases[:n]]
-
-
-def _site_names(city: np.ndarray, bearing: np.ndarray, pattern: str) -> list[str]:
-    """Unique store names: the plain one first, then with a compass word, then a number."""
-    used: set[str] = set()
-    names = []
-    for c, az in zip(city, bearing, strict=True):
-        base, start = pattern.format(c), int(np.round(az / 45.0)) % 8
-        compass = (f"{base} {_COMPASS[(start + k) % 8]}" for k in range(8))
-        numbered = (f"{base} {k}" for k in itertools.count(2))
-        names.append(next(o for o in itertools.chain([base], compass, numbered) if o not in used))
-        used.add(names[-1])
-    return names
 
 
 def _nearest_zips(lat: np.ndarray, lon: np.ndarray, state: np.ndarray) -> np.ndarray:
@@ -349,12 +330,17 @@ def _volumes(mean: float, metro: np.ndarray, rng: np.random.Generator) -> list[n
     return [new.astype("int64"), used.astype("int64")]
 
 
-def _infiniti(pl: _Places, rng: np.random.Generator) -> pd.DataFrame:
+def _infiniti(pl: _Places, rng: np.random.Generator, sites: _Sites) -> pd.DataFrame:
     """Infiniti sites: places in big metros, weighted steeply toward the larger ones."""
-    cap = 1 + (pl.pop >= 500_000) + (pl.pop >= 2_000_000)
+    room = sites.room(INFINITI_SITES, sites.infiniti)
+    cap = _fit(
+        room * (1 + (pl.pop >= 500_000) + (pl.pop >= 2_000_000)),
+        pl.state,
+        INFINITI_SEPARATION_MILES,
+    )
     weight = np.where(pl.metro >= INFINITI_MIN_METRO, pl.pop**1.2, 0.0)
-    place = _choose(weight, cap, np.zeros(pl.pop.size, "int64"), INFINITI_SITES, rng)
-    rmin, rmax = _reach(pl.pop[place])
+    place = _choose(weight, cap, np.zeros(pl.pop.size, "int64"), sites.infiniti, rng)
+    rmin, rmax = _reach(pl.pop[place], room)
     lat, lon, az = _place(
         pl.lat[place], pl.lon[place], rmin, rmax, pl.state[place], rng, INFINITI_SEPARATION_MILES
     )
@@ -366,13 +352,15 @@ def _dual_owners(owner: np.ndarray, rng: np.random.Generator) -> tuple[list[int]
     """Whole Infiniti groups that also hold Nissan, taken until they hold the target share."""
     sizes, groups, total = np.bincount(owner), [], 0
     for g in rng.permutation(sizes.size):
-        if total + sizes[g] <= round(DUAL_OWNER_SHARE * INFINITI_SITES):
+        if total + sizes[g] <= round(DUAL_OWNER_SHARE * owner.size):
             groups.append(int(g))
             total += int(sizes[g])
     return groups, np.flatnonzero(np.isin(owner, groups))
 
 
-def _nissan(pl: _Places, inf: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def _nissan(
+    pl: _Places, inf: pd.DataFrame, rng: np.random.Generator, sites: _Sites
+) -> pd.DataFrame:
     """Nissan sites: dual owners' stores first, then the rest spread widely (~ pop**0.7).
 
     Each co-located Infiniti store gets a partner on its rooftop; every other dual-owned
@@ -380,9 +368,14 @@ def _nissan(pl: _Places, inf: pd.DataFrame, rng: np.random.Generator) -> pd.Data
     """
     owner = inf["owner"].to_numpy()
     groups, dual = _dual_owners(owner, rng)
-    coloc = np.sort(rng.choice(dual, round(COLOCATED_SHARE * INFINITI_SITES), replace=False))
+    coloc = np.sort(rng.choice(dual, round(COLOCATED_SHARE * len(inf)), replace=False))
     weight = pl.pop**0.7
-    cap = 1 + np.sum([(pl.pop >= v).astype("int64") for v in (1e5, 4e5, 1e6, 2.5e6)], axis=0)
+    room = sites.room(NISSAN_SITES, sites.nissan)
+    cap = _fit(
+        room * (1 + np.sum([(pl.pop >= v).astype("int64") for v in (1e5, 4e5, 1e6, 2.5e6)], 0)),
+        pl.state,
+        MIN_SEPARATION_MILES,
+    )
     count = np.bincount(inf["place"].to_numpy()[coloc], minlength=pl.pop.size)
     anchors = [int(i) for i in dual if i not in coloc]
     anchors += [
@@ -390,19 +383,20 @@ def _nissan(pl: _Places, inf: pd.DataFrame, rng: np.random.Generator) -> pd.Data
     ]
     chosen = list(inf["place"].to_numpy()[coloc])
     for i in anchors:
+        cand = np.empty(0, dtype="int64")
         if rng.random() < NEARBY_SHARE:
             cand = pl.index.within(inf["lat"][i], inf["lon"][i], NEARBY_MILES)[0]
-        else:
+        if not cand.size:  # elsewhere in the state (or no place nearby: a big network)
             cand = np.flatnonzero(pl.state == pl.state[inf["place"][i]])
         free = count[cand] < cap[cand]
         cand = cand[free] if free.any() else cand
         chosen.append(int(rng.choice(cand, p=weight[cand] / weight[cand].sum())))
         count[chosen[-1]] += 1
-    place = np.r_[chosen, _choose(weight, cap, count, NISSAN_SITES - len(chosen), rng)]
+    place = np.r_[chosen, _choose(weight, cap, count, sites.nissan - len(chosen), rng)]
     place = place.astype("int64")
-    partner = np.r_[coloc, np.full(NISSAN_SITES - coloc.size, -1)]
+    partner = np.r_[coloc, np.full(sites.nissan - coloc.size, -1)]
     paired = partner >= 0
-    rmin, rmax = _reach(pl.pop[place])
+    rmin, rmax = _reach(pl.pop[place], room)
     rmin[paired], rmax[paired] = PARTNER_MILES
     i_lat, i_lon, i_az = (inf[c].to_numpy() for c in ("lat", "lon", "az"))
     a_lat = np.r_[i_lat[coloc], pl.lat[place[coloc.size :]]]
@@ -437,7 +431,7 @@ def _finish(
     out = pd.DataFrame(
         {
             DEALER_ID: [f"{SAMPLE_ID_PREFIX}{prefix}-{i:04d}" for i in range(1, len(f) + 1)],
-            NAME: _site_names(f["city"].to_numpy(), f["az"].to_numpy(), pattern),
+            NAME: site_names(f["city"].to_numpy(), f["az"].to_numpy(), pattern),
             BRAND: brand,
             OWNER_GROUP: [owners[g] for g in f["owner"]],
             ADDRESS: f["number"].astype(str) + " " + f["street"],
@@ -453,23 +447,33 @@ def _finish(
     return out[_COLUMNS]
 
 
-def generate_sample(seed: int = SAMPLE_SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
+def generate_sample(
+    seed: int = SAMPLE_SEED, scale: float = 1.0, *, sites: tuple[int, int] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The synthetic ``(infiniti, nissan)`` site tables, with the canonical columns.
 
     Parameters
     ----------
     seed
         Seed of the one random generator used: the same seed gives the same tables.
+    scale
+        Times the sample's 197 Infiniti and 1,071 Nissan sites, for trying a big network
+        (``1``: the bundled sample, byte for byte). Places may then hold ``ceil(scale)``
+        times as many stores; the shares (co-located, dual owners) and volumes stay.
+    sites
+        Instead of ``scale``: the Infiniti and Nissan site counts (benchmarks of a given
+        size); the Nissan count must leave room for every dual owner's Nissan store.
     """
+    want = _Sites.scaled(scale) if sites is None else _Sites(*sites)
     rng = np.random.default_rng(seed)
     pl = _places()
-    inf = _infiniti(pl, rng)
-    nis = _nissan(pl, inf, rng)
-    owners = _owner_names(int(nis["owner"].max()) + 1, rng)
+    inf = _infiniti(pl, rng, want)
+    nis = _nissan(pl, inf, rng, want)
+    owners = owner_names(int(nis["owner"].max()) + 1, rng)
     for frame, mean in ((inf, INFINITI_MEAN_NEW), (nis, NISSAN_MEAN_NEW)):
         frame["new"], frame["used"] = _volumes(mean, pl.metro[frame["place"]], rng)
         frame["number"] = rng.integers(10, 1000, len(frame)) * 10
-        frame["street"] = rng.choice(np.array(_STREETS, dtype=object), len(frame))
+        frame["street"] = rng.choice(np.array(STREETS, dtype=object), len(frame))
     # A co-located pair shares a street, a few doors apart.
     paired = (nis["partner"] >= 0).to_numpy()
     partner = nis.loc[paired, "partner"].to_numpy()
@@ -483,16 +487,23 @@ def generate_sample(seed: int = SAMPLE_SEED) -> tuple[pd.DataFrame, pd.DataFrame
     )
 
 
-def write_sample(out_dir: Path, seed: int = SAMPLE_SEED) -> list[Path]:
+def write_sample(
+    out_dir: Path,
+    seed: int = SAMPLE_SEED,
+    scale: float = 1.0,
+    *,
+    sites: tuple[int, int] | None = None,
+) -> list[Path]:
     """Write ``infiniti.csv`` and ``nissan.csv`` into ``out_dir``; return their paths.
 
     Each file is written to a temporary file in the same folder and moved into place, so no
-    reader ever sees half a file. The same seed always gives byte-identical files, so the
-    committed sample can be checked against a fresh run.
+    reader ever sees half a file. The same seed (and scale) always gives byte-identical
+    files, so the committed sample can be checked against a fresh run. ``scale`` and
+    ``sites``: as in :func:`generate_sample`.
     """
 
     out_dir = Path(out_dir)
     paths = [out_dir / "infiniti.csv", out_dir / "nissan.csv"]
-    for frame, path in zip(generate_sample(seed), paths, strict=True):
+    for frame, path in zip(generate_sample(seed, scale, sites=sites), paths, strict=True):
         write_csv(frame, path, float_format="%.6f")
     return paths

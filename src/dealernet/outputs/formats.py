@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from dealernet._atomic import atomic_path, write_text
-from dealernet._csv import csv_text, rounded
+from dealernet._csv import BOM, csv_file_text, csv_text, rounded
 from dealernet._errors import QueryError
 from dealernet.geo import boundaries
 from dealernet.geo.regions import load_regions
@@ -92,7 +92,8 @@ def write_query(answer: QueryResult, path: Path, fmt: str | None = None) -> Path
     if chosen == "gpkg":
         layer = f"by_{answer.group_by}" if answer.group_by else "sites"
         return write_gpkg(query_geodataframe(answer), path, layer)
-    return write_text(path, query_text(answer, chosen))
+    text = query_text(answer, chosen)
+    return write_text(path, BOM + text if chosen == "csv" else text)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -182,7 +183,7 @@ def write_frame(frame: pd.DataFrame, path: Path, fmt: str | None = None) -> Path
     """Write a plain table atomically as CSV, JSON (records) or Parquet."""
     chosen = format_for(path, fmt, ["csv", "json", "parquet"])
     if chosen == "csv":
-        return write_text(path, csv_text(frame))
+        return write_text(path, csv_file_text(frame))
     if chosen == "json":
         text = json.dumps(records(frame), indent=2, ensure_ascii=False, allow_nan=False)
         return write_text(path, text + "\n")

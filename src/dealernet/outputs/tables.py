@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dealernet._atomic import write_text
-from dealernet._csv import csv_text, rounded
+from dealernet._csv import csv_file_text, rounded
 from dealernet.io.owners import inferred_owners_table
 from dealernet.schema import SOURCE_FILE
 from dealernet.settings import DATA_DIR
@@ -58,14 +58,19 @@ TABLES: dict[str, str] = {
     "impacts.csv": "one row per Infiniti site: baseline, jobs and revenue lost (low / base / high)",
     "owners.csv": "one row per owner group, or per store whose owner is not known (owner_source "
     "= unknown): stores affected, jobs lost, revenue at risk",
+    "hosts.csv": "one row per owner group whose host stores take in stores of other owners "
+    "(also groups with no Infiniti store), or per host store whose owner is not known: stores "
+    "taken in, the yearly gross profit and jobs the customers who follow bring (low / base / "
+    "high)",
     "regions.csv": "one row per state and per county: the same totals",
     "access.csv": "one row per US place: miles to the nearest point of sale before and after",
     "market_counties.csv": "one row per county: the brand's share of luxury buyers before and "
     "after (the market model)",
     "decay_fits.csv": "with --zip-sales: the market's distance decay fitted to each store's "
     "sales by customer ZIP, beside the assumed one",
-    "sensitivity.csv": "each assumption at its low and at its high, the rest at base: the "
-    "figure at each, nationally and per owner group, ranked by swing (1 = moves it most)",
+    "sensitivity.csv": "each assumption (its key, and its label in plain words) at its low and "
+    "at its high, the rest at base: the figure at each, nationally and per owner group, ranked "
+    "by swing (1 = moves it most)",
     "scenarios.csv": "every scenario shipped with dealernet on this network, every assumption "
     "at base: stores absorbed and closed, jobs, revenue and profit figures",
     "summary.json": "the scenario, the assumptions file, national totals and access figures",
@@ -82,19 +87,20 @@ def write_tables(result: Result, out: Path) -> list[Path]:
     for name, table in (
         ("impacts.csv", result.impacts.table),
         ("owners.csv", result.owners),
+        ("hosts.csv", result.hosts),
         ("regions.csv", result.regions),
         ("access.csv", result.access.places),
     ):
-        written.append(write_text(folder / name, csv_text(table)))
+        written.append(write_text(folder / name, csv_file_text(table)))
     market = result.market
     if market is not None:
         from dealernet.analysis.market_maps import county_share_change
 
         counties = county_share_change(market.points)
-        written.append(write_text(folder / "market_counties.csv", csv_text(counties)))
+        written.append(write_text(folder / "market_counties.csv", csv_file_text(counties)))
     fits = market.decay_fits if market is not None else None
     if fits is not None:
-        written.append(write_text(folder / "decay_fits.csv", csv_text(fits)))
+        written.append(write_text(folder / "decay_fits.csv", csv_file_text(fits)))
     else:  # an earlier run's fits are not this run's
         (folder / "decay_fits.csv").unlink(missing_ok=True)
     for name, table in (
@@ -102,13 +108,13 @@ def write_tables(result: Result, out: Path) -> list[Path]:
         ("scenarios.csv", result.spread.table if result.spread else None),
     ):
         if table is not None:
-            written.append(write_text(folder / name, csv_text(table)))
+            written.append(write_text(folder / name, csv_file_text(table)))
         else:  # never leave an earlier run's figures beside this run's tables
             (folder / name).unlink(missing_ok=True)
     written.append(write_text(folder / "summary.json", summary_json(result)))
     inferred = inferred_owners_table(result.network)
     if len(inferred):
-        written.append(write_text(folder / INFERRED_OWNERS, csv_text(inferred)))
+        written.append(write_text(folder / INFERRED_OWNERS, csv_file_text(inferred)))
     else:  # never leave an earlier run's guesses beside this run's tables
         (folder / INFERRED_OWNERS).unlink(missing_ok=True)
     return written
@@ -139,8 +145,20 @@ def summary_json(result: Result) -> str:
         "market": _market_summary(result),
         "dealer_files": sorted(set(result.network[SOURCE_FILE].astype(str))),
         "assumption_notes": result.assumption_notes,
+        "what_drives": _what_drives(result),
     }
     return json.dumps(data, indent=2, sort_keys=False, allow_nan=False, default=str) + "\n"
+
+
+def _what_drives(result: Result) -> dict[str, Any] | None:
+    """What ``sensitivity.csv`` and ``scenarios.csv`` left out and why, so pages rebuilt
+    from the saved run (``--results``) say it too; ``None`` when neither was computed."""
+    if result.sensitivity is None and result.spread is None:
+        return None
+    return {
+        "sensitivity_skipped": dict(result.sensitivity.skipped) if result.sensitivity else None,
+        "spread_skipped": dict(result.spread.skipped) if result.spread else None,
+    }
 
 
 def _measure_labels(result: Result) -> dict[str, str]:

@@ -3,18 +3,28 @@
 Every table the CLI prints is built here (a run's summary, query answers, SQL results,
 comparisons and sweeps), so they share one look: title on the left, numbers on the right,
 every value from an input file escaped so a name like ``[bold]`` or ``ESC[2J`` prints as
-itself.
+itself. They are printed through :func:`print_table`, which never cuts a figure: a table
+too wide for the terminal wraps its text columns, and failing that prints one record per
+block; and every command's output starts with :func:`print_data_origin`, so a figure
+copied from the terminal carries its caveat (a synthetic sample, a 2015 roster).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+import dataclasses
+import re
+import textwrap
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from rich.cells import cell_len
 from rich.markup import escape as escape_markup
+from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 from dealernet.engine.colocation import (
     BY_ADDRESS,
@@ -31,7 +41,7 @@ from dealernet.schema import CITY, DECISION, EXACT, NAME, OWNER_GROUP, STATE, ZI
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
-    from rich.console import Console
+    from rich.console import Console, RenderableType
 
     from dealernet.analysis.result import Result
     from dealernet.planning.compare import Comparison
@@ -55,14 +65,13 @@ def print_run_summary(console: Console, result: Result) -> None:
     by_address = (
         int((table[COLOCATION_TEST] == BY_ADDRESS).sum()) if COLOCATION_TEST in table else 0
     )
-    console.print(f"[bold yellow]Data:[/] {escape(result.data_origin)}")
+    print_data_origin(console, result.data_origin)
     print_network_summary(
         console, result.network, status, result.source_brand, result.host_brand, by_address
     )
-    console.print(f"\nScenario: [bold]{escape(result.scenario.name)}[/]")
-    console.print(decisions_table(result))
-    console.print(totals_table(result.national))
-    console.print(access_table(result))
+    console.print(f"\nScenario: [bold]{escape(result.scenario.name)}[/]", soft_wrap=False)
+    for table in (decisions_table(result), totals_table(result.national), access_table(result)):
+        print_table(console, table, hint="")
 
 
 def owners_line(result: Result) -> str:
@@ -106,17 +115,19 @@ def print_network_summary(
     if len(rest):
         table.add_row(f"{len(rest)} other states", *(count(v) for v in rest.sum()))
     table.add_row("Total", *(count(v) for v in by_state.loc["Total"]), style="bold")
-    console.print(table)
-    console.print(
-        f"{escape(source_brand)} sites: {count(status.sum())}, of which "
+    print_table(console, table, hint="")
+    print_text(
+        console,
+        f"{source_brand} sites: {count(status.sum())}, of which "
         f"{count(status.get(STANDALONE, 0))} stand-alone and "
-        f"{count(status.get(COLOCATED, 0))} co-located with a {escape(host_brand)} site"
-        + (f" ({count(by_address)} by street address)." if by_address else ".")
+        f"{count(status.get(COLOCATED, 0))} co-located with a {host_brand} site"
+        + (f" ({count(by_address)} by street address)." if by_address else "."),
     )
     placed = placement_counts(network)
-    console.print(
+    print_text(
+        console,
         f"Locations: {count(placed[EXACT])} exact, {count(placed[ZIP_CENTROID])} at a "
-        "ZIP-code centroid (approximate)."
+        "ZIP-code centroid (approximate).",
     )
 
 
@@ -247,19 +258,9 @@ def query_table(answer: QueryResult) -> Table:
     title = f"{answer.label}: " + (f"totals by {answer.group_by}" if answer.group_by else "sites")
     table = _table(escape(title))  # the label quotes --owner, --near ... as typed
     if answer.groups is None:
-        heads = (
-            "Store",
-            "City",
-            "ST",
-            "Owner group",
-            "Decision",
-            "Host",
-            "Miles",
-            "Jobs lost",
-            "Revenue lost",
-        )
-        for head in heads:
-            table.add_column(head, justify="right" if head in ("Miles",) else "left")
+        figures = ("Miles", "Jobs lost", "Revenue lost")  # right-aligned: never cut
+        for head in ("Store", "City", "ST", "Owner group", "Decision", "Host", *figures):
+            table.add_column(head, justify="right" if head in figures else "left")
         for _, row in answer.sites.iterrows():
             table.add_row(
                 *(_esc(row[c]) for c in (NAME, CITY, STATE, OWNER_GROUP, DECISION)),
@@ -329,14 +330,16 @@ def frame_table(
         cells = []
         for column, value in zip(frame.columns, row, strict=True):
             fmt = formats.get(column)
-            cells.append(fmt(value) if fmt else _cell(value, numeric[column]))
+            cells.append(fmt(value) if fmt else frame_cell(value, numeric[column]))
         table.add_row(*cells)
     if limit is not None and len(frame) > limit:
         table.caption = f"first {limit:,} of {len(frame):,} rows; --output FILE writes them all"
     return table
 
 
-def _cell(value: object, numeric: bool) -> str:
+def frame_cell(value: object, numeric: bool) -> str:
+    """One value of :func:`frame_table` as printed: blank when missing, floats to six
+    significant digits (whole above a million), anything else as text, escaped."""
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return ""
     if numeric and isinstance(value, (float, np.floating)):
@@ -391,3 +394,146 @@ def sweep_table(sweep: Sweep) -> Table:
 
 def _joined(cell: dict[str, str]) -> str:
     return f"{cell['text']} ({cell['range']})" if cell["range"] else cell["text"]
+
+
+# --- printing: figures whole, whatever the terminal's width -------------------------------
+
+#: The space between a figure and its unit (``$22.7 M``, ``12.3 mi``, ``58 %``), which the
+#: terminal output makes non-breaking (:data:`NBSP`) so no wrap parts them.
+_UNIT_SPACE = re.compile(r"(?<=\d) (?=(?:[KMB]|mi)\b|%)")
+NBSP = "\u00a0"
+#: Where :func:`print_table` sends a reader whose table did not fit.
+FILE_HINT = "--output FILE.csv for a file"
+#: Widths are measured against this, not the terminal, so nothing is clamped to it.
+_UNLIMITED = 1_000_000
+#: Cells a header with a longer word (``revenue_lost_base``) may be folded to before the
+#: table is printed as records: a folded header still reads, a cut figure does not.
+HEADER_FOLD = 8
+
+
+def unbroken(text: str) -> str:
+    """``text`` with each figure joined to its unit by a non-breaking space, which the
+    terminal's wrapping (:func:`_wrap`) never breaks at. Pages and CSV files keep a plain
+    space: a browser does not split ``$22.7 M`` in a table cell, and a spreadsheet user
+    searches for what they see."""
+    return _UNIT_SPACE.sub(NBSP, text)
+
+
+def print_data_origin(console: Console, origin: str) -> None:
+    """The first line of every command's output: where the figures come from
+    (:attr:`dealernet.analysis.result.Result.data_origin`)."""
+    first, *rest = _wrap(f"Data: {printable(origin, newlines=False)}", console.width)
+    console.print(Text.assemble(("Data:", "bold yellow"), first[5:]), *map(Text, rest), sep="\n")
+
+
+def print_text(console: Console, text: str, style: str = "") -> None:
+    """Plain ``text`` (not markup) wrapped at the terminal's width between words, never
+    inside a figure or between a figure and its unit."""
+    for line in _wrap(unbroken(printable(text, newlines=False)), console.width):
+        console.print(Text(line, style=style))
+
+
+def print_table(console: Console, table: Table, hint: str = FILE_HINT) -> None:
+    """Print ``table`` with every figure whole.
+
+    A right-aligned column holds figures (this module's convention) and is never narrower
+    than its widest cell; text columns and headers wrap between words when the table is too
+    wide (a header's long word folds if it must). When even that does not fit, rows print
+    one record per block, as ``duckdb -line`` does, with a note saying why and ``hint``.
+    Title and caption wrap at the table's width, not at the terminal's edge mid-word.
+    """
+    kept = copy.copy(table)
+    kept.columns = [
+        dataclasses.replace(c, _cells=[unbroken(x) if isinstance(x, str) else x for x in c.cells])
+        for c in table.columns
+    ]
+    widths = column_widths(console, kept)
+    if widths is None:
+        _print_records(console, kept, hint)
+        return
+    kept.columns = [
+        dataclasses.replace(c, width=w, min_width=None, max_width=None, overflow="fold")
+        for c, w in zip(kept.columns, widths, strict=True)
+    ]
+    console.print(kept, soft_wrap=False)
+
+
+def column_widths(console: Console, table: Table) -> list[int] | None:
+    """Widths of the columns for ``table`` to fit the terminal with no figure cut, or
+    ``None`` when it cannot: figure columns as wide as their widest cell, text columns no
+    narrower than their longest word, headers than :data:`HEADER_FOLD` (or their longest
+    word if shorter); the widest columns are narrowed first."""
+    wide = console.options.update_width(_UNLIMITED)
+    lows, highs = [], []
+    for column in table.columns:
+        head = Measurement.get(console, wide, column.header)
+        cells = [Measurement.get(console, wide, cell) for cell in column.cells]
+        figure = column.justify == "right"
+        fold = min(head.minimum, HEADER_FOLD)
+        lows.append(max([fold, *(c.maximum if figure else c.minimum for c in cells)]))
+        highs.append(max([head.maximum, 1, *(c.maximum for c in cells)]))
+    return _share(lows, highs, console.width - _frame_width(console, table))
+
+
+def _frame_width(console: Console, table: Table) -> int:
+    """Columns the borders and padding take (the table's width with one-cell columns)."""
+    bare = copy.copy(table)
+    bare.columns = [dataclasses.replace(c, width=1, min_width=None) for c in table.columns]
+    wide = console.options.update_width(_UNLIMITED)
+    return Measurement.get(console, wide, bare).maximum - len(table.columns)
+
+
+def _share(lows: Sequence[int], highs: Sequence[int], room: int) -> list[int] | None:
+    """Widths between ``lows`` and ``highs`` summing to at most ``room``: the widest cut
+    down to a common level, the cells left over given back from the left."""
+    if sum(lows) > room:
+        return None
+    if sum(highs) <= room:
+        return list(highs)
+    level = max(highs)
+    while sum(min(max(level, lo), hi) for lo, hi in zip(lows, highs, strict=True)) > room:
+        level -= 1
+    widths = [min(max(level, lo), hi) for lo, hi in zip(lows, highs, strict=True)]
+    narrowed = [i for i, (w, hi) in enumerate(zip(widths, highs, strict=True)) if w < hi]
+    for i in narrowed[: room - sum(widths)]:
+        widths[i] += 1
+    return widths
+
+
+def _print_records(console: Console, table: Table, hint: str) -> None:
+    """One block per row, ``column = value`` a line, a blank line between rows and after
+    the last (a caption follows it)."""
+    heads = [" ".join(_plain(console, c.header).split()) for c in table.columns]
+    pad = max((cell_len(h) for h in heads), default=0)
+    if table.title:
+        print_text(console, _plain(console, table.title), style="bold")
+    note = f"the table is wider than the {console.width}-column terminal: one record per block"
+    print_text(console, note + (f"; {hint}" if hint else ""), style="italic")
+    if not table.row_count:
+        print_text(console, "no rows; columns: " + ", ".join(heads))
+    indent = " " * (pad + 3)
+    for row in zip(*(c.cells for c in table.columns), strict=True):
+        console.print()
+        for head, cell in zip(heads, row, strict=True):
+            value = _plain(console, cell)
+            first, *rest = _wrap(value, console.width - len(indent))
+            console.print(Text.assemble((head.rjust(pad), "bold"), " =", f" {first}" * bool(first)))
+            for more in rest:
+                console.print(Text(indent + more))
+    console.print()  # so what follows does not read as part of the last record
+    if table.caption:
+        print_text(console, _plain(console, table.caption))
+
+
+def _plain(console: Console, renderable: RenderableType | None) -> str:
+    """What a cell, header or title shows, without its markup."""
+    if isinstance(renderable, str):
+        return console.render_str(renderable).plain
+    return renderable.plain if isinstance(renderable, Text) else str(renderable or "")
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width``, broken at ASCII spaces only (never at a
+    hyphen of a range, a non-breaking space, or inside a word), at least one line."""
+    lines = textwrap.wrap(text, width=max(width, 1), break_long_words=False, break_on_hyphens=False)
+    return lines or [""]

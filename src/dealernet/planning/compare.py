@@ -20,7 +20,7 @@ from dealernet._errors import QueryError
 from dealernet.analysis.impact import check_draw_memory, source_sites
 from dealernet.analysis.pipeline import default_assumptions, run
 from dealernet.engine.scenario import Scenario, load_scenario
-from dealernet.geo.places import load_places
+from dealernet.geo.customers import load_customers
 from dealernet.io.loader import load_network
 from dealernet.schema import (
     CITY,
@@ -157,7 +157,8 @@ def compare(
     assumptions
         Default: the shipped assumptions; the same draws serve every scenario.
     places
-        Population points for customer access (default: the shipped US places).
+        Population points for customer access and the market model (default: the
+        shipped Census-matched customer points, as :func:`dealernet.analysis.pipeline.run`).
     labels
         Column names for the scenarios (default: file stems).
     progress
@@ -193,7 +194,7 @@ def compare(
     # every run's draws are kept for the pages: refuse before the first run, not the last
     stores = source_sites(network, chosen[0].source_brand)
     check_draw_memory(assumptions.draws, stores, runs=len(chosen))
-    places = load_places() if places is None else places
+    places = load_customers() if places is None else places  # as run() counts people
     results = []
     for label, scenario in zip(names, chosen, strict=True):
         if progress:

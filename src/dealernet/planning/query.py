@@ -28,7 +28,7 @@ from dealernet._errors import QueryError
 from dealernet._names import HOST, Match, Names, corrected, name_key
 from dealernet.analysis import rollups
 from dealernet.analysis.access import THRESHOLDS_MILES
-from dealernet.analysis.impact import Impacts
+from dealernet.analysis.impact import Impacts, select_draws
 from dealernet.analysis.owner_groups import owner_keys, owner_sources, with_key_columns
 from dealernet.geo.counties import counties_at, match_counties
 from dealernet.geo.regions import DIVISION, NO_GROUP, REGION, Regions, load_regions
@@ -312,7 +312,7 @@ def subset_impacts(impacts: Impacts, mask: np.ndarray) -> Impacts:
     """The impacts of the masked rows, draws included, in the same order."""
     return Impacts(
         table=impacts.table.loc[mask].reset_index(drop=True),
-        draws={m: d[:, mask] for m, d in impacts.draws.items()},
+        draws=select_draws(impacts.draws, mask),
         assumptions=impacts.assumptions,
     )
 

@@ -28,22 +28,27 @@ import numpy as np
 import pandas as pd
 import shapely.errors
 
-from dealernet._csv import _formula_like, rounded
+from dealernet._csv import _formula_like
 from dealernet._errors import DealernetError, InputFileError
 from dealernet._overrides import parse_recorded
 from dealernet.analysis.access import Access
 from dealernet.analysis.assumptions import load_assumptions
-from dealernet.analysis.impact import MEASURES, Impacts, estimate_impacts
-from dealernet.analysis.market_run import run_market
+from dealernet.analysis.impact import MEASURES, Impacts
 from dealernet.analysis.pipeline import default_assumptions
 from dealernet.analysis.result import Result
-from dealernet.engine.rules import Decisions
+from dealernet.analysis.scenario_spread import ScenarioSpread
+from dealernet.analysis.sensitivity import Sensitivity
 from dealernet.engine.scenario import load_scenario, parse_scenario
-from dealernet.formatting import JOB_PREFIXES
-from dealernet.geo.customers import load_customers
-from dealernet.geo.distance import geodesic_miles
-from dealernet.io.competitors import load_competitors
 from dealernet.io.loader import load_network
+from dealernet.planning.saved_exact import (
+    exact_access,
+    exact_decisions,
+    owned_network,
+    rebuild_impacts,
+    unround_rollups,
+    unrounded,
+    with_served,
+)
 from dealernet.schema import (
     ADDRESS,
     BRAND,
@@ -109,6 +114,14 @@ _TEXT = frozenset(
         "region_name",
         "nearest_before_id",
         "nearest_after_id",
+        "scope",
+        "measure",
+        "parameter",
+        "label",
+        "unit",
+        "scenario",
+        "host_dealer_ids",
+        "host_names",
     }
 )
 _BOOLEAN = {"true": True, "false": False, "True": True, "False": False}
@@ -280,36 +293,77 @@ def _load(
     scenario = _scenario(summary, notes)
     assumptions = _assumptions(summary, notes)
     table = read_table(data / "impacts.csv")
-    exact = False
-    if draws:
-        rebuilt = _rebuild_draws(network, decisions_table, table, assumptions, scenario, notes)
-        exact = rebuilt is not None
-        draw_arrays = rebuilt if rebuilt is not None else comonotone_draws(table)
-    else:
-        draw_arrays = {}
-
+    rebuilt = (
+        rebuild_impacts(network, decisions_table, table, assumptions, scenario, notes)
+        if draws
+        else None
+    )
     access_summary = {k: (np.inf if v is None else v) for k, v in summary["access"].items()}
     thresholds = tuple(
         float(k[len("beyond_") : -len("_before")])
         for k in access_summary
         if k.startswith("beyond_") and k.endswith("_before")
     )
-    return LoadedResult(
+    access = Access(
+        places=read_table(data / "access.csv"), summary=access_summary, thresholds=thresholds
+    )
+    owned = owned_network(network, scenario)
+    market = None
+    if rebuilt is not None:
+        if owned is not None:
+            access = exact_access(access, owned, decisions_table, scenario)
+        table = unrounded(table, with_served(rebuilt[0].table, access, decisions_table))
+        draw_arrays, market = rebuilt[0].draws, rebuilt[1]
+    else:
+        draw_arrays = comonotone_draws(table) if draws else {}
+    loaded = LoadedResult(
         network=network,
         scenario=scenario,
         assumptions=assumptions,
-        decisions=Decisions(table=decisions_table, trace={}, scenario=scenario),
+        decisions=exact_decisions(owned, decisions_table, scenario),
         impacts=Impacts(table=table, draws=draw_arrays, assumptions=assumptions),
         owners=read_table(data / "owners.csv"),
         regions=read_table(data / "regions.csv"),
         national=pd.Series(summary["national"], dtype=object),
-        access=Access(
-            places=read_table(data / "access.csv"), summary=access_summary, thresholds=thresholds
-        ),
+        access=access,
+        market=market,
+        sensitivity=_saved_sensitivity(data, summary),
+        spread=_saved_spread(data, summary),
         folder=data.parent,
-        ranges_exact=exact,
+        ranges_exact=rebuilt is not None,
         notes=tuple(notes),
     )
+    if (data / "hosts.csv").exists():  # as written: the draws may not have been rebuilt
+        loaded._frames["hosts"] = read_table(data / "hosts.csv")
+    elif not draws:  # a run from before hosts.csv, read without draws: sums of the stores'
+        loaded._frames["hosts"] = _hosts_from_stores(loaded, table)
+    if rebuilt is not None and owned is not None:
+        unround_rollups(loaded, owned)
+    return loaded
+
+
+def _hosts_from_stores(loaded: LoadedResult, table: pd.DataFrame) -> pd.DataFrame:
+    """The host owners of a run written before ``hosts.csv``, from comonotone draws."""
+    from dealernet.analysis.rollups import hosts
+
+    stand_in = Impacts(table=table, draws=comonotone_draws(table), assumptions=loaded.assumptions)
+    return hosts(loaded.decisions.table, stand_in, loaded.network)
+
+
+def _saved_sensitivity(data: Path, summary: dict[str, Any]) -> Sensitivity | None:
+    """The run's ``sensitivity.csv`` with what it left out, or ``None`` if not computed."""
+    if not (data / "sensitivity.csv").exists():
+        return None
+    skipped = (summary.get("what_drives") or {}).get("sensitivity_skipped") or {}
+    return Sensitivity(table=read_table(data / "sensitivity.csv"), skipped=dict(skipped))
+
+
+def _saved_spread(data: Path, summary: dict[str, Any]) -> ScenarioSpread | None:
+    """The run's ``scenarios.csv`` with what it left out, or ``None`` if not computed."""
+    if not (data / "scenarios.csv").exists():
+        return None
+    skipped = (summary.get("what_drives") or {}).get("spread_skipped") or {}
+    return ScenarioSpread(table=read_table(data / "scenarios.csv"), skipped=dict(skipped))
 
 
 def comonotone_draws(table: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -335,72 +389,6 @@ def comonotone_draws(table: pd.DataFrame) -> dict[str, np.ndarray]:
         grid[9] = grid[10] = high
         out[measure] = grid
     return out
-
-
-def _rebuild_draws(
-    network: gpd.GeoDataFrame,
-    decisions: pd.DataFrame,
-    table: pd.DataFrame,
-    assumptions: Assumptions,
-    scenario: Scenario,
-    notes: list[str],
-) -> dict[str, np.ndarray] | None:
-    """The run's own draws, recomputed and checked against ``impacts.csv``, or None."""
-    if network.attrs.get("stand_in"):
-        return None
-
-    decided = decisions.copy()
-    hosts = network.set_index(network[DEALER_ID].astype(str))
-    has_host = decided[HOST_DEALER_ID].notna() & decided[HOST_DEALER_ID].isin(hosts.index)
-    if has_host.any():  # decisions.csv keeps miles to 3 decimals; the model wants them exact
-        h = hosts.loc[decided.loc[has_host, HOST_DEALER_ID]]
-        exact = geodesic_miles(
-            decided.loc[has_host, LATITUDE].to_numpy(dtype="float64"),
-            decided.loc[has_host, LONGITUDE].to_numpy(dtype="float64"),
-            h[LATITUDE].to_numpy(dtype="float64"),
-            h[LONGITUDE].to_numpy(dtype="float64"),
-        )
-        close = np.abs(exact - decided.loc[has_host, "distance_miles"].to_numpy()) <= 6e-4
-        decided.loc[has_host, "distance_miles"] = np.where(
-            close, exact, decided.loc[has_host, "distance_miles"]
-        )
-    decided[LATITUDE] = _site_coords(network, decided, LATITUDE)
-    decided[LONGITUDE] = _site_coords(network, decided, LONGITUDE)
-    source, host = scenario.source_brand, scenario.host_brands
-    try:
-        market = run_market(
-            load_customers(),
-            network,
-            decided,
-            load_competitors(None, exclude_brands=(source, *host)),
-            assumptions,
-            source,
-        )
-        rebuilt = estimate_impacts(network, decided, assumptions, source, host, market=market)
-    except (DealernetError, KeyError, ValueError) as exc:
-        notes.append(f"could not rebuild the run's Monte Carlo draws ({exc})")
-        return None
-    mine_table = rounded(rebuilt.table)
-    for measure in MEASURES:
-        unit = 0.1 if measure.startswith(JOB_PREFIXES) else 1.0  # what outputs.rounded keeps
-        for x in ("low", "base", "high"):
-            column = f"{measure}_{x}"
-            mine = mine_table[column].to_numpy(dtype="float64")
-            theirs = table[column].to_numpy(dtype="float64")
-            if not np.allclose(mine, theirs, rtol=1e-9, atol=unit, equal_nan=True):
-                notes.append(
-                    f"the rebuilt impacts differ from impacts.csv ({column}); the run was "
-                    "probably made with other dealer files or assumption overrides (--set)"
-                )
-                return None
-    return rebuilt.draws
-
-
-def _site_coords(network: pd.DataFrame, decided: pd.DataFrame, column: str) -> np.ndarray:
-    """The sites' own coordinates (decisions.csv keeps 6 decimals) where the network has them."""
-    lookup = network.drop_duplicates(DEALER_ID).set_index(network[DEALER_ID].astype(str))
-    values = decided[DEALER_ID].astype(str).map(lookup[column].astype("float64"))
-    return values.fillna(decided[column]).to_numpy(dtype="float64")
 
 
 def _network(

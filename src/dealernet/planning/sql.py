@@ -43,7 +43,12 @@ TABLES: dict[str, str] = {
     "decisions": "one row per source-brand site: decision, rule, reason, host, miles",
     "impacts": "one row per source-brand site: baselines, losses low/base/high, customers",
     "owners": "one row per owner group, or per store whose owner is not known: stores, losses",
+    "hosts": "one row per owner group (or host store whose owner is not known) whose host "
+    "stores take in stores of other owners: stores taken in, gross profit and jobs gained",
     "regions": "one row per state and per county (level = state | county)",
+    "sensitivity": "each assumption at its low and high, the rest at base, nationally and per "
+    "owner group (empty when the run had --no-sensitivity)",
+    "scenarios": "every shipped scenario on this network at base (empty with --no-sensitivity)",
     "access": "one row per US place: miles to the nearest point of sale before and after",
     "national": "one row: the national totals",
 }
@@ -96,10 +101,21 @@ def result_tables(result: Result) -> dict[str, pd.DataFrame]:
         "decisions": result.decisions.table,
         "impacts": result.impacts.table,
         "owners": result.owners.reset_index(drop=True),
+        "hosts": result.hosts.reset_index(drop=True),
         "regions": result.regions.reset_index(drop=True),
+        "sensitivity": _table(result.sensitivity, ("scope", "measure", "parameter")),
+        "scenarios": _table(result.spread, ("scenario", "name")),
         "access": result.access.places,
         "national": national,
     }
+
+
+def _table(found: Any, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``found.table``, or an empty table with ``columns`` when it was not computed, so a
+    query naming it says "no rows" rather than "no such table"."""
+    if found is None:
+        return pd.DataFrame({c: pd.Series(dtype=str) for c in columns})
+    return found.table.reset_index(drop=True)
 
 
 def check_statement(statement: str) -> None:

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from dealernet import _overrides as overrides
-from dealernet._errors import QueryError
+from dealernet._errors import AssumptionsError, QueryError
 from dealernet._overrides import SCENARIO, is_list, parse_values, target
+from dealernet.analysis.assumptions import RETIRED
 from dealernet.analysis.impact import check_draw_memory, source_sites
 from dealernet.analysis.pipeline import default_assumptions, default_scenario, run
-from dealernet.geo.places import load_places
+from dealernet.geo.customers import load_customers
 from dealernet.planning.compare import as_scenario, default_network, scenario_totals
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -85,7 +86,8 @@ def split_overrides(texts: Sequence[str]) -> tuple[str, list[Any], list[str]]:
     QueryError
         Unless exactly one ``--set`` lists several values.
     ScenarioError, AssumptionsError
-        When that ``--set`` is malformed (an empty value between commas, say).
+        When that ``--set`` is malformed (an empty value between commas, say), or names a
+        retired parameter (the message shows a sweep that works instead).
     """
     swept = [t for t in texts if is_list(t)]
     if len(swept) != 1:
@@ -96,7 +98,23 @@ def split_overrides(texts: Sequence[str]) -> tuple[str, list[Any], list[str]]:
         )
         raise QueryError(msg)
     path, values = parse_values(swept[0])
+    _refuse_retired(path)
     return path, values, [t for t in texts if t != swept[0]]
+
+
+def _refuse_retired(path: str) -> None:
+    """Refuse a parameter the market model replaced before any slow work, with the sweep of
+    its successor written out: a bare "retired" leaves a planner with nothing to type."""
+    for retired, why in RETIRED.items():
+        if path == retired or path.startswith(f"{retired}."):
+            instead = "market.decay_service" if "service" in retired else "market.decay_sales"
+            parameter = default_assumptions()[instead]
+            values = ",".join(f"{v:g}" for v in (parameter.low, parameter.base, parameter.high))
+            msg = (
+                f"--set {path}=...: parameter {retired!r} is retired: {why}. Sweep the "
+                f"{parameter.unit} instead: --set {instead}.base={values}"
+            )
+            raise AssumptionsError(msg)
 
 
 def sweep(
@@ -123,7 +141,8 @@ def sweep(
     network
         Default: the dealer files a bare ``dealernet run`` reads.
     places
-        Population points for customer access (default: the shipped US places).
+        Population points for customer access and the market model (default: the
+        shipped Census-matched customer points, as :func:`dealernet.analysis.pipeline.run`).
     progress
         Called with ``"setting=value"`` as each run starts.
 
@@ -144,7 +163,7 @@ def sweep(
     base = as_scenario(scenario) if scenario is not None else default_scenario()
     assumptions = assumptions or default_assumptions()
     network = default_network() if network is None else network
-    places = load_places() if places is None else places
+    places = load_customers() if places is None else places  # as run() counts people
     # validate every value before the first (slow) run, so a typo fails at once
     variants = [_variant(base, assumptions, setting, v) for v in values]
     # every run's draws are kept for the chart's pages: refuse before the first run

@@ -32,8 +32,7 @@ class Assets:
     """What a map page loads: inline text, or URLs when linked from a CDN.
 
     ``styles``, ``scripts`` and the URLs go into ``<head>``; ``builder`` (dealernet's own
-    script, which fills the layers) runs at the end of the page, after folium's script has
-    made the map and its layer groups.
+    script, which makes the map and fills its layers) runs at the end of the page.
     """
 
     styles: tuple[Markup, ...]

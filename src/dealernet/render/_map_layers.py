@@ -16,7 +16,7 @@ import json
 import math
 import os
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -31,6 +31,8 @@ from dealernet.analysis.rollups import subset_totals
 from dealernet.formatting import count
 from dealernet.geo.boundaries import counties, states
 from dealernet.planning.selection import host_sites
+from dealernet.render._map_view import map_bounds, views
+from dealernet.render._owner_files import report_stems
 from dealernet.render._templates import macros
 from dealernet.schema import (
     ADDRESS,
@@ -48,7 +50,6 @@ from dealernet.schema import (
     ZIP,
 )
 from dealernet.settings import METRES_PER_MILE
-from dealernet.slugs import slug
 
 T = TypeVar("T")
 
@@ -98,10 +99,8 @@ ZERO_FILL = "#ffffff"
 #: Geometry simplification (degrees) and coordinate grid for boundary layers: well under a
 #: pixel at the zoom each layer is read at, and a third of the bytes.
 STATE_TOLERANCE, COUNTY_TOLERANCE, GRID = 0.01, 0.003, 0.001
-#: Lower-48 box: a national view fits to the sites here, with Alaska and Hawaii a pan away.
-LOWER_48 = (24.0, -125.0, 49.5, -66.0)
-#: Smallest view, in degrees (about 17 miles): one store is shown with its town, not a roof.
-MIN_SPAN_DEG = 0.25
+#: Maps of a selection this small name each source-brand store on the map (owner maps).
+LABEL_LIMIT = 25
 _COORD_DIGITS = 5
 
 
@@ -114,6 +113,8 @@ class LayerData:
     ramps: list[dict[str, Any]]
     bounds: list[list[float]]
     has_counties: bool
+    #: Whether a drawn region has no store of the source brand (the legend's land swatch).
+    land_shown: bool
     totals: pd.Series
     #: Host sites shown per host brand, in the scenario's order (an alliance's legend lists
     #: each brand's count).
@@ -148,11 +149,12 @@ def relative_url(target: Path, start: Path) -> str:
     return posixpath.join(*parts)
 
 
-def report_href(owner: object, report_dir: str, reported: set[str]) -> str | None:
-    """The owner report link for ``owner``, if the run writes a report for that group."""
+def report_href(owner: object, report_dir: str, reported: Mapping[str, str]) -> str | None:
+    """The owner report link for ``owner``, if the run writes a report for that group
+    (``reported``: each such group's file stem, :func:`report_stems`)."""
     if not isinstance(owner, str) or owner not in reported:
         return None
-    name = f"{slug(owner)}.html"
+    name = f"{reported[owner]}.html"
     return posixpath.join(report_dir, name) if report_dir not in ("", ".") else name
 
 
@@ -190,18 +192,8 @@ def totals(result: Result, selection: Selection) -> pd.Series:
     return subset_totals(selection.mask, result.decisions.table, result.impacts)
 
 
-def reported_owners(result: Result) -> set[str]:
-    """Owner groups that get a report: those with at least one store absorbed or closed.
-
-    Keys as the roll-ups key them: a store whose owner is not known has a report of its own.
-    """
-    table = result.decisions.table
-    keys = owner_keys(table)
-    return set(keys.loc[table[DECISION].isin(["absorb", "close"])])
-
-
 def _site_frame(
-    result: Result, selection: Selection, report_dir: str, reported: set[str]
+    result: Result, selection: Selection, report_dir: str, reported: Mapping[str, str]
 ) -> pd.DataFrame:
     """Selected source-brand sites with address, brand, losses and report link joined on."""
     frame = _per_run(result, "site_frame", lambda: _all_sites(result))
@@ -254,7 +246,7 @@ def _owner_inferred(
 
 
 def _host_cards(
-    result: Result, ids: list[str], report_dir: str, reported: set[str]
+    result: Result, ids: list[str], report_dir: str, reported: Mapping[str, str]
 ) -> list[list[str]]:
     """Tooltip and popup of each host-brand site, listing every store it takes in the run."""
     table = result.decisions.table
@@ -326,8 +318,12 @@ def _shades(n: int) -> list[str]:
     return [PALETTE[i] for i in picks]
 
 
-def _ramp(title: str, edges: list[float]) -> dict[str, Any]:
-    """Legend entries for a choropleth: short class labels (``<19``, ``19-35``, ``98+``)."""
+def _ramp(title: str, edges: list[float], used: set[str | None]) -> dict[str, Any]:
+    """Legend entries for a choropleth: short class labels (``<19``, ``19-35``, ``98+``).
+
+    Only classes some drawn region falls in (fills in ``used``): an owner's map draws a
+    few counties, and a legend class nothing on the map has would only puzzle.
+    """
 
     shades = _shades(len(edges) + 1)
     labels = []
@@ -342,7 +338,14 @@ def _ramp(title: str, edges: list[float]) -> dict[str, Any]:
             labels.append(f"{count(edges[i - 1])}\u2013{count(edges[i])}")
     entries = [{"colour": ZERO_FILL, "label": "0"}]
     entries += [{"colour": c, "label": lab} for c, lab in zip(shades, labels, strict=True)]
-    return {"title": title, "classes": entries}
+    return {"title": title, "classes": [e for e in entries if e["colour"] in used]}
+
+
+def _fills_used(collection: dict[str, Any] | None) -> set[str | None]:
+    """The fills a choropleth draws (None: a region without a store of the brand)."""
+    if not collection:
+        return set()
+    return {f["properties"]["fill"] for f in collection["features"]}
 
 
 def _geojson(
@@ -389,29 +392,6 @@ def _simplified(key: str, tolerance: float) -> dict[str, dict[str, Any]]:
     }
 
 
-def _bounds(lat: np.ndarray, lon: np.ndarray, selection: Selection) -> list[list[float]]:
-    """South-west and north-east corners of the data (and of the radius circle)."""
-    lat, lon = np.asarray(lat, dtype="float64"), np.asarray(lon, dtype="float64")
-    if selection.is_everything:
-        s, w, n, e = LOWER_48
-        inside = (lat >= s) & (lat <= n) & (lon >= w) & (lon <= e)
-        if inside.any():
-            lat, lon = lat[inside], lon[inside]
-    if selection.centre is not None and selection.radius_miles is not None:
-        c, r = selection.centre, selection.radius_miles
-        dlat = r / 69.0
-        dlon = r / (69.0 * max(math.cos(math.radians(c.latitude)), 0.05))
-        lat = np.append(lat, [c.latitude - dlat, c.latitude + dlat])
-        lon = np.append(lon, [c.longitude - dlon, c.longitude + dlon])
-    south, west, north, east = lat.min(), lon.min(), lat.max(), lon.max()
-    grow_lat = max(0.0, MIN_SPAN_DEG - (north - south)) / 2
-    grow_lon = max(0.0, MIN_SPAN_DEG - (east - west)) / 2
-    return [
-        [float(south - grow_lat), float(west - grow_lon)],
-        [float(north + grow_lat), float(east + grow_lon)],
-    ]
-
-
 def _per_run(result: Result, key: str, build: Callable[[], T]) -> T:
     """A value that depends only on the run, built once per run object.
 
@@ -428,13 +408,17 @@ def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerDa
     """Build every layer's data for ``selection``; report links start with ``report_dir``."""
 
     tips, popups, symbols = (macros(f"_map_{n}.html.j2") for n in ("tooltip", "popup", "symbols"))
-    reported = _per_run(result, "reported", lambda: reported_owners(result))
+    reported = _per_run(result, "reported", lambda: report_stems(result))
     sites = _site_frame(result, selection, report_dir, reported)
     records = _records(sites)
+    # An owner's few stores carry their names on the map; the nation's would be a blur.
+    labels = not selection.is_everything and len(records) <= LABEL_LIMIT
     site_rows = []
     for row in records:
         lat, lon = _round([row[LATITUDE], row[LONGITUDE]])
         site_rows.append([lat, lon, row[DECISION], str(tips.site(row)), str(popups.site(row))])
+        if labels:  # plain text: the page sets it as textContent, never as HTML
+            site_rows[-1].append(str(row[NAME] or row[DEALER_ID]))
 
     absorbed = sites.loc[(sites[DECISION] == "absorb") & sites[HOST_DEALER_ID].notna()]
     host_ids = list(dict.fromkeys(absorbed[HOST_DEALER_ID].astype(str)))
@@ -463,7 +447,7 @@ def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerDa
             result.source_brand,
         ),
     )
-    ramps = [_ramp("Jobs lost (base) per state", state_edges)]
+    ramps = [_ramp("Jobs lost (base) per state", state_edges, _fills_used(state_fc))]
     county_fc = None
     if not selection.is_everything:
         touched = set(sites[STATE].dropna()) | set(nissan[STATE].dropna())
@@ -476,7 +460,7 @@ def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerDa
             COUNTY_TOLERANCE,
             result.source_brand,
         )
-        ramps.append(_ramp("Jobs lost (base) per county", county_edges))
+        ramps.append(_ramp("Jobs lost (base) per county", county_edges, _fills_used(county_fc)))
 
     icons = {
         d: str(symbols.shape(shape, colour, 18)) for d, (shape, colour, _) in DECISION_STYLE.items()
@@ -518,14 +502,17 @@ def layer_data(result: Result, selection: Selection, report_dir: str) -> LayerDa
         "counties": county_fc,
         "circle": circle,
         "counts": counts,
+        "labels": labels,
+        "views": views(every_lat, every_lon, selection),
     }
     shown = nissan[BRAND].astype(str).value_counts()
     return LayerData(
         data=data,
         counts=counts,
         ramps=ramps,
-        bounds=_bounds(every_lat, every_lon, selection),
+        bounds=map_bounds(every_lat, every_lon, selection),
         has_counties=county_fc is not None,
+        land_shown=None in _fills_used(state_fc) | _fills_used(county_fc),
         totals=totals(result, selection),
         host_brand_counts=tuple((b, int(shown.get(b, 0))) for b in result.host_brands),
     )

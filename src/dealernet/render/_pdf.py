@@ -4,11 +4,15 @@ Chromium is preferred because it runs the map's script, so the PDF shows the map
 browser does; WeasyPrint has no script engine and prints the rest. Both are optional: the
 HTML reports are the product and print from any browser; a PDF is a convenience.
 Rendering never touches the network: every request that is not a local file is refused.
+Chromium numbers the pages in its own footer ("Maple Lake Automotive, page 3 of 12"),
+named by the page's ``dealernet-print-title`` meta tag, else its title.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from dealernet._atomic import atomic_path
 from dealernet._errors import DealernetError, MissingDependencyError, QueryError
-from dealernet.render.browser import chromium, offline
+from dealernet.render._templates import template
+from dealernet.render.browser import chromium, chromium_path, find_chromium, offline
 
 if TYPE_CHECKING:  # pragma: no cover
     from playwright.sync_api import Browser, Page
@@ -27,9 +32,11 @@ PAPERS = {"letter": "Letter", "a4": "A4"}
 #: margins), so the page, and the map inside it, are laid out at the printed size.
 PRINT_WIDTH = {"Letter": 718, "A4": 696}
 VIEWPORT_HEIGHT = 1000
+#: How to install Playwright, for messages.
+PLAYWRIGHT_FIX = "pip install 'dealernet[pdf]'"
 INSTALL_HINT = (
-    "To write PDFs, install Playwright and a Chromium (`pip install playwright` and "
-    "`apt-get install chromium` or `playwright install chromium`; set "
+    f"To write PDFs, install Playwright and a Chromium (`{PLAYWRIGHT_FIX}` and "
+    "`apt install chromium` or `playwright install chromium`; set "
     "DEALERNET_CHROMIUM to use another Chromium or Chrome) or WeasyPrint "
     "(`pip install weasyprint`, prints without the maps). The HTML reports print from any "
     "browser too."
@@ -43,6 +50,47 @@ def paper_name(paper: str) -> str:
         msg = f"unknown paper size {paper!r}: use one of {', '.join(PAPERS)}"
         raise QueryError(msg)
     return name
+
+
+def check_pdf_ready() -> str:
+    """The renderer that will print PDFs, ``"chromium"`` or ``"weasyprint"``, checked first.
+
+    ``report --pdf`` calls this before any analysis, so a missing browser is said at once,
+    not after the run. Cheap: a module lookup and a file check (Playwright's driver starts
+    only when no Chromium of the system is found). Printing with WeasyPrint is allowed
+    with a warning, as its PDFs have no maps.
+
+    Raises
+    ------
+    MissingDependencyError
+        When neither can print, saying what is missing and the command that installs it.
+    """
+    problems: list[str] = []
+    has_playwright = _installed("playwright")
+    if not has_playwright:
+        problems.append(f"Playwright is not installed: {PLAYWRIGHT_FIX}")
+    find = find_chromium if has_playwright else chromium_path  # the driver needs Playwright
+    try:
+        find()
+    except MissingDependencyError as exc:
+        problems.append(str(exc))
+    if not problems:
+        return "chromium"
+    if _installed("weasyprint"):
+        warnings.warn(
+            f"printing with WeasyPrint, without maps ({'; '.join(problems)})", stacklevel=2
+        )
+        return "weasyprint"
+    msg = (
+        f"--pdf needs Playwright and a Chromium: {'; '.join(problems)}. "
+        "Or leave out --pdf: the HTML reports print from any browser."
+    )
+    raise MissingDependencyError(msg)
+
+
+def _installed(module: str) -> bool:
+    """Whether ``module`` can be imported, without importing it (that is slow)."""
+    return importlib.util.find_spec(module) is not None
 
 
 def print_pdfs(paths: Sequence[Path], *, paper: str = "letter") -> list[Path]:
@@ -118,10 +166,44 @@ def _print_all(browser: Browser, paths: Sequence[Path], size: str, written: list
             _settle_maps(page)
             target = path.with_suffix(".pdf")
             with atomic_path(target) as tmp:
-                page.pdf(path=str(tmp), format=size, print_background=True)
+                page.pdf(
+                    path=str(tmp),
+                    format=size,
+                    print_background=True,
+                    display_header_footer=True,
+                    header_template=NO_HEADER,
+                    footer_template=footer_html(
+                        page.evaluate(_PRINT_TITLE), page.evaluate(_CLOSING_LINE)
+                    ),
+                )
             written.append(target)
     finally:
         context.close()
+
+
+#: Chromium's header is its date and title by default: none here, the page has its own.
+NO_HEADER = "<span></span>"
+_PRINT_TITLE = """() => {
+    const meta = document.querySelector('meta[name="dealernet-print-title"]');
+    return meta ? meta.content : document.title;
+}"""
+
+
+#: The page's closing line ("Made with dealernet ...") moves into every page's footer and
+#: leaves the page: on its own it could fall alone onto a last page (Chromium does not
+#: always honour ``break-before: avoid``), and each printed page then says where it came from.
+_CLOSING_LINE = """() => {
+    const line = document.querySelector('footer.report-end');
+    if (!line) return '';
+    line.style.display = 'none';
+    return line.textContent.trim();
+}"""
+
+
+def footer_html(title: str, closing: str = "") -> str:
+    """Chromium's footer template: ``closing`` above ``title, page N of M``, both escaped
+    as text."""
+    return template("_pdf_footer.html.j2").render(title=title, closing=closing)
 
 
 #: Longest wait (ms) for a map to finish drawing before printing anyway.

@@ -29,6 +29,10 @@ LINE_CHART_TOP = 14
 LINE_CHART_BOTTOM = 44
 #: About how many intervals a line chart's y axis has.
 TICKS = 5
+#: Each line of a chart gets its own marker and dash, in this order, so lines stay apart
+#: without colour (for a reader with red-green colour blindness, or on a grey printer).
+MARKERS = ("circle", "square", "triangle", "diamond")
+DASHES = ("", "7 4", "2 3", "9 3 2 3")
 
 # --- bar charts (owner reports) -----------------------------------------------------------
 
@@ -299,6 +303,9 @@ class Line:
     points: str
     markers: tuple[Point, ...]
     band: str | None = None
+    #: Marker shape (one of :data:`MARKERS`) and SVG ``stroke-dasharray`` ("": solid).
+    marker: str = MARKERS[0]
+    dash: str = DASHES[0]
 
 
 @dataclass(frozen=True)
@@ -380,7 +387,7 @@ def line_chart(
         return bottom - max(value, 0.0) / y_max * (bottom - top)
 
     laid = []
-    for spec in lines:
+    for number, spec in enumerate(lines):
         values = [float(v) if v is not None else math.nan for v in spec.values]
         markers = tuple(
             Point(px, y(v), xv, v)
@@ -393,7 +400,8 @@ def line_chart(
             lower = [f"{px:.1f},{y(float(lo)):.1f}" for px, lo in zip(pos, spec.low, strict=True)]
             band = " ".join(upper + lower[::-1])
         points = " ".join(f"{m.x:.1f},{m.y:.1f}" for m in markers)
-        laid.append(Line(spec.label, spec.css, points, markers, band))
+        style = (MARKERS[number % len(MARKERS)], DASHES[number % len(DASHES)])
+        laid.append(Line(spec.label, spec.css, points, markers, band, *style))
     y_ticks = tuple(Tick(y(step * i), step * i) for i in range(int(round(y_max / step)) + 1))
     return LineChart(
         title=title,

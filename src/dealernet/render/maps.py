@@ -2,14 +2,17 @@
 
 A map is what most people see of dealernet, forwarded to a banker or shown in a meeting, so
 it must open anywhere, also without internet, and show every value from an input file as
-text. The page is a :class:`folium.Map` (tiles, scale bar, layer groups, layer control,
-fitted view) stripped of folium's CDN scripts (jQuery, Bootstrap, awesome-markers, fonts),
-with Leaflet and the marker-cluster plug-in inlined from the xstatic packages
-(:mod:`dealernet.render._map_assets`). The layers' content (markers, lines, choropleths, popups)
-travels as one JSON block that a small script (``templates/_map.js``) turns into Leaflet
-layers: a fraction of the size of one folium object per marker, and it keeps input values
-away from folium, whose elements re-parse their output as Jinja templates. Tooltips, popups,
-title and legend are rendered by autoescaping Jinja partials in ``templates/``.
+text. The page is our own template (``templates/map_page.html.j2``) with Leaflet and the
+marker-cluster plug-in inlined from the xstatic packages (:mod:`dealernet.render._map_assets`).
+The map, its layers and their content (markers, lines, choropleths, popups, the layer list's
+labels) travel as one JSON block that a small script (``templates/_map.js``) turns into
+Leaflet layers: a fraction of the size of one Leaflet call per marker, and cheap enough to
+draw one map per owner report. folium serves only ``Result.explore()`` in a notebook
+(:func:`build_map`): it makes the map there, and the same script draws into it. Tooltips,
+popups, title and legend are rendered by autoescaping Jinja partials in ``templates/``. The
+script also lays the page out for its size: on a phone the layer list, legend and title
+fold to buttons, and the view is fitted clear of every panel (the lower 48 first; buttons
+show Alaska, Hawaii and every store).
 
 Layers: Nissan sites (clustered); Infiniti sites by decision, each with its own colour and
 shape; a line from every absorbed store to its host; hosts that take stores; jobs lost
@@ -22,7 +25,7 @@ reads without tiles.
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +74,8 @@ LAYERS = (
     "share",
     "outline",
 )
+#: The background tiles' entry in the layer list.
+TILES_LABEL = "OpenStreetMap background (online)"
 #: Marker-cluster options for host-brand sites: tight clusters, every site shown up close.
 CLUSTER_OPTIONS = {
     "showCoverageOnHover": False,
@@ -79,19 +84,18 @@ CLUSTER_OPTIONS = {
     "chunkedLoading": True,
 }
 
-#: Pixels kept free when fitting the view: the title above, the legend at the bottom right.
-FIT_PADDING = ((20, 110), (320, 20))
-
-_FOLIUM_ID = re.compile(r"[0-9a-f]{32}")
 #: OpenStreetMap's standard tiles and the attribution its tile policy asks for.
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = (
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 )
+TILE_OPTIONS = {"maxZoom": 19, "attribution": OSM_ATTRIBUTION}
+#: Leaflet map options: the first view is the lower 48 at zoom 4 until ``_map.js`` fits it.
+MAP_OPTIONS = {"zoom": 4, "zoomSnap": 0.25, "zoomDelta": 0.5}
 
 
 class _Verbatim(Element):
-    """Text put into the page exactly as given.
+    """Text put into a folium page exactly as given (for :func:`build_map` only).
 
     Branca's own elements (and so every folium element) compile their rendered output into
     a new Jinja template, which would evaluate ``{{ ... }}`` inside a dealer's name. This
@@ -107,58 +111,57 @@ class _Verbatim(Element):
         return self.text
 
 
-class _PageParts(Element):
-    """Adds dealernet's head, body and script fragments to the map's page when it renders."""
+@dataclass(frozen=True)
+class MapParts:
+    """A map page's pieces: ``<head>`` content, ``<body>`` content (panels and the JSON
+    block), the builder script, and the centre of the first view."""
 
-    def __init__(self, head: str, body: str, script: str) -> None:
+    head: str
+    body: str
+    script: str
+    centre: tuple[float, float]
+
+
+class _PageParts(Element):
+    """Adds dealernet's head, body and script fragments to a folium map when it renders."""
+
+    def __init__(self, parts: MapParts) -> None:
         super().__init__()
-        self.parts = (head, body, script)
+        self.parts = parts
 
     def render(self, **kwargs: Any) -> str:
         figure = self.get_root()
-        head, body, script = self.parts
         name = self.get_name()
-        figure.header.add_child(_Verbatim(head), name=f"{name}_head")  # type: ignore[attr-defined]
-        figure.html.add_child(_Verbatim(body), name=f"{name}_body")  # type: ignore[attr-defined]
-        figure.script.add_child(_Verbatim(script), name=f"{name}_script")  # type: ignore[attr-defined]
+        header, html, script = figure.header, figure.html, figure.script  # type: ignore[attr-defined]
+        header.add_child(_Verbatim(self.parts.head), name=f"{name}_head")
+        html.add_child(_Verbatim(self.parts.body), name=f"{name}_body")
+        script.add_child(_Verbatim(self.parts.script), name=f"{name}_script")
         return ""
 
 
 def _folium() -> Any:
     try:
         import folium  # heavy or optional: imported on first use
-        from folium.plugins import MarkerCluster  # heavy or optional: imported on first use
     except ImportError as exc:  # pragma: no cover - folium is a core dependency
-        msg = "maps need folium: pip install folium"
+        msg = "Result.explore() needs folium: pip install folium"
         raise MissingDependencyError(msg) from exc
-    return folium, MarkerCluster
+    return folium
 
 
 def _layer_label(text: str, n: int | None = None, symbol: Markup | None = None) -> str:
-    """A layer-control label: escaped text, made inert for folium's template pass.
-
-    Leaflet shows the label as HTML and folium compiles it as Jinja, so braces become
-    character references that both read as plain ``{`` and ``}``.
-    """
-    html = str(template("_map_layer_label.html.j2").render(text=text, n=n, symbol=symbol))
-    return html.replace("{", "&#123;").replace("}", "&#125;")
+    """A layer-control label as escaped HTML; it travels in the page's JSON."""
+    return str(template("_map_layer_label.html.j2").render(text=text, n=n, symbol=symbol))
 
 
-def _strip_default_assets(*elements: Any) -> None:
-    """Drop folium's CDN scripts and stylesheets; the page inlines what it needs instead."""
-    for element in elements:
-        element.default_js = []
-        element.default_css = []
-
-
-def build_map(
+def map_parts(
     result: Result,
     selection: Selection | None = None,
     *,
     cdn: bool = False,
     report_dir: str = OWNERS_DIR,
-) -> folium.Map:
-    """The map of a run as a :class:`folium.Map`, ready to render or save.
+    folium_map: str | None = None,
+) -> MapParts:
+    """The pieces of the map page of a run; :func:`render_map` puts them in a page.
 
     Parameters
     ----------
@@ -171,14 +174,14 @@ def build_map(
         Link Leaflet and the plug-in from a CDN instead of inlining them.
     report_dir
         Relative URL of the owner reports' folder as seen from the map's folder.
+    folium_map
+        The JavaScript name of a folium map to draw into, instead of a map of our own.
 
     Raises
     ------
     QueryError
         When the selection holds no site of either brand and no radius to show.
     """
-
-    folium, marker_cluster = _folium()
     selection = selection if selection is not None else select(result)
     if selection.empty and selection.centre is None:
         brands = brand_label((result.source_brand, *result.host_brands))
@@ -187,98 +190,80 @@ def build_map(
     layer = layer_data(result, selection, report_dir)
     market = market_layers(result, selection)
     (south, west), (north, east) = layer.bounds
-    m = folium.Map(
-        location=[(south + north) / 2, (west + east) / 2],
-        zoom_start=4,
-        tiles=None,
-        control_scale=True,
-        zoom_snap=0.25,
-        zoom_delta=0.5,
-    )
-    # The URL and attribution spelled out: looking the provider up by name costs a search
-    # of xyzservices' catalogue on every map, and owner reports draw a map each.
-    folium.TileLayer(
-        OSM_TILES,
-        attr=OSM_ATTRIBUTION,
-        max_zoom=19,
-        name=_layer_label("OpenStreetMap background (online)"),
-    ).add_to(m)
-    groups = _groups(folium, marker_cluster, m, result, layer, market)
-    _strip_default_assets(m, groups["nissan"], *([groups["competitors"]] if market else []))
-    page = _page(result, selection, layer, market, groups, m, assets(cdn))
-    m.add_child(_PageParts(*page))
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    folium.FitBounds(
-        layer.bounds, padding_top_left=FIT_PADDING[0], padding_bottom_right=FIT_PADDING[1]
-    ).add_to(m)
-    return m
+    centre = ((south + north) / 2, (west + east) / 2)
+    data = dict(layer.data)
+    if folium_map is not None:
+        data["map"] = folium_map
+    data["view"] = {"center": list(centre), **MAP_OPTIONS}
+    data["tiles"] = {"url": OSM_TILES, "options": TILE_OPTIONS, "label": _layer_label(TILES_LABEL)}
+    data["groups"], listed = _groups(result, layer, market)
+    data["cluster"] = CLUSTER_OPTIONS
+    data["control"] = {"overlays": listed}
+    data["bounds"] = layer.bounds
+    if market is not None:
+        shape = macros("_map_symbols.html.j2").shape
+        data["icons"] = {**data["icons"], "competitor": str(shape("tile", RIVAL_COLOUR, 14))}
+        data["share"], data["competitors"] = market.share, market.competitors
+    page_assets = assets(cdn)
+    head, body = _page(result, selection, layer, market, data, page_assets)
+    return MapParts(head, body, str(page_assets.builder), centre)
 
 
 def _groups(
-    folium: Any,
-    marker_cluster: Any,
-    m: folium.Map,
-    result: Result,
-    layer: LayerData,
-    market: MarketLayers | None,
-) -> dict[str, Any]:
-    """One empty layer group per layer, named for the layer control; ``_map.js`` fills them."""
+    result: Result, layer: LayerData, market: MarketLayers | None
+) -> tuple[list[list[Any]], list[list[str]]]:
+    """Each layer as ``[key, "group" or "cluster", shown at first]`` in drawing order
+    (``_map.js`` makes and fills them), and the layer list's ``[key, label]`` entries: a
+    layer with nothing in it is not listed."""
     src, host, n, style = result.source_brand, result.host_brand, layer.counts, STYLE
     shape = macros("_map_symbols.html.j2").shape
-    groups: dict[str, Any] = {"outline": folium.FeatureGroup(name="outline", control=False)}
-    groups["states"] = folium.FeatureGroup(
-        name=_layer_label("Jobs lost (base) per state"), show=not layer.has_counties
-    )
+    kinds: dict[str, list[Any]] = {"outline": ["group", True]}
+    labels: dict[str, str | None] = {}
+    kinds["states"] = ["group", not layer.has_counties]
+    labels["states"] = _layer_label("Jobs lost (base) per state")
     if layer.has_counties:
-        groups["counties"] = folium.FeatureGroup(name=_layer_label("Jobs lost (base) per county"))
-    far = f"Places now over {FAR_MILES:g} miles from {src}"
-    groups["places"] = folium.FeatureGroup(
-        name=_layer_label(far, n["places"], shape("place", style["place"], 14))
-    )
-    groups["lines"] = folium.FeatureGroup(
-        name=_layer_label(
-            "Absorbed store \u2192 host", n["lines"], shape("line", style["line"], 14)
-        )
-    )
-    groups["hosts"] = folium.FeatureGroup(
-        name=_layer_label(
-            f"{host} hosts taking stores", n["hosts"], shape("ring", style["host"], 14)
-        )
-    )
-    groups["nissan"] = marker_cluster(
-        name=_layer_label(f"{host} sites", n["nissan"], shape("dot", style["nissan"], 14)),
-        options=CLUSTER_OPTIONS,
-    )
+        kinds["counties"] = ["group", True]
+        labels["counties"] = _layer_label("Jobs lost (base) per county")
+    far = f"Places now over {FAR_MILES:g} straight-line miles from {src}"
+    kinds["places"] = ["group", True]
+    labels["places"] = _counted(far, n["places"], shape("place", style["place"], 14))
+    kinds["lines"] = ["group", True]
+    line = shape("line", style["line"], 14)
+    labels["lines"] = _counted("Absorbed store \u2192 host", n["lines"], line)
+    kinds["hosts"] = ["group", True]
+    ring = shape("ring", style["host"], 14)
+    labels["hosts"] = _counted(f"{host} hosts taking stores", n["hosts"], ring)
+    kinds["nissan"] = ["cluster", True]
+    dot = shape("dot", style["nissan"], 14)
+    labels["nissan"] = _counted(f"{host} sites", n["nissan"], dot)
     if market is not None:
-        _market_groups(folium, marker_cluster, groups, market)
+        _market_groups(kinds, labels, market)
     for entry in legend_decisions(n, host):
         word = DECISION_WORD[entry["kind"]].lower()
-        label = _layer_label(
-            f"{src} {word}", entry["n"], shape(entry["shape"], entry["colour"], 14)
-        )
-        groups[entry["kind"]] = folium.FeatureGroup(name=label)
-    for key in LAYERS:
-        if key in groups:
-            groups[key].add_to(m)
-    return groups
+        symbol = shape(entry["shape"], entry["colour"], 14)
+        labels[entry["kind"]] = _counted(f"{src} {word}", entry["n"], symbol)
+        kinds[entry["kind"]] = ["group", True]
+    groups = [[key, *kinds[key]] for key in LAYERS if key in kinds]
+    listed = [[key, label] for key in LAYERS if (label := labels.get(key)) is not None]
+    return groups, listed
+
+
+def _counted(text: str, n: int, symbol: Markup) -> str | None:
+    """A layer-list label with its count, or None for an empty layer (not listed)."""
+    return _layer_label(text, n, symbol) if n else None
 
 
 def _market_groups(
-    folium: Any, marker_cluster: Any, groups: dict[str, Any], market: MarketLayers
+    kinds: dict[str, list[Any]], labels: dict[str, str | None], market: MarketLayers
 ) -> None:
     """The market model's two layers, off at first: they answer a second question."""
     shape = macros("_map_symbols.html.j2").shape
-    groups["share"] = folium.FeatureGroup(
-        name=_layer_label(f"{market.brand} share change per county"),
-        show=False,
-    )
-    groups["competitors"] = marker_cluster(
-        name=_layer_label(
-            "Competing luxury stores", market.n_competitors, shape("tile", RIVAL_COLOUR, 14)
-        ),
-        options=CLUSTER_OPTIONS,
-        show=False,
-    )
+    kinds["share"] = ["group", False]
+    share = _layer_label(f"{market.brand} share change per county")
+    labels["share"] = share if market.share["features"] else None
+    kinds["competitors"] = ["cluster", False]
+    tile = shape("tile", RIVAL_COLOUR, 14)
+    labels["competitors"] = _counted("Competing luxury stores", market.n_competitors, tile)
 
 
 def _page(
@@ -286,19 +271,10 @@ def _page(
     selection: Selection,
     layer: LayerData,
     market: MarketLayers | None,
-    groups: dict[str, Any],
-    m: folium.Map,
+    data: dict[str, Any],
     assets: Any,
-) -> tuple[str, str, str]:
-    """The head, body and script fragments of the page, rendered by the Jinja partials."""
-    data = dict(layer.data)
-    data["map"] = m.get_name()
-    data["groups"] = {k: g.get_name() for k, g in groups.items()}
-    data["bounds"] = layer.bounds
-    if market is not None:
-        shape = macros("_map_symbols.html.j2").shape
-        data["icons"] = {**data["icons"], "competitor": str(shape("tile", RIVAL_COLOUR, 14))}
-        data["share"], data["competitors"] = market.share, market.competitors
+) -> tuple[str, str]:
+    """The head and body fragments of the page, rendered by the Jinja partials."""
     name = result.scenario.name or f"{result.source_brand} into {result.host_brand}"
     label = "All sites in the dealer files" if selection.is_everything else selection.label
     head = template("_map_head.html.j2").render(page_title=f"{name} \u2014 {label}", assets=assets)
@@ -317,6 +293,7 @@ def _page(
         n_hosts=layer.counts["hosts"],
         n_lines=layer.counts["lines"],
         n_places=layer.counts["places"],
+        land_shown=layer.land_shown,
         far_miles=FAR_MILES,
         ramps=layer.ramps,
         radius_text=f"{selection.radius_miles:g}" if selection.radius_miles else None,
@@ -324,30 +301,7 @@ def _page(
         rival_colour=RIVAL_COLOUR,
         data_json=json_for_html(data),
     )
-    return head, body, str(assets.builder)
-
-
-def _stable_ids(m: folium.Map, html: str) -> str:
-    """Replace folium's random element ids with sequential ones.
-
-    Two runs on the same inputs then write byte-identical maps (diffable, cacheable). Only
-    the ids of this map's own elements are replaced; they are random 128-bit values that
-    no input text can know in advance.
-    """
-    ids: list[str] = []
-
-    def walk(node: dict[str, Any]) -> None:
-        if _FOLIUM_ID.fullmatch(str(node.get("id", ""))):
-            ids.append(str(node["id"]))
-        for child in node.get("children", {}).values():
-            walk(child)
-
-    walk(m.get_root().to_dict())
-    mapping = {old: f"{i:x}" for i, old in enumerate(dict.fromkeys(ids))}
-    if not mapping:
-        return html
-    # One scan for anything shaped like an id; only this map's own ids are replaced.
-    return _FOLIUM_ID.sub(lambda match: mapping.get(match.group(0), match.group(0)), html)
+    return str(head), str(body)
 
 
 def render_map(
@@ -357,9 +311,31 @@ def render_map(
     cdn: bool = False,
     report_dir: str = OWNERS_DIR,
 ) -> str:
-    """The map page as one HTML string; same arguments as :func:`build_map`."""
-    m = build_map(result, selection, cdn=cdn, report_dir=report_dir)
-    return _stable_ids(m, m.get_root().render())
+    """The map page as one HTML string, from our own template (no folium); arguments as
+    :func:`map_parts`. The same inputs give the same bytes."""
+    parts = map_parts(result, selection, cdn=cdn, report_dir=report_dir)
+    return str(template("map_page.html.j2").render(parts=parts))
+
+
+def build_map(
+    result: Result,
+    selection: Selection | None = None,
+    *,
+    cdn: bool = False,
+    report_dir: str = OWNERS_DIR,
+) -> folium.Map:
+    """The map of a run as a :class:`folium.Map`, for a notebook (``Result.explore()``).
+
+    folium makes only the map; our builder script draws the same layers into it as on the
+    written pages. Arguments as :func:`map_parts`.
+    """
+    folium = _folium()
+    m = folium.Map(location=[39.5, -98.35], zoom_start=4, tiles=None)
+    m.default_js, m.default_css = [], []  # the page inlines Leaflet and the plug-in
+    parts = map_parts(result, selection, cdn=cdn, report_dir=report_dir, folium_map=m.get_name())
+    m.location = list(parts.centre)
+    m.add_child(_PageParts(parts))
+    return m
 
 
 def map_path(out: Path, selection: Selection | None = None) -> Path:

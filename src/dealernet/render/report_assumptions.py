@@ -7,10 +7,13 @@ entries of other brands move no figure on the page and are left out.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from dealernet.analysis.impact import impact_keys
 from dealernet.analysis.market_run import market_keys
+from dealernet.analysis.parameter_labels import BRAND_FAMILIES, label, parameter_row
 
 if TYPE_CHECKING:  # pragma: no cover
     from dealernet.analysis.result import Result
@@ -19,7 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover
 def applied_parameters(result: Result) -> list[dict[str, Any]]:
     """The assumptions that apply to this run's stores, each once: the general ones, the
     source brand's own (or the generic ``default`` entry, saying so), and the market's for
-    every brand in it. Entries for other brands are left out: they move no figure here."""
+    every brand in it. Entries for other brands are left out: they move no figure here.
+    Each row has the plain-English ``label`` for the reader and the ``key`` for ``--set``."""
     a, brand = result.assumptions, result.source_brand
     keys = impact_keys(a, brand)
     if result.market is not None:
@@ -35,16 +39,34 @@ def applied_parameters(result: Result) -> list[dict[str, Any]]:
             note = f"used for {', '.join(users)}: no own entry"
         rows.append(
             {
-                "key": p.key,
-                "base": p.base,
-                "low": p.low,
-                "high": p.high,
-                "unit": p.unit,
-                "source": p.source,
+                **parameter_row(p),
+                "source": named_keys(p.source, [*a.parameters, *BRAND_FAMILIES]),
                 "note": note,
             }
         )
     return rows
+
+
+def named_keys(text: str, keys: Iterable[str]) -> str:
+    """``text`` with each assumption key it mentions named in words first.
+
+    A source note that says "with staff.per_100_new_units this gives..." reads "with staff
+    per 100 new units (staff.per_100_new_units) this gives...": a reader who does not know
+    the keys still knows which assumption is meant. A key in a command (``--set k=1``) is
+    left as it is.
+    """
+    known = sorted(keys, key=len, reverse=True)  # the longest first: a.b.c before a.b
+    if not known:
+        return text
+    pattern = re.compile(r"(?<![\w.=-])(" + "|".join(map(re.escape, known)) + r")(?![\w=]|\.\w)")
+
+    def words(match: re.Match[str]) -> str:
+        name = label(match[1])
+        if name[:2].istitle():  # "Staff per ..." mid-sentence, but "US new-unit sales"
+            name = name[0].lower() + name[1:]
+        return f"{name} ({match[1]})"
+
+    return pattern.sub(words, text)
 
 
 def _default_users(result: Result) -> list[str]:
@@ -54,4 +76,4 @@ def _default_users(result: Result) -> list[str]:
     return [b for b in brands if f"attractiveness.{b}" not in own]
 
 
-__all__ = ["applied_parameters"]
+__all__ = ["applied_parameters", "named_keys"]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from dealernet._csv import rounded, spreadsheet_safe
+from dealernet._csv import prepared, prepared_csv
 from dealernet.analysis.impact import DEPARTMENTS, PERCENTILES, REVENUE_DEPARTMENTS
 from dealernet.analysis.owner_groups import is_known, owner_keys, owner_sources
 from dealernet.analysis.pnl import CLOSURE, COLOCATION, TRANSFER, franchise_changes
@@ -277,7 +277,7 @@ def shared(result: Result) -> Shared:
         owner_keys(rows),
         common(result),
         _names(network),
-        spreadsheet_safe(rounded(rows)),
+        prepared(rows),
         pd.Series(owner_sources(rows, network, result.source_brand), index=rows.index),
         frozenset(host_ids[host_sources == OWNER_INFERRED]),
         result.market.brands if result.market is not None else (),
@@ -349,8 +349,7 @@ def pnl_lines(changes: np.ndarray) -> dict[str, Any]:
 
 def owner_csv(parts: Shared, owner: str) -> str:
     """The rows of ``owner``'s stores as CSV text, rounded like the run's tables."""
-    mine = parts.csv_rows.loc[parts.keys == owner]
-    return mine.to_csv(index=False, lineterminator="\n")
+    return prepared_csv(parts.csv_rows.loc[parts.keys == owner], bom=True)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -5,8 +5,9 @@ where each goes, what they stand to lose (as a range, never one falsely precise 
 why. Reports are rendered from Jinja templates with autoescaping on, so a name from a dealer
 file can never become markup; each report carries its map (an offline map page inside an
 ``<iframe srcdoc>``), its charts (inline SVG) and its rows as a CSV download, so the file
-can be mailed on its own. File names come from :func:`dealernet.slugs.slug`, so an owner
-called ``../../etc/passwd`` still gets a harmless name inside ``OUT/owners/``.
+can be mailed on its own. File names come from :func:`dealernet.slugs.file_stems`
+(``OUT/owners/maple-lake-automotive.html``), so an owner called ``../../etc/passwd`` still
+gets a harmless name inside ``OUT/owners/``, and two owners never share one.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from dealernet.analysis.owner_groups import group_names
 from dealernet.outputs.tables import TABLES
 from dealernet.planning.selection import Selection, host_sites, owner_names
 from dealernet.render import sensitivity_view
-from dealernet.render._pdf import print_pdfs
+from dealernet.render._owner_files import owner_stems
+from dealernet.render._pdf import check_pdf_ready, print_pdfs
 from dealernet.render._templates import render_page
-from dealernet.render.maps import NETWORK_MAP, render_map
+from dealernet.render.index_context import index_context, owner_places, state_options
+from dealernet.render.maps import render_map
 from dealernet.render.report_context import (
     Shared,
     affected_owners,
@@ -50,13 +53,13 @@ from dealernet.schema import (
     OWNER_UNKNOWN,
 )
 from dealernet.settings import DATA_DIR, INDEX_PAGE, OWNERS_DIR
-from dealernet.slugs import check_unique, slug
 
 if TYPE_CHECKING:  # pragma: no cover
     from dealernet.analysis.result import Result
 
 __all__ = [
     "affected_owners",
+    "check_pdf_ready",
     "match_owners",
     "owner_matches",
     "render_index",
@@ -67,8 +70,9 @@ __all__ = [
 
 #: Called with (description, done, total) as reports are written.
 Progress = Callable[[str, int, int], None]
-#: File names of ours in ``OUT/owners/`` (a slug ends in an 8-character hash).
-_OUR_FILE = re.compile(r"^[a-z0-9-]+-[0-9a-f]{8}\.(html|csv|pdf)$")
+#: File names of ours in ``OUT/owners/``: a stem of ``[a-z0-9-]``, as earlier versions
+#: named them too (with an 8-character hash). Only files a run's manifest lists are removed.
+_OUR_FILE = re.compile(r"^[a-z0-9][a-z0-9-]*\.(html|csv|pdf)$")
 
 
 def write_reports(
@@ -96,7 +100,7 @@ def write_reports(
         every owner group with at least one absorbed or closed store, and removes reports
         of earlier runs for groups no longer affected, so the folder matches the index.
     pdf
-        Also print each report to ``OUT/owners/<slug>.pdf`` (see :func:`write_pdfs`).
+        Also print each report to ``OUT/owners/<stem>.pdf`` (see :func:`write_pdfs`).
     paper
         ``"letter"`` or ``"a4"``, for the PDFs.
     progress
@@ -111,14 +115,14 @@ def write_reports(
     out = Path(out)
     folder = out / OWNERS_DIR
     names = affected_owners(result) if owners is None else match_owners(result, owners)
-    check_unique(names)  # one file per owner group, always: refuse before writing any
+    stems = owner_stems(result)  # one file per owner group, always: refuse before writing
     parts = shared(result)
     written: list[Path] = []
     reports: list[Path] = []
     step = progress or (lambda _text, _done, _total: None)
     for done, name in enumerate(names):
         step(f"Writing owner reports ({done + 1:,} of {len(names):,})", done, len(names))
-        stem = slug(name)
+        stem = stems[name]
         csv_text = owner_csv(parts, name)
         csv_path = write_text(folder / f"{stem}.csv", csv_text)
         html = _render_owner(result, name, parts, csv_text)
@@ -207,7 +211,7 @@ def render_owner_report(result: Result, owner: str) -> str:
 
 
 def _render_owner(result: Result, owner: str, parts: Shared, csv_text: str) -> str:
-    context = owner_context(result, owner, parts, csv_text, f"{slug(owner)}.csv")
+    context = owner_context(result, owner, parts, csv_text, f"{owner_stems(result)[owner]}.csv")
     context["map_html"] = _map_page(result, owner, parts)
     return render_page("owner_report.html.j2", **parts.page, **context)
 
@@ -225,7 +229,7 @@ def _map_page(result: Result, owner: str, parts: Shared) -> str:
         mask=np.asarray(mask, dtype=bool),
         host_mask=np.asarray(host_mask, dtype=bool),
         label=owner,
-        slug=slug(owner),
+        slug=owner_stems(result)[owner],
     )
     return render_map(result, selection, cdn=False)
 
@@ -236,10 +240,12 @@ def render_index(
     *,
     page: dict[str, Any] | None = None,
 ) -> str:
-    """The index page: the scenario, national totals and a sortable table of owner groups.
+    """The index page: national totals, the files to take away, totals by Census region
+    and state with a chart, and a table of owner groups to search, filter and sort.
 
-    Links (reports, the network map, the data files) are listed only for files that exist
-    in ``out`` when the page is rendered, so the page never links to nothing.
+    Links (reports, the network map, the workbook, the GIS bundle, the data files) are
+    listed only for files that exist in ``out`` when the page is rendered, so the page never
+    links to nothing.
     """
     out = Path(out)
     page = common(result) if page is None else page
@@ -255,8 +261,8 @@ def render_index(
         access=result.access.summary,
         **_owner_rows(result, out),
         counts=result.decisions.counts().to_dict(),
-        network_map=NETWORK_MAP if (out / NETWORK_MAP).is_file() else None,
         data_tables=data,
+        **index_context(result, out),
         **sensitivity_view.index_context(result),
     )
 
@@ -271,11 +277,14 @@ def _owner_rows(result: Result, out: Path) -> dict[str, Any]:
     listed = owners.loc[owners["stores_affected"] > 0]
     table = result.decisions.table
     store_names = dict(zip(table[DEALER_ID].astype(str), table[NAME].astype(str), strict=True))
+    places = owner_places(result)
+    stems = owner_stems(result)
     rows = []
     for record in listed.to_dict(orient="records"):
         name = str(record[OWNER_GROUP])
-        href = f"{OWNERS_DIR}/{slug(name)}.html"
+        href = f"{OWNERS_DIR}/{stems[name]}.html"
         source = record.get(OWNER_SOURCE)
+        where = places.get(name, {"states": "", "search": name})
         rows.append(
             {
                 "o": {k: (None if v is pd.NA else v) for k, v in record.items()},
@@ -283,12 +292,14 @@ def _owner_rows(result: Result, out: Path) -> dict[str, Any]:
                 "known": source != OWNER_UNKNOWN,
                 "inferred": source == OWNER_INFERRED,
                 "name": store_names.get(str(record.get(DEALER_ID)), name),
+                **where,
             }
         )
     alone = int((owners[OWNER_SOURCE] == OWNER_UNKNOWN).sum()) if OWNER_SOURCE in owners else 0
     absorbed = table[DECISION] == "absorb"
     return {
         "owner_rows": rows,
+        "state_options": state_options(result),
         "owner_groups": len(owners) - alone,
         "owner_unknown": alone,
         "owner_unknown_listed": sum(not r["known"] for r in rows),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dealernet.analysis.parameter_labels import label
 from dealernet.analysis.sensitivity import NATIONAL
 from dealernet.render.charts import Tornado, tornado_chart
 
@@ -37,7 +38,7 @@ def tornado(
     found: Sensitivity | None, measure: str, scope: str = NATIONAL, bars: int = TORNADO_BARS
 ) -> Tornado | None:
     """The tornado of ``measure`` in ``scope``, or ``None`` when it was not computed or no
-    assumption moves it."""
+    assumption moves it. Bars are named by the assumptions' plain-English labels."""
     if found is None:
         return None
     rows = found.top(measure, scope, n=bars)
@@ -47,7 +48,7 @@ def tornado(
     return tornado_chart(
         f"{TITLES.get(measure, measure)}: each assumption at its low and its high",
         [
-            (str(r.parameter), float(r.at_low), float(r.at_high), r.value_low, r.value_high)
+            (label(str(r.parameter)), float(r.at_low), float(r.at_high), r.value_low, r.value_high)
             for r in rows.itertuples()
         ],
         float(rows["at_base"].iloc[0]),
@@ -58,12 +59,16 @@ def tornado(
 def drivers(
     found: Sensitivity | None, measure: str, scope: str, n: int = 3
 ) -> list[dict[str, Any]]:
-    """The ``n`` assumptions that move ``measure`` most in ``scope``: each one's key, unit,
-    low and high values and the figure at each (for a sentence per assumption)."""
+    """The ``n`` assumptions that move ``measure`` most in ``scope``: each one's key, label,
+    unit, low and high values and the figure at each (for a sentence per assumption).
+
+    The label is made from the key here, not read from the table, so a saved run's
+    ``sensitivity.csv`` written before it had a ``label`` column still reads in words."""
     if found is None:
         return []
     rows = found.top(measure, scope, n=n)
-    return [r for r in rows.to_dict(orient="records") if r["swing"] != 0]
+    records = [r for r in rows.to_dict(orient="records") if r["swing"] != 0]
+    return [{**r, "label": label(str(r["parameter"]))} for r in records]
 
 
 def spread_rows(spread: ScenarioSpread | None) -> list[dict[str, Any]]:

@@ -19,9 +19,8 @@ TABLES = ("decisions.csv", "impacts.csv", "owners.csv", "regions.csv", "access.c
 
 
 def _run(dealers: Path, out: Path) -> None:
-    result = CliRunner().invoke(
-        cli, ["run", "--dealers", str(dealers), "--out", str(out), "--no-reports"]
-    )
+    args = ["run", "--dealers", str(dealers), "--out", str(out), "--no-reports"]
+    result = CliRunner().invoke(cli, [*args, "--no-sensitivity"])
     assert result.exit_code == 0, result.output
 
 

@@ -28,6 +28,7 @@ def _prior_run(tmp: Path, out: Path, *, reports: bool = True) -> None:
     (which may already hold the case's own files)."""
     prior = tmp / "prior-run"
     args = ["run", "--dealers", str(HERE / "tiny_before.csv"), "--out", str(prior)]
+    args += ["--no-sensitivity"]  # what the cases check is the folder, not the analysis
     result = CliRunner().invoke(cli, [*args] if reports else [*args, "--no-reports"])
     assert result.exit_code == 0, result.output
     shutil.copytree(prior, out, dirs_exist_ok=True, symlinks=True)
@@ -50,7 +51,7 @@ def earlier_run_with_temporaries(tmp: Path, out: Path) -> None:
 
 
 def _manifest_lists(out: Path, *extra: str) -> None:
-    path = out / ".dealernet" / "manifest.json"
+    path = out / "run.json"
     data = json.loads(path.read_text("utf-8"))
     data["files"] = [*data["files"], *extra]
     path.write_text(json.dumps(data), encoding="utf-8")
@@ -94,7 +95,7 @@ def hostile_manifest(tmp: Path, out: Path) -> None:
 
 def damaged_manifest(tmp: Path, out: Path) -> None:
     _prior_run(tmp, out)
-    (out / ".dealernet" / "manifest.json").write_text("{not json", encoding="utf-8")
+    (out / "run.json").write_text("{not json", encoding="utf-8")
 
 
 def data_is_a_file(tmp: Path, out: Path) -> None:

@@ -38,7 +38,7 @@ def tampered_run(tmp: Path, out: Path) -> None:
     from dealernet.cli.main import cli
 
     run = tmp / "run"
-    args = ["run", "--no-reports", "--dealers", str(SAMPLE), "--out", str(run)]
+    args = ["run", "--no-reports", "--no-sensitivity", "--dealers", str(SAMPLE), "--out", str(run)]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     path = run / "data" / "decisions.csv"
