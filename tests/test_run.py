@@ -143,3 +143,18 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_defused(tmp_path: Path) -> N
     owners = pd.read_csv(out / "data" / "owners.csv", dtype=str)
     assert "'@SUM(1+1)" in set(owners["owner_group"])
     assert not any(cell.startswith(("=", "@")) for cell in owners["owner_group"])
+
+
+def test_every_kind_of_file_a_run_writes_is_one_whose_temporary_the_next_run_clears(
+    sample_run,
+) -> None:
+    """A killed run leaves ``.<name>.XXXXXXXX.tmp`` behind; the next run removes only names
+    it knows as its own (once it missed the workbook's)."""
+    from dealernet._atomic import is_our_temporary
+
+    out, _output = sample_run
+    # the folder's lock is held open while the run writes, not written atomically
+    written = [p for p in out.rglob("*") if p.is_file() and p.parent.name != ".dealernet"]
+    assert {p.suffix for p in written} >= {".html", ".csv", ".json", ".gpkg", ".xlsx"}
+    missed = [p.name for p in written if not is_our_temporary(f".{p.name}.ab12CD34.tmp")]
+    assert missed == []

@@ -443,3 +443,19 @@ def test_any_file_text_gives_a_scenario_or_a_scenario_error(tmp_path: Path, text
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     with contextlib.suppress(ScenarioError):  # anything else fails the test
         load_scenario(path)
+
+
+def test_a_folder_named_like_a_bundled_scenario_does_not_hide_it(tmp_path, monkeypatch):
+    """``run --scenario announced-2024 --out announced-2024`` twice: the second run must
+    still read the bundled scenario, not the run folder of that name."""
+    from dealernet.engine.scenario import load_scenario
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "announced-2024").mkdir()
+    assert (
+        load_scenario("announced-2024").name
+        == load_scenario(settings.SCENARIOS_DIR / "announced-2024.toml").name
+    )
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(ScenarioError, match="not a regular file but a folder"):
+        load_scenario("mine")

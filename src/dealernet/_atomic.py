@@ -152,7 +152,7 @@ def write_csv(frame: pd.DataFrame, target: Path, float_format: str | None = None
 #: Our temporary file names: ``.`` + target name + ``.`` + mkstemp's 8 random characters.
 _TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
 #: Suffixes of the files dealernet writes (its temporary files end ``<name><suffix>.XXXXXXXX.tmp``).
-_OUR_SUFFIXES = (".html", ".csv", ".json", ".geojson", ".gpkg", ".parquet", ".pdf", ".png")
+_OUR_SUFFIXES = (".html", ".csv", ".json", ".geojson", ".gpkg", ".xlsx", ".parquet", ".pdf", ".png")
 #: The probe file the output folder writes to see that a folder is writable.
 PROBE_PREFIX = ".dealernet-probe."
 

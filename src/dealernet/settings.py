@@ -59,12 +59,13 @@ def dealer_paths(values: tuple[str | Path, ...] | list[str | Path]) -> list[Path
 def scenario_path(value: str | Path) -> Path:
     """A scenario file: a path, or the name of a bundled one (``consolidation``, ``default``).
 
-    An existing path always wins. A bare name (``.toml`` or not) is a bundled scenario, its
+    An existing file always wins (a folder does not: ``--out announced-2024`` makes one of
+    the bundled scenario's name). A bare name (``.toml`` or not) is a bundled scenario, its
     old name (:data:`SCENARIO_ALIASES`) included; so is a missing file in the bundled folder
     under an old name, which is what a run folder written before the rename recorded.
     """
     path = Path(value)
-    if path.exists():
+    if path.is_file():
         return path
     stem = path.stem if path.suffix == ".toml" else path.name
     bundled = SCENARIOS_DIR / f"{SCENARIO_ALIASES.get(stem, stem)}.toml"

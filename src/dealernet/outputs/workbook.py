@@ -108,14 +108,14 @@ def write_workbook(result: Result, path: Path) -> Path:
     from openpyxl import Workbook  # heavy or optional: imported on first use
 
     book = Workbook(write_only=True)
-    book.properties.creator = f"dealernet {_version()}"
-    _write_about(book, result)
-    for name, frame in result_tables(result).items():
-        _write_table(book, name, frame)
-    _write_table(book, "assumptions", assumptions_table(result), formatted=False)
-    sheet = _write_table(book, "sources", sources_table(result.network))
-    _write_notices(sheet, result.network)
-    try:
+    try:  # write-only sheets stream their rows to files from the first row on
+        book.properties.creator = f"dealernet {_version()}"
+        _write_about(book, result)
+        for name, frame in result_tables(result).items():
+            _write_table(book, name, frame)
+        _write_table(book, "assumptions", assumptions_table(result), formatted=False)
+        sheet = _write_table(book, "sources", sources_table(result.network))
+        _write_notices(sheet, result.network)
         with atomic_path(Path(path)) as tmp:
             book.save(tmp)
     except BaseException:
@@ -125,18 +125,19 @@ def write_workbook(result: Result, path: Path) -> Path:
 
 
 def _drop_writers(book: Any) -> None:
-    """Finish the sheets' row writers of a save that was stopped (Ctrl-C, SIGTERM), quietly.
+    """Finish the sheets' row streams of a write that was stopped (Ctrl-C, SIGTERM), quietly.
 
-    Left alone, each write-only sheet's generator is closed when it is garbage-collected,
-    after its file is gone, and prints a ``ValueError`` traceback per sheet.
+    Left alone, each write-only sheet's row generator (``_rows``) is closed when it is
+    garbage-collected, after its stream's file is closed, and prints a ``ValueError``
+    traceback per sheet.
     """
     for sheet in book.worksheets:
-        writer = getattr(sheet, "_writer", None)
-        if writer is None:
-            continue
-        with contextlib.suppress(Exception):  # the file is gone; nothing to keep
-            writer.close()
-        sheet._writer = None
+        for part in ("_rows", "_writer"):
+            stream = getattr(sheet, part, None)
+            if stream is not None:
+                with contextlib.suppress(Exception):  # the output is abandoned anyway
+                    stream.close()
+                setattr(sheet, part, None)
 
 
 def _version() -> str:
