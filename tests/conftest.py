@@ -8,6 +8,7 @@ from there, not from this conftest.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +20,10 @@ from helpers import DEALERS, MILE, ORIGIN, SCENARIOS_DIR, assert_unchanged, east
 
 if TYPE_CHECKING:
     from dealernet.analysis.result import Result
+
+# pytest-xdist already runs the tests on every core: owner reports render in this process
+# (and in the commands the tests start), unless a test asks for workers itself.
+os.environ.setdefault("DEALERNET_WORKERS", "1")
 
 
 @pytest.fixture(scope="session")

@@ -158,3 +158,22 @@ def test_every_kind_of_file_a_run_writes_is_one_whose_temporary_the_next_run_cle
     assert {p.suffix for p in written} >= {".html", ".csv", ".json", ".gpkg", ".xlsx"}
     missed = [p.name for p in written if not is_our_temporary(f".{p.name}.ab12CD34.tmp")]
     assert missed == []
+
+
+def test_a_killed_geopackage_write_leaves_only_files_the_next_run_clears(tmp_path) -> None:
+    """GDAL writes the bundle under a ``.gpkg`` name beside the temporary file, and SQLite
+    adds its journal: a SIGKILL in CI once left ``.dealernet.gpkg.16fwhcm9.gpkg-journal``."""
+    from dealernet._atomic import remove_stale_temporaries
+
+    ours = [
+        ".dealernet.gpkg.16fwhcm9.tmp",
+        ".dealernet.gpkg.16fwhcm9.gpkg",
+        ".dealernet.gpkg.16fwhcm9.gpkg-journal",
+        ".dealernet.xlsx.ab12CD34.tmp",
+    ]
+    theirs = [".thesis.docx.ab12CD34.tmp", "dealernet.gpkg-journal", ".notes.gpkg"]
+    for name in ours + theirs:
+        (tmp_path / name).write_text("x")
+    removed = sorted(p.name for p in remove_stale_temporaries(tmp_path))
+    assert removed == sorted(ours)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(theirs)

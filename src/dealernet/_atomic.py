@@ -157,8 +157,29 @@ _OUR_SUFFIXES = (".html", ".csv", ".json", ".geojson", ".gpkg", ".xlsx", ".parqu
 PROBE_PREFIX = ".dealernet-probe."
 
 
+#: A GeoPackage is written beside its temporary file under a ``.gpkg`` name (GDAL wants the
+#: extension), with SQLite's side files while it is open: ``.dealernet.gpkg.a1B2c3D4.gpkg``
+#: and ``...gpkg-journal``. A killed run leaves them as well.
+_STAGED_GPKG = re.compile(r"^\..+\.gpkg\.[A-Za-z0-9_]{8}\.gpkg(-journal|-wal|-shm)?$")
+
+
+@contextlib.contextmanager
+def staged_gpkg(tmp: Path) -> Iterator[Path]:
+    """A ``.gpkg`` path beside the temporary file ``tmp`` for GDAL to write
+    (:data:`_STAGED_GPKG`), removed with SQLite's side files when the block ends; on
+    success the caller has renamed it onto ``tmp``."""
+    staged = tmp.with_suffix(".gpkg")
+    try:
+        yield staged
+    finally:
+        for side in ("", "-journal", "-wal", "-shm"):
+            staged.with_name(staged.name + side).unlink(missing_ok=True)
+
+
 def is_our_temporary(name: str) -> bool:
     """Whether ``name`` is a temporary file of ours: the pattern, of a file we would write."""
+    if _STAGED_GPKG.match(name):
+        return True
     if not _TEMPORARY.match(name):
         return False
     if name.startswith(PROBE_PREFIX):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from dealernet._atomic import atomic_path, write_text
+from dealernet._atomic import atomic_path, staged_gpkg, write_text
 from dealernet._csv import BOM, csv_file_text, csv_text, rounded
 from dealernet._errors import QueryError
 from dealernet.geo import boundaries
@@ -168,14 +168,9 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str) -> Path:
     """Write one GeoPackage layer atomically (a fresh file replaces any old one)."""
-    with atomic_path(path) as tmp:
-        # the driver wants a .gpkg name and creates the file itself
-        staged = tmp.with_suffix(".gpkg")
-        try:
-            frame.to_file(staged, driver="GPKG", layer=layer, engine="pyogrio")
-            staged.replace(tmp)
-        finally:
-            staged.unlink(missing_ok=True)
+    with atomic_path(path) as tmp, staged_gpkg(tmp) as staged:
+        frame.to_file(staged, driver="GPKG", layer=layer, engine="pyogrio")
+        staged.replace(tmp)
     return Path(path)
 
 

@@ -35,7 +35,7 @@ import datetime as dt
 import io
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from dealernet._atomic import atomic_path
+from dealernet._atomic import atomic_path, staged_gpkg
 from dealernet._csv import _is_flags, rounded  # the CSV's one test of a flag column
 from dealernet._errors import QueryError
 from dealernet.analysis.result import CRS
@@ -406,7 +406,7 @@ def write_gpkg(
     styles: dict[str, str],
 ) -> Path:
     """Every layer into one GeoPackage, then styles and descriptions, then one rename."""
-    with atomic_path(target) as tmp, _staged(tmp) as staged:
+    with atomic_path(target) as tmp, staged_gpkg(tmp) as staged:
         for name, frame in layers.items():
             _write_layer(frame, staged, name)
         with contextlib.closing(sqlite3.connect(staged)) as db, db:
@@ -414,18 +414,6 @@ def write_gpkg(
             _write_styles(db, styles)
         staged.replace(tmp)
     return Path(target)
-
-
-@contextlib.contextmanager
-def _staged(tmp: Path) -> Iterator[Path]:
-    """A ``.gpkg`` path beside the temporary file (GDAL wants the extension), removed on
-    failure; on success the caller renames it onto the temporary file."""
-    staged = tmp.with_suffix(".gpkg")
-    try:
-        yield staged
-    finally:
-        for leftover in (staged, staged.with_name(staged.name + "-journal")):
-            leftover.unlink(missing_ok=True)
 
 
 def _write_layer(frame: gpd.GeoDataFrame, path: Path, name: str) -> None:

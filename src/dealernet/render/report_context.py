@@ -24,6 +24,7 @@ from dealernet.analysis.owner_groups import is_known, owner_keys, owner_sources
 from dealernet.analysis.pnl import CLOSURE, COLOCATION, TRANSFER, franchise_changes
 from dealernet.planning.selection import host_sites
 from dealernet.render import sensitivity_view
+from dealernet.render._records import records
 from dealernet.render.charts import BarSpec, Chart, bar_chart
 from dealernet.render.report_assumptions import applied_parameters
 from dealernet.schema import (
@@ -353,7 +354,7 @@ def owner_csv(parts: Shared, owner: str) -> str:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _scalar(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
+    return records(frame, _scalar)
 
 
 def _scalar(value: Any) -> Any:
