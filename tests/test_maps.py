@@ -286,3 +286,17 @@ def test_hostile_names_are_escaped_everywhere(hostile) -> None:
         assert all(not (v or "").startswith("javascript:") for _, v in fragment.attrs)
     names = {f.name for f in fragments if f.name}
     assert {IMG, JINJA, ESCAPED, "{{ 6*7 }} Nissan"} <= names
+
+
+def test_a_customer_point_without_a_name_or_state_has_a_tooltip() -> None:
+    """``--population`` points need only coordinates and people: the pushed-away point's
+    tooltip once failed on the missing ``name`` (a StrictUndefined error ended the run)."""
+    from dealernet.render._templates import macros
+
+    tips = macros("_map_tooltip.html.j2")
+    row = {"population": 1200, "miles_before": 12.0, "miles_after": 61.5}
+    text = str(tips.place(row, "Infiniti"))
+    assert text.startswith("<strong>Unnamed point</strong> (pop. 1,200)")
+    assert "61.5 straight-line miles after" in text
+    named = str(tips.place({**row, "name": "Plano <b>", "state": "TX"}, "Infiniti"))
+    assert named.startswith("<strong>Plano &lt;b&gt;, TX</strong>")
