@@ -114,8 +114,11 @@ NOTES = (
     "networks are the package's sample generator (dealernet sample --scale N: N times the "
     "bundled 197 Infiniti / 1,071 Nissan sites; x1 is the bundled sample, byte for byte); "
     "counts (reports written, stores, host sites) are read from the run itself",
-    "(f) re-decide times benchmarks.targets.redecide_case: for now a whole "
-    "pipeline.run(what_drives=False) after the change, the network loaded and one run done",
+    "(f) re-decide times benchmarks.targets.redecide_case: Prepared.run(what_drives=False) "
+    "after the change, on a network prepared once (dealernet.analysis.pipeline.prepare: "
+    "owners, customer points, competitor rosters) and one run done; the process's solved "
+    "markets are dropped before each call, so each solves its market; 'preview draws' are "
+    "pipeline.PREVIEW",
     "nearest host: sources are population-like points clustered around US places, hosts "
     "dealer-like sites inside the 50 states; 'wrong' = a pick farther (WGS84 geodesic) than "
     "the true nearest, verified for every point with a chord-ball search (a chord is never "

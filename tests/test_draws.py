@@ -19,6 +19,7 @@ from dealernet.analysis._draws import (
     held_dtype,
     percentiles,
     select_draws,
+    sorted_percentiles,
     summarise,
     summed_draws,
 )
@@ -121,3 +122,29 @@ def test_float32_draws_agree_with_float64_within_the_printed_rounding(tiny, monk
     worst = np.nanmax(np.abs(a - b) / scale)
     assert 0 < worst < 1e-5, worst  # float32 did run, and changed nothing that is printed
     assert np.array_equal(np.isnan(a), np.isnan(b))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    draws=st.integers(1, 80),
+    columns=st.integers(1, 6),
+    seed=st.integers(0, 2**32 - 1),
+    single=st.booleans(),
+    odd=st.sampled_from(["none", "nan", "inf", "constant"]),
+    q=st.sampled_from([(10.0, 50.0, 90.0), (0.0, 100.0), (2.5, 97.5), (33.3, 66.7, 12.0)]),
+)
+def test_sorted_percentiles_are_numpys_bit_for_bit(draws, columns, seed, single, odd, q):
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(draws, columns)) * 10.0 ** rng.integers(-3, 7)
+    values = values.astype(np.float32 if single else np.float64)
+    if odd == "nan":
+        values[rng.integers(0, draws), rng.integers(0, columns)] = np.nan
+    elif odd == "inf":
+        values[rng.integers(0, draws), rng.integers(0, columns)] = np.inf
+    elif odd == "constant":
+        values[:, 0] = values[0, 0]
+    with np.errstate(invalid="ignore"):
+        expected = np.percentile(values, list(q), axis=0)
+    got = sorted_percentiles(values, q)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)

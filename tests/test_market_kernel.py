@@ -111,3 +111,51 @@ def test_points_beyond_every_store_add_nothing() -> None:
     )[0]
     assert far.pairs == 0 and far.share_before[0] == 0.0
     assert not far.sums.people.any() and not far.sums.sales.any()
+
+
+def _many_points(n: int, seed: int = 5):
+    rng = np.random.default_rng(seed)
+    slots = random_slots(rng, (39.0, -95.0), 3.0)
+    lat = 39.0 + rng.uniform(-4.5, 4.5, n)
+    lon = -95.0 + rng.uniform(-4.5, 4.5, n)
+    return slots, rng.uniform(0.0, 5_000.0, n), lat, lon
+
+
+def _flat(found) -> list[np.ndarray]:
+    out = []
+    for k in found:
+        out += [k.sums.people, k.sums.sales, k.sums.service_people, k.sums.service]
+        out += [k.share_before, k.share_after, k.in_reach, np.array([k.pairs])]
+    return out
+
+
+def test_the_figures_do_not_depend_on_the_number_of_threads(monkeypatch) -> None:
+    """The points are solved in pieces on threads; the pieces' sums are added in piece
+    order, so one thread and three give the same bits."""
+    import dealernet.analysis.market_kernel as kernel
+
+    monkeypatch.setattr(kernel, "PIECE_POINTS", 97)
+    slots, pop, lat, lon = _many_points(2_000)
+    sets = [market_params([1.0, 1.3, 0.8, 1.1]), market_params([1.0, 0.7, 1.6, 1.0])]
+    assert len(kernel._pieces(lat.size)) == 21
+    one = _flat(kernel_sums(slots, sets, pop, lat, lon, threads=1))
+    three = _flat(kernel_sums(slots, sets, pop, lat, lon, threads=3))
+    for a, b in zip(one, three, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # One piece of every point: the same figures to rounding (another order of addition).
+    monkeypatch.setattr(kernel, "PIECE_POINTS", 10_000)
+    whole = kernel_sums(slots, sets, pop, lat, lon, threads=1)
+    for got, params in zip(whole, sets, strict=True):
+        assert_same(got, array_model(slots, params, pop, lat, lon))
+    for a, b in zip(one, _flat(whole), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-9)
+
+
+def test_there_are_never_more_pieces_than_the_cap() -> None:
+    from dealernet.analysis import market_kernel as kernel
+
+    for n in (0, 1, kernel.PIECE_POINTS, kernel.PIECE_POINTS + 1, 10_000_000):
+        pieces = kernel._pieces(n)
+        assert len(pieces) <= kernel.MAX_PIECES
+        covered = np.concatenate([np.arange(p.start, p.stop) for p in pieces])
+        np.testing.assert_array_equal(covered, np.arange(n))

@@ -201,16 +201,16 @@ def test_a_retired_parameter_is_refused_with_a_sweep_that_works(retired, instead
 
 
 def test_a_bad_value_fails_before_any_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dealernet.planning import sweep as sweep_module
+    from dealernet.analysis import pipeline
 
     runs: list[object] = []
-    real_run = sweep_module.run
+    real_run = pipeline.Prepared.run
 
     def recorded(*args: object, **kwargs: object) -> object:
         runs.append(args)
-        return real_run(*args, **kwargs)
+        return real_run(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sweep_module, "run", recorded)
+    monkeypatch.setattr(pipeline.Prepared, "run", recorded)
     with pytest.raises(dealernet.ScenarioError):
         sweep("rules.nearest.max_distance_miles", [10, "far"], network=_toy_network())
     with pytest.raises(QueryError, match="each value once"):

@@ -30,6 +30,8 @@ _API: dict[str, str] = {
     "apply_owner_file": "dealernet.io.owner_file",
     # run the analysis
     "run": "dealernet.analysis.pipeline",
+    "prepare": "dealernet.analysis.pipeline",
+    "Prepared": "dealernet.analysis.pipeline",
     "load_scenario": "dealernet.engine.scenario",
     "parse_scenario": "dealernet.engine.scenario",
     "load_assumptions": "dealernet.analysis.assumptions",
@@ -102,7 +104,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from dealernet.analysis.access_dask import compute_access_dask
     from dealernet.analysis.assumptions import Assumptions, load_assumptions
     from dealernet.analysis.impact import Impacts, estimate_impacts
-    from dealernet.analysis.pipeline import run
+    from dealernet.analysis.pipeline import Prepared, prepare, run
     from dealernet.analysis.result import Result
     from dealernet.engine.colocation import classify
     from dealernet.engine.conditions import Condition, parse_condition

@@ -44,7 +44,33 @@ def percentiles(values: np.ndarray, q: Sequence[float]) -> np.ndarray:
     out = np.zeros((len(q), values.shape[1]))
     busy = (values != 0).any(axis=0) | np.isnan(values).any(axis=0)
     if busy.any():
-        out[:, busy] = np.percentile(values[:, busy], list(q), axis=0)
+        out[:, busy] = sorted_percentiles(values[:, busy], q)
+    return out
+
+
+def sorted_percentiles(values: np.ndarray, q: Sequence[float]) -> np.ndarray:
+    """``np.percentile(values, q, axis=0)`` (its default linear method), bit for bit, about
+    twice as fast: numpy's vectorised sort orders the columns, then each percentile is
+    interpolated between its two neighbours step for step as numpy's ``_quantile`` does
+    (the same indexes, weights, rounding and NaN rule: a column with a NaN gives NaN).
+    tests/test_draws.py checks it against ``np.percentile`` on random columns."""
+    ordered = np.sort(values, axis=0)
+    n = ordered.shape[0]
+    virtual = (n - 1) * np.true_divide(np.asarray(q), 100)
+    previous = np.floor(virtual)
+    following = previous + 1
+    above, below = virtual >= n - 1, virtual < 0
+    previous[above] = following[above] = -1
+    previous[below] = following[below] = 0
+    lower, upper = ordered[previous.astype(np.intp)], ordered[following.astype(np.intp)]
+    gamma = np.asarray(virtual - previous.astype(np.intp), dtype=virtual.dtype).reshape(-1, 1)
+    with np.errstate(invalid="ignore"):  # inf - inf, as numpy's own interpolation meets it
+        diff = upper - lower
+        out = np.asarray(np.add(lower, diff * gamma))
+        np.subtract(upper, diff * (1 - gamma), out=out, where=gamma >= 0.5, casting="unsafe")
+    nans = np.isnan(ordered[-1])
+    if nans.any():
+        np.copyto(out, ordered[-1], where=nans)
     return out
 
 
@@ -64,7 +90,7 @@ def summarise(values: np.ndarray, q: Sequence[float]) -> tuple[np.ndarray, np.nd
     out[:, constant] = first[constant].astype(np.float64)
     varying = kinds == VARYING
     if varying.any():
-        out[:, varying] = np.percentile(values[:, varying], list(q), axis=0)
+        out[:, varying] = sorted_percentiles(values[:, varying], q)
     return out, kinds.astype(np.int8)
 
 

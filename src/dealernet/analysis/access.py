@@ -306,6 +306,7 @@ def access_by_site(access: Access, affected_ids: Sequence[object]) -> pd.DataFra
     ids = list(dict.fromkeys(affected_ids))
     served = frame[frame[NEAREST_BEFORE_ID].isin(ids)]
     groups = dict(tuple(served.groupby(NEAREST_BEFORE_ID, sort=False)))
+    main_after = _main_nearest_after(served)
     rows = []
     for dealer_id in ids:
         group = groups.get(dealer_id, served.iloc[0:0])
@@ -314,7 +315,6 @@ def access_by_site(access: Access, affected_ids: Sequence[object]) -> pd.DataFra
         before = group[MILES_BEFORE].to_numpy(dtype="float64")
         after = group[MILES_AFTER].to_numpy(dtype="float64")
         people = pop > 0
-        by_host = group.loc[people].groupby(NEAREST_AFTER_ID, dropna=True)[POPULATION].sum()
         row = {
             DEALER_ID: dealer_id,
             "places": int(len(group)),
@@ -322,7 +322,7 @@ def access_by_site(access: Access, affected_ids: Sequence[object]) -> pd.DataFra
             "mean_added_miles": _weighted_mean(added, pop),
             "max_added_miles": float(added[people].max()) if people.any() else float("nan"),
             "mean_miles_after": _weighted_mean(after, pop),
-            "main_nearest_after_id": by_host.idxmax() if len(by_host) else None,
+            "main_nearest_after_id": main_after.get(dealer_id),
         }
         for t in access.thresholds:
             row[f"pushed_beyond_{_label(t)}"] = int(pop[(before <= t) & (after > t)].sum())
@@ -338,6 +338,21 @@ def access_by_site(access: Access, affected_ids: Sequence[object]) -> pd.DataFra
         *(f"pushed_beyond_{_label(t)}" for t in access.thresholds),
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _main_nearest_after(served: pd.DataFrame) -> dict[object, object]:
+    """Per store whose showroom goes, the point of sale that now serves most of its people
+    (the first in id order on a tie), in one grouping for every store."""
+    peopled = served[pd.to_numeric(served[POPULATION], errors="coerce") > 0]
+    sums = (
+        peopled.groupby([NEAREST_BEFORE_ID, NEAREST_AFTER_ID], dropna=True)[POPULATION]
+        .sum()
+        .reset_index()
+    )
+    ranked = sums.sort_values(
+        [NEAREST_BEFORE_ID, POPULATION], ascending=[True, False], kind="stable"
+    ).drop_duplicates(NEAREST_BEFORE_ID)
+    return dict(zip(ranked[NEAREST_BEFORE_ID], ranked[NEAREST_AFTER_ID], strict=True))
 
 
 def _blank(value: object) -> bool:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,6 +40,7 @@ import pandas as pd
 
 from dealernet import settings
 from dealernet._errors import AssumptionsError
+from dealernet._threads import in_threads
 from dealernet.analysis._draws import (
     FLOAT64_BYTES,
     DrawsBuilder,
@@ -337,18 +339,38 @@ def estimate_impacts(
     totals = {key: np.empty(count) for key in TOTALS}
     levels = {measure: np.empty((len(PERCENTILES), count)) for measure in MEASURES}
     order = stores.order()
-    for start in range(0, count, width):
-        block = order[start : start + width]
-        values = model.simulate(block, rows)
-        for key in TOTALS:
-            totals[key][block] = medians(values.pop(key))
-        for measure in MEASURES:
-            array = values.pop(measure)
-            levels[measure][:, block], kinds = summarise(array, list(PERCENTILES.values()))
+    blocks = [order[start : start + width] for start in range(0, count, width)]
+    for block, done in zip(blocks, in_threads(partial(_block, model, rows), blocks), strict=True):
+        for key, value in done.totals.items():
+            totals[key][block] = value
+        for measure, (level, array, kinds) in done.measures.items():
+            levels[measure][:, block] = level
             kept.add(measure, block, array, kinds)
     table = _table(sites, totals, levels, recapture, assumptions)
     table = _with_market(table, sites, market)
     return Impacts(table=table, draws=kept.build(MEASURES), assumptions=assumptions)
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One block of stores simulated: medians of the totals; per measure its percentiles,
+    its draws and each store's kind (:func:`~dealernet.analysis._draws.summarise`)."""
+
+    totals: dict[str, np.ndarray]
+    measures: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def _block(model: Model, rows: int, block: np.ndarray) -> _Block:
+    """Simulate one block of stores and take its percentiles (blocks run on threads:
+    numpy's sorts and sums hold no lock, and a block depends on nothing but its stores)."""
+    values = model.simulate(block, rows)
+    totals = {key: medians(values.pop(key)) for key in TOTALS}
+    measures = {}
+    for measure in MEASURES:
+        array = values.pop(measure)
+        level, kinds = summarise(array, list(PERCENTILES.values()))
+        measures[measure] = (level, array, kinds)
+    return _Block(totals, measures)
 
 
 def _site_rows(network: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:

@@ -191,7 +191,7 @@ def _solve_piece(
     frame = dataset.read_piece(piece)
     lat, lon, pop = _checked(frame, piece)
     near = np.flatnonzero(_near(slots, lat, lon))
-    solved = kernel_sums(slots, sets, pop[near], lat[near], lon[near])
+    solved = kernel_sums(slots, sets, pop[near], lat[near], lon[near], threads=1)
     reach = near[solved[0].in_reach] if solved else near[:0]
     counties = None
     if COUNTY in frame.columns:  # the points in reach, as the in-memory run maps them

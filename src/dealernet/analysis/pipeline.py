@@ -9,6 +9,7 @@ output: :mod:`dealernet.outputs.tables` writes files, :mod:`dealernet.outputs.te
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Called with the name of each stage as it starts, for progress displays.
 Progress = Callable[[str], None]
+
+#: The draws of a quick preview (an explorer redrawing as a setting moves): fewer Monte
+#: Carlo draws and market parameter sets than a run's, so ranges are rougher; every figure
+#: that is kept or downloaded comes from a run with the scenario's own draws.
+PREVIEW = {"monte_carlo.draws": 250, "monte_carlo.market_draws": 2}
 
 
 def default_scenario() -> Scenario:
@@ -112,16 +118,40 @@ def run(
         few seconds more; the pages and ``sensitivity.csv`` / ``scenarios.csv`` show them.
     """
 
-    network = as_network(network)
-    step = progress or (lambda _name: None)
-    scenario = scenario or default_scenario()
-    assumptions = assumptions or default_assumptions()
-    check_brands(network, scenario)
-    check_draw_memory(assumptions.draws, source_sites(network, scenario.source_brand))
-    network = with_owners(network, scenario.source_brand, scenario.host_brands, owners)
-    if not isinstance(competitors, pd.DataFrame):  # a bad path fails before the slow work
-        exclude = (scenario.source_brand, *scenario.host_brands)
-        competitors = load_competitors(competitors, exclude_brands=exclude)
+    prepared = prepare(
+        network,
+        places=places,
+        population=population,
+        engine=engine,
+        scheduler=scheduler,
+        owners=owners,
+        competitors=competitors,
+        zip_sales=zip_sales,
+    )
+    return prepared.run(scenario, assumptions, progress=progress, what_drives=what_drives)
+
+
+def prepare(
+    network: gpd.GeoDataFrame,
+    *,
+    places: pd.DataFrame | None = None,
+    population: str | Path | None = None,
+    engine: str = "memory",
+    scheduler: str | None = None,
+    owners: str | Path | Mapping[str | tuple[str, str], str] | None = None,
+    competitors: pd.DataFrame | str | Path | None = None,
+    zip_sales: str | Path | None = None,
+) -> Prepared:
+    """The network with everything that does not depend on the scenario's rules or the
+    assumptions read and checked once: the customer points, the competitor rosters, the
+    sales by ZIP, and (per source and host brands) the owners.
+
+    :meth:`Prepared.run` then decides and estimates a scenario; run it again with a rule
+    changed and only the work that depends on the rules is done again (an explorer's
+    loop, a sweep, a compare). The options are :func:`run`'s; bad ones fail here, before
+    any slow work.
+    """
+    _check_engine(engine, places, population, scheduler)
     sales = read_zip_sales(zip_sales) if zip_sales is not None else None
     if sales is not None and engine == "dask":
         msg = (
@@ -129,65 +159,133 @@ def run(
             "engine does not collect them. Fix: run the fit without --engine dask"
         )
         raise InvalidInputError(msg)
-    step("rules")
-    decisions = apply_rules(network, scenario)
-    table = decisions.table
-    step("customer access")
-    if places is None and population is None and engine == "memory":
-        places = load_customers()
-    access = _access(network, table, scenario, places, population, engine, scheduler)
-    step("market model")
-    on_dask = (population, scheduler) if engine == "dask" and population is not None else None
-    market = _market(
-        network, table, scenario, assumptions, access.places, competitors, on_dask, sales
+    if engine == "memory" and places is None:
+        places = load_customers() if population is None else load_population(population)
+        population = None
+    return Prepared(
+        network=as_network(network),
+        places=places,
+        population=population,
+        engine=engine,
+        scheduler=scheduler,
+        owners=owners,
+        competitors=competitors,
+        sales=sales,
     )
-    if sales is not None:
-        market = with_decay_fits(market, network, sales)
-    step("impacts")
-    impacts = estimate_impacts(
-        network, table, assumptions, scenario.source_brand, scenario.host_brands, market=market
-    )
-    affected = table.loc[table[DECISION].isin(["absorb", "close"]), DEALER_ID]
-    served = access_by_site(access, list(affected))
-    impacts.table = with_customers(impacts.table, served)
-    drivers: Sensitivity | None = None
-    spread: ScenarioSpread | None = None
-    if what_drives:
-        step("sensitivity")
-        drivers, spread = _what_drives(
-            network, table, scenario, assumptions, market, competitors, access.places
+
+
+@dataclass
+class Prepared:
+    """A network ready to run scenarios on (:func:`prepare`): the work that does not depend
+    on the rules or the assumptions, done once and kept.
+
+    The market's solutions are also kept in the process
+    (:func:`dealernet.analysis.market_run.run_market`), so a change that leaves the
+    stores' fates alone (an assumption outside the market) solves nothing again.
+    """
+
+    network: gpd.GeoDataFrame
+    places: pd.DataFrame | None
+    population: str | Path | None
+    engine: str
+    scheduler: str | None
+    owners: str | Path | Mapping[str | tuple[str, str], str] | None
+    competitors: pd.DataFrame | str | Path | None
+    sales: pd.DataFrame | None
+    _owned: dict[tuple[str, tuple[str, ...]], gpd.GeoDataFrame] = field(default_factory=dict)
+    _rivals: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict)
+
+    def owned(self, scenario: Scenario) -> gpd.GeoDataFrame:
+        """The network with the owners of the scenario's brands (worked out once per
+        source and host brands)."""
+        key = (scenario.source_brand, tuple(scenario.host_brands))
+        if key not in self._owned:
+            self._owned[key] = with_owners(
+                self.network, scenario.source_brand, scenario.host_brands, self.owners
+            )
+        return self._owned[key]
+
+    def rivals(self, scenario: Scenario) -> pd.DataFrame:
+        """The competitor rosters (the shipped ones, or the given files without the
+        scenario's own brands; a frame given in code is taken as it is)."""
+        if isinstance(self.competitors, pd.DataFrame):
+            return self.competitors
+        exclude = (scenario.source_brand, *scenario.host_brands)
+        if exclude not in self._rivals:
+            self._rivals[exclude] = load_competitors(self.competitors, exclude_brands=exclude)
+        return self._rivals[exclude]
+
+    def run(
+        self,
+        scenario: Scenario | None = None,
+        assumptions: Assumptions | None = None,
+        *,
+        progress: Progress | None = None,
+        what_drives: bool = True,
+    ) -> Result:
+        """Decide and estimate ``scenario`` (default: the bundled ``consolidation``) with
+        ``assumptions`` (default: the shipped ones): :func:`run` on this network."""
+        step = progress or (lambda _name: None)
+        scenario = scenario or default_scenario()
+        assumptions = assumptions or default_assumptions()
+        check_brands(self.network, scenario)
+        check_draw_memory(assumptions.draws, source_sites(self.network, scenario.source_brand))
+        network = self.owned(scenario)
+        competitors = self.rivals(scenario)  # a bad path fails before the slow work
+        step("rules")
+        decisions = apply_rules(network, scenario)
+        table = decisions.table
+        step("customer access")
+        access = _access(network, table, scenario, self)
+        step("market model")
+        on_dask = None
+        if self.engine == "dask" and self.population is not None:
+            on_dask = (self.population, self.scheduler)
+        market = _market(
+            network, table, scenario, assumptions, access.places, competitors, on_dask, self.sales
         )
-    step("roll-ups")
-    return Result(
-        network=network,
-        scenario=scenario,
-        assumptions=assumptions,
-        decisions=decisions,
-        impacts=impacts,
-        owners=rollups.owners(table, impacts, owner_sources(table, network, scenario.source_brand)),
-        regions=rollups.regions(table, impacts),
-        national=rollups.national(table, impacts),
-        access=access,
-        market=market,
-        sensitivity=drivers,
-        spread=spread,
-    )
+        if self.sales is not None:
+            market = with_decay_fits(market, network, self.sales)
+        step("impacts")
+        impacts = estimate_impacts(
+            network, table, assumptions, scenario.source_brand, scenario.host_brands, market=market
+        )
+        affected = table.loc[table[DECISION].isin(["absorb", "close"]), DEALER_ID]
+        served = access_by_site(access, list(affected))
+        impacts.table = with_customers(impacts.table, served)
+        drivers: Sensitivity | None = None
+        spread: ScenarioSpread | None = None
+        if what_drives:
+            step("sensitivity")
+            drivers, spread = _what_drives(
+                network, table, scenario, assumptions, market, competitors, access.places
+            )
+        step("roll-ups")
+        return Result(
+            network=network,
+            scenario=scenario,
+            assumptions=assumptions,
+            decisions=decisions,
+            impacts=impacts,
+            owners=rollups.owners(
+                table, impacts, owner_sources(table, network, scenario.source_brand)
+            ),
+            regions=rollups.regions(table, impacts),
+            national=rollups.national(table, impacts),
+            access=access,
+            market=market,
+            sensitivity=drivers,
+            spread=spread,
+        )
 
 
 ENGINES = ("memory", "dask")
 
 
-def _access(
-    network: gpd.GeoDataFrame,
-    table: pd.DataFrame,
-    scenario: Scenario,
-    places: pd.DataFrame | None,
-    population: str | Path | None,
-    engine: str,
-    scheduler: str | None,
-) -> Access:
-    """Customer access with the chosen engine and population."""
-
+def _check_engine(
+    engine: str, places: pd.DataFrame | None, population: str | Path | None, scheduler: str | None
+) -> None:
+    """Refuse options that do not go together, before any work."""
     if engine not in ENGINES:
         msg = f"engine {engine!r}: use one of {', '.join(ENGINES)}"
         raise InvalidInputError(msg)
@@ -197,17 +295,24 @@ def _access(
     if scheduler is not None and engine != "dask":
         msg = "a Dask scheduler needs the dask engine (--engine dask)"
         raise InvalidInputError(msg)
+    if engine == "dask" and population is None:
+        msg = "the dask engine reads a population dataset: give --population PATH"
+        raise InvalidInputError(msg)
+
+
+def _access(
+    network: gpd.GeoDataFrame, table: pd.DataFrame, scenario: Scenario, prepared: Prepared
+) -> Access:
+    """Customer access with the prepared engine and customer points."""
     brands = (scenario.source_brand, scenario.host_brands)
-    if engine == "dask":
-        if population is None:
-            msg = "the dask engine reads a population dataset: give --population PATH"
-            raise InvalidInputError(msg)
-
-        return access_for_decisions_dask(population, network, table, *brands, scheduler=scheduler)
-
-    if places is None:
-        places = load_customers() if population is None else load_population(population)
-    return access_for_decisions(places, network, table, *brands)
+    if prepared.engine == "dask" and prepared.population is not None:
+        return access_for_decisions_dask(
+            prepared.population, network, table, *brands, scheduler=prepared.scheduler
+        )
+    if prepared.places is None:  # pragma: no cover - prepare() loads them
+        msg = "no customer points were prepared"
+        raise InvalidInputError(msg)
+    return access_for_decisions(prepared.places, network, table, *brands)
 
 
 def _market(

@@ -146,6 +146,13 @@ class ValidationReport:
     #: Facts about the whole input that are not problems (codes shared across brands).
     notes: list[str] = field(default_factory=list)
 
+    def __deepcopy__(self, memo: dict[int, object]) -> ValidationReport:
+        """The report itself: it describes files already read, and pandas deep-copies a
+        frame's ``attrs`` on every operation (half a millisecond each for a real roster's
+        report, a tenth of an explorer's re-decide), so the frames made from a loaded
+        network share its one report."""
+        return self
+
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == ERROR]

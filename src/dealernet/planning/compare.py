@@ -18,9 +18,8 @@ import pandas as pd
 
 from dealernet._errors import QueryError
 from dealernet.analysis.impact import check_draw_memory, source_sites
-from dealernet.analysis.pipeline import default_assumptions, run
+from dealernet.analysis.pipeline import default_assumptions, prepare
 from dealernet.engine.scenario import Scenario, load_scenario
-from dealernet.geo.customers import load_customers
 from dealernet.io.loader import load_network
 from dealernet.schema import (
     CITY,
@@ -194,12 +193,12 @@ def compare(
     # every run's draws are kept for the pages: refuse before the first run, not the last
     stores = source_sites(network, chosen[0].source_brand)
     check_draw_memory(assumptions.draws, stores, runs=len(chosen))
-    places = load_customers() if places is None else places  # as run() counts people
+    prepared = prepare(network, places=places)  # owners, customers, rivals: read once
     results = []
     for label, scenario in zip(names, chosen, strict=True):
         if progress:
             progress(label)
-        results.append(run(network, scenario, assumptions, places=places, what_drives=False))
+        results.append(prepared.run(scenario, assumptions, what_drives=False))
     totals = pd.DataFrame(
         [
             {"scenario": n, "name": r.scenario.name, **scenario_totals(r)}

@@ -22,8 +22,7 @@ from dealernet._errors import AssumptionsError, QueryError
 from dealernet._overrides import SCENARIO, is_list, parse_values, target
 from dealernet.analysis.assumptions import RETIRED
 from dealernet.analysis.impact import check_draw_memory, source_sites
-from dealernet.analysis.pipeline import default_assumptions, default_scenario, run
-from dealernet.geo.customers import load_customers
+from dealernet.analysis.pipeline import default_assumptions, default_scenario, prepare
 from dealernet.planning.compare import as_scenario, default_network, scenario_totals
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -163,19 +162,17 @@ def sweep(
     base = as_scenario(scenario) if scenario is not None else default_scenario()
     assumptions = assumptions or default_assumptions()
     network = default_network() if network is None else network
-    places = load_customers() if places is None else places  # as run() counts people
     # validate every value before the first (slow) run, so a typo fails at once
     variants = [_variant(base, assumptions, setting, v) for v in values]
     # every run's draws are kept for the chart's pages: refuse before the first run
     most = max(a.draws for _, a in variants)
     check_draw_memory(most, source_sites(network, base.source_brand), runs=len(variants))
+    prepared = prepare(network, places=places)  # owners, customers, rivals: read once
     results = []
     for value, (the_scenario, the_assumptions) in zip(values, variants, strict=True):
         if progress:
             progress(f"{setting}={value}")
-        results.append(
-            run(network, the_scenario, the_assumptions, places=places, what_drives=False)
-        )
+        results.append(prepared.run(the_scenario, the_assumptions, what_drives=False))
     totals = pd.DataFrame(
         [{"value": v, **scenario_totals(r)} for v, r in zip(values, results, strict=True)]
     )
