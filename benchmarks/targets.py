@@ -368,7 +368,7 @@ def _redecide_row(
     shown = ", ".join(f"{v:g}" for v in limits)
     return Row.of(
         SECTION,
-        f"(f) re-decide after {key} changes ({was:g} -> {shown}), {label}",
+        f"(f) re-decide with {label} after {key} changes ({was:g} -> {shown})",
         size,
         median,
         figure=f"median of {len(runs)} calls of benchmarks.targets.redecide_case "

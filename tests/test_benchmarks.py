@@ -29,7 +29,8 @@ TARGET_ROWS = (
     "(c) rules: CPU",
     "(d) optimal, capacity 1, no limit",
     "(e) estimate_impacts",
-    "(f) re-decide",
+    "(f) re-decide with the run's draws",
+    "(f) re-decide with preview draws",
 )
 
 
@@ -83,7 +84,7 @@ def test_quick_benchmark_prints_every_section_with_targets(tmp_path) -> None:
         "compute_access",
         "build_market + solve",
         "solve_dask",
-        "(f) re-decide after rules.nearest.max_distance_miles changes",
+        "after rules.nearest.max_distance_miles changes",
     ):
         assert row in out
     assert "PASS" in out
