@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import synthetic, targets
+from benchmarks.explorer_cases import explorer
 from benchmarks.market_cases import market, market_dask, real_rosters
 from benchmarks.measure import alternate, measure, median_of, run_child
 from benchmarks.row import Row, guarded
@@ -605,4 +606,5 @@ CASES: dict[str, Callable[..., list[Row]]] = {
     "scaled_run": targets.scaled_run,
     "rule_growth": targets.rule_growth,
     "redecide": targets.redecide,
+    "explorer": explorer,
 }

@@ -46,6 +46,7 @@ def full_plan(scale: float = SCALE) -> Plan:
         ("scaled_run", {"scale": scale}),
         ("rule_growth", {"low": 1.0, "high": 20.0, "rounds": 3}),
         ("redecide", {"rounds": 3}),
+        ("explorer", {"rounds": 3}),
         ("browser_map", {}),
         ("stages", {"scale": 1.0}),
         ("stages", {"scale": scale, "report_owners": 5}),
@@ -69,6 +70,7 @@ def quick_plan(scale: float = 0.05) -> Plan:
         ("scaled_run", {"skip": True}),
         ("rule_growth", {"low": scale, "high": 20 * scale, "rounds": 1}),
         ("redecide", {"dealers": "sample", "rounds": 1, "overrides": QUICK, "warm": False}),
+        ("explorer", {"dealers": "sample", "rounds": 1, "browser": False}),
         ("stages", {"scale": scale, "outputs": False, "market_draws": 2}),
         ("nearest", {"n_points": 1_000, "n_hosts": 1_000, "brute_sample": 100, "rounds": 1}),
         ("rules", {"sources": 100, "hosts": 550, "rounds": 1}),
@@ -119,6 +121,9 @@ NOTES = (
     "owners, customer points, competitor rosters) and one run done; the process's solved "
     "markets are dropped before each call, so each solves its market; 'preview draws' are "
     "pipeline.PREVIEW",
+    "(g) explorer: dealernet serve's app in this process (uvicorn on 127.0.0.1), one new tab "
+    "per change, the solved markets dropped before each; Chromium times include the page's "
+    "200 ms wait for typing to pause; the map redraws once the full figures are in",
     "nearest host: sources are population-like points clustered around US places, hosts "
     "dealer-like sites inside the 50 states; 'wrong' = a pick farther (WGS84 geodesic) than "
     "the true nearest, verified for every point with a chord-ball search (a chord is never "

@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("planning",),
     ("outputs",),
     ("render",),
+    ("serve",),  # the explorer's web application, over the library
     ("cli",),
 )
 #: The facade and the entry point sit above everything (they only name what they export).

@@ -13,6 +13,7 @@ from helpers import ROOT
 SECTIONS = (
     "commands",
     "targets",
+    "explorer",
     "stages",
     "nearest host",
     "rule engine",
@@ -21,7 +22,7 @@ SECTIONS = (
     "market",
     "owner inference",
 )
-#: The rows of issue 19's targets, each printed with its target in every run.
+#: The rows of issues 19 and 20 with targets, each printed with its target in every run.
 TARGET_ROWS = (
     "(a) whole run, every report",
     "(a) every report / --no-reports",
@@ -31,6 +32,7 @@ TARGET_ROWS = (
     "(e) estimate_impacts",
     "(f) re-decide with the run's draws",
     "(f) re-decide with preview draws",
+    "(g) explorer: server time per change, preview draws",
 )
 
 

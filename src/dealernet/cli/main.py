@@ -45,6 +45,7 @@ from dealernet.cli._finished import (
     results_option,
 )
 from dealernet.cli.planning import COMMANDS as PLANNING_COMMANDS
+from dealernet.cli.serve import serve
 from dealernet.formatting import printable
 
 # --- shared options -------------------------------------------------------------------------
@@ -448,6 +449,7 @@ def report(
 
 for _command in PLANNING_COMMANDS:
     cli.add_command(_command)
+cli.add_command(serve)
 
 
 # --- printing -----------------------------------------------------------------------------
