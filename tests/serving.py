@@ -20,11 +20,13 @@ TEST_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
 def explorer_over(network: gpd.GeoDataFrame, label: str = "synthetic sample") -> Tabs:
     """Tabs over ``network`` with the bundled scenario and assumptions (``dealernet serve``'s
-    defaults), the start run not yet made."""
+    defaults), the start run not yet made; the network is the sample's unless told."""
     from dealernet.analysis.pipeline import default_assumptions, default_scenario, prepare
     from dealernet.serve.tabs import Network, Tabs
 
-    return Tabs(Network(label, prepare(network), default_scenario(), default_assumptions()))
+    prepared = prepare(network)
+    scenario, assumptions = default_scenario(), default_assumptions()
+    return Tabs(Network(label, prepared, scenario, assumptions, dealers="--dealers sample"))
 
 
 def live_server(app: Any) -> AbstractContextManager[str]:

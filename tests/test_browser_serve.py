@@ -335,3 +335,18 @@ def test_the_page_fits_a_phone_and_a_desktop_and_its_screenshot_is_in_the_docs(
         target.write_bytes(shot)
     assert page.log.errors == []  # type: ignore[attr-defined]
     page.context.close()
+
+
+def test_a_distance_that_is_not_a_number_is_refused_not_run_as_no_limit(
+    page: Page, explorer: Tabs
+) -> None:
+    box = page.get_by_test_id("rule-nearest-miles")
+    box.focus()
+    box.press("Control+a")
+    box.type("1e")  # the browser empties a number box it cannot read
+    page.get_by_test_id("errors").filter(has_text="not a number").wait_for(timeout=10_000)
+    assert page.get_by_test_id("status").inner_text().startswith("Not run")
+    page.wait_for_timeout(500)
+    href = page.get_by_test_id("download-scenario").get_attribute("href") or ""
+    tab = explorer.get(href.split("/")[2])
+    assert tab.scenario.rule("nearest").max_distance_miles == 30  # nothing was run

@@ -9,6 +9,7 @@ scenario the page downloads against a run of that file; the browser tests
 from __future__ import annotations
 
 import io
+import json
 import re
 import tempfile
 import zipfile
@@ -182,8 +183,14 @@ def test_a_condition_cannot_run_code(client: TestClient, tmp_path: Path) -> None
 
 @pytest.mark.parametrize(
     ("body", "status"),
-    [(b"not json", 400), (b"[1, 2]", 400), (b"{" + b" " * 300_000 + b"}", 413)],
-    ids=["not-json", "a-list", "too-large"],
+    [
+        (b"not json", 400),
+        (b"[1, 2]", 400),
+        (b"{" + b" " * 300_000 + b"}", 413),
+        (b"[" * 100_000 + b"]" * 100_000, 400),
+        (b'{"rules": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", 400),
+    ],
+    ids=["not-json", "a-list", "too-large", "too-deep-and-large", "too-deep"],
 )
 def test_a_form_that_is_not_a_small_json_object_is_refused(
     client: TestClient, body: bytes, status: int
@@ -491,7 +498,7 @@ def test_the_form_changes_only_what_it_names() -> None:
         r.to_dict() for r in base.rules if r.id != "nearest"
     ]
     assert form.differences(base, changed) == [
-        "rules.nearest.capacity: 1 -> (none)",
+        "rules.nearest.capacity: 1 -> no limit",
         "rules.nearest.max_distance_miles: 30.0 -> 12.0",
     ]
 
@@ -548,3 +555,78 @@ def test_a_port_in_use_is_an_error_that_says_what_to_do() -> None:
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1 port {port}" in done.stderr
     assert "--port 0" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_workbook_and_the_gis_bundle_download_for_the_tabs_settings(
+    client: TestClient, explorer: tabs.Tabs, tmp_path: Path
+) -> None:
+    import geopandas as gpd
+    import openpyxl
+    import pyogrio
+
+    tab = open_tab(client)["tab"]
+    change(client, tab, rules=nearest_at(11), quality="preview")
+    book = client.get(f"/tabs/{tab}/dealernet.xlsx")
+    assert book.status_code == 200 and "attachment" in book.headers["content-disposition"]
+    (tmp_path / "b.xlsx").write_bytes(book.content)
+    assert openpyxl.load_workbook(tmp_path / "b.xlsx", read_only=True).sheetnames
+    gis = client.get(f"/tabs/{tab}/dealernet.gpkg")
+    (tmp_path / "g.gpkg").write_bytes(gis.content)
+    assert "stores" in [name for name, _ in pyogrio.list_layers(tmp_path / "g.gpkg")]
+    full = explorer.get(tab).full
+    assert full is not None and full.scenario.rule("nearest").max_distance_miles == 11
+    stores = gpd.read_file(tmp_path / "g.gpkg", layer="stores").set_index("dealer_id")
+    decided = full.decisions.table.set_index("dealer_id")["decision"]
+    assert stores["decision"].reindex(decided.index).tolist() == decided.tolist()
+
+
+def test_a_store_listed_both_to_keep_and_to_close_is_an_error(client: TestClient) -> None:
+    tab = open_tab(client)["tab"]
+    answer = change(client, tab, keep_names=["SAMPLE-INF-0001"], close_names=["SAMPLE-INF-0001"])
+    assert "both to keep and to close" in " ".join(answer["errors"])
+
+
+def test_a_name_that_fits_several_stores_lists_them_by_name_and_city(
+    client: TestClient, sample_result: Any
+) -> None:
+    table = sample_result.decisions.table
+    counts = table["name"].value_counts()
+    unique = table[(table["name"].map(counts) == 1) & (table["decision"] == "absorb")].iloc[0]
+    tab = open_tab(client)["tab"]
+    state = change(client, tab, close_names=[unique["name"]], quality="preview")
+    assert [r["dealer_id"] for r in state["changed"]["rows"]] == [unique["dealer_id"]]
+    answer = change(client, tab, keep_names=["Infiniti"], quality="preview")
+    listed = " ".join(answer["errors"])
+    assert f"matches {len(table)} stores" in listed
+    spelled = re.findall(r"'([^']+) \(([^,]+), ([A-Z]{2})\) \[([^\]]+)\]'", listed)
+    by_id = table.set_index("dealer_id")
+    assert spelled and all(
+        (by_id.at[i, "name"], by_id.at[i, "city"], by_id.at[i, "state"]) == (n, c, st)
+        for n, c, st, i in spelled
+    )
+
+
+def test_a_rule_that_decides_nothing_is_noted_as_the_cli_notes_it(client: TestClient) -> None:
+    tab = open_tab(client)["tab"]
+    rules = [{"id": "keep-strong", "when": "annual_new_units >= 1000000"}]
+    state = change(client, tab, rules=rules, quality="preview")
+    assert "rule keep-strong (keep) decided no store" in state["notes"]
+
+
+def test_upload_problems_never_show_the_private_folder(client: TestClient) -> None:
+    tab = open_tab(client)["tab"]
+    twice = BAD_CSV + "B-1,Again,Infiniti,Dallas,TX,32.79,-96.81\n"
+    answer = client.post(
+        f"/api/tabs/{tab}/dealers",
+        files=[("files", ("Our Dealers.csv", twice.encode(), "text/csv"))],
+    )
+    problems = answer.json()["problems"]
+    text = json.dumps(problems)
+    assert problems and "dealernet-upload-" not in text and tempfile.gettempdir() not in text
+    assert any("Our Dealers.csv" in p["problem"] for p in problems)  # the duplicate's other row
+
+
+def test_the_scenario_file_says_how_to_rerun_it_on_the_same_network(client: TestClient) -> None:
+    tab = open_tab(client)["tab"]
+    text = client.get(f"/tabs/{tab}/scenario.toml").text
+    assert "dealernet run --dealers sample --scenario THIS_FILE" in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import shlex
 import socket
 import threading
 import webbrowser
@@ -83,7 +84,8 @@ def serve(
     with progress_bar() as progress:
         network = load_dealers(progress, dealers, skip_invalid, steps=2)
         progress("Running the scenario file at its full draws", 1, 2)
-        explorer = Network("", prepare(network), the_scenario, the_assumptions)
+        again = dealers_part(dealers)
+        explorer = Network("", prepare(network), the_scenario, the_assumptions, dealers=again)
         explorer.label = explorer.started().data_origin
     port = listening.getsockname()[1]
     local = host in LOCAL_HOSTS
@@ -131,6 +133,11 @@ def shown_host(host: str) -> str:
     if host in ("0.0.0.0", "::"):
         return socket.gethostname()
     return f"[{host}]" if ":" in host else host
+
+
+def dealers_part(dealers: tuple[Path, ...]) -> str:
+    """The ``--dealers`` options that read this network again (none: the default)."""
+    return " ".join(f"--dealers {shlex.quote(str(d))}" for d in dealers)
 
 
 def allowed_hosts(host: str) -> list[str]:

@@ -10,13 +10,12 @@ page keeps it in a same-site cookie that other sites' requests never carry.
 
 from __future__ import annotations
 
-import io
 import json
 import secrets
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,6 +65,8 @@ def create_app(explorer: tabs.Tabs, *, token: str | None = None, hosts: list[str
         Route("/tabs/{tab}/owners/{stem}.html", _report, methods=["GET"]),
         Route("/tabs/{tab}/scenario.toml", _scenario_file, methods=["GET"]),
         Route("/tabs/{tab}/run.zip", _run_zip, methods=["GET"]),
+        Route("/tabs/{tab}/dealernet.xlsx", _workbook, methods=["GET"]),
+        Route("/tabs/{tab}/dealernet.gpkg", _gis_bundle, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,
@@ -232,7 +233,7 @@ async def _json(request: Request) -> dict[str, Any]:
         raise HTTPException(413, "the form is too large")
     try:
         data = json.loads(body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
         raise HTTPException(400, "the form is not JSON") from None
     if not isinstance(data, dict):
         raise HTTPException(400, "the form is not a JSON object")
@@ -261,19 +262,7 @@ async def _upload(request: Request) -> Response:
         upload = await run_in_threadpool(tabs.read_upload, files, tab.network)
     except DealernetError as exc:
         return JSONResponse({"errors": str(exc).splitlines()})
-    problems = [
-        {
-            "severity": p.severity,
-            "file": upload.sent_name(p.file),
-            "line": p.row,
-            "row_label": p.row_label,
-            "column": p.column,
-            "value": p.value,
-            "problem": p.message,
-            "fix": p.fix,
-        }
-        for p in upload.report.problems
-    ]
+    problems = upload.problems()
     if upload.network is None:
         return JSONResponse({"problems": problems, "summary": upload.report.summary()})
     tab.network = upload.network
@@ -313,7 +302,7 @@ async def _scenario_file(request: Request) -> Response:
     from starlette.responses import Response
 
     tab = _tab(request)
-    text = form.scenario_toml(tab.scenario, tab.network.scenario)
+    text = form.scenario_toml(tab.scenario, tab.network.scenario, tab.network.dealers)
     return Response(
         text,
         media_type="application/toml",
@@ -325,36 +314,76 @@ async def _scenario_file(request: Request) -> Response:
 
 
 async def _run_zip(request: Request) -> Response:
+    return await _download(request, _zipped_run, "dealernet-run.zip", "application/zip")
+
+
+async def _workbook(request: Request) -> Response:
+    media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return await _download(request, _written_workbook, "dealernet.xlsx", media)
+
+
+async def _gis_bundle(request: Request) -> Response:
+    return await _download(
+        request, _written_gpkg, "dealernet.gpkg", "application/geopackage+sqlite3"
+    )
+
+
+async def _download(
+    request: Request, make: Callable[[tabs.Tab], bytes], name: str, media: str
+) -> Response:
+    """A file made for the tab's settings at full draws, sent as an attachment."""
     from starlette.concurrency import run_in_threadpool
     from starlette.responses import Response
 
     tab = _tab(request)
-    payload = await run_in_threadpool(_zipped_run, tab)
+    payload = await run_in_threadpool(make, tab)
     return Response(
         payload,
-        media_type="application/zip",
+        media_type=media,
         headers={
             **_headers("default-src 'none'"),
-            "Content-Disposition": 'attachment; filename="dealernet-run.zip"',
+            "Content-Disposition": f'attachment; filename="{name}"',
         },
     )
 
 
+def _in_private_folder(write: Callable[[Path], Path]) -> bytes:
+    """What ``write`` writes into a private temporary folder (removed after), as bytes."""
+    folder = Path(tempfile.mkdtemp(prefix="dealernet-serve-"))
+    try:
+        return write(folder).read_bytes()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _written_workbook(tab: tabs.Tab) -> bytes:
+    from dealernet.outputs.workbook import WORKBOOK, write_workbook
+
+    result = tabs.full_result(tab)
+    return _in_private_folder(lambda folder: write_workbook(result, folder / WORKBOOK))
+
+
+def _written_gpkg(tab: tabs.Tab) -> bytes:
+    from dealernet.outputs.gis_bundle import write_gis_bundle
+
+    result = tabs.full_result(tab)
+    return _in_private_folder(lambda folder: write_gis_bundle(result, folder, ("gpkg",))[0])
+
+
 def _zipped_run(tab: tabs.Tab) -> bytes:
-    """The tab's settings run at full draws and written as ``dealernet run`` writes a
-    folder (in a private temporary folder, removed after), as one zip."""
+    """The tab's settings at full draws, written as ``dealernet run`` writes a folder, as
+    one zip."""
     from dealernet.render.run_folder import write_run
 
     result = tabs.full_result(tab)
-    folder = Path(tempfile.mkdtemp(prefix="dealernet-serve-run-"))
-    try:
-        out = folder / "run"
+
+    def write(folder: Path) -> Path:
+        out, target = folder / "run", folder / "run.zip"
         write_run(result, out)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(out.rglob("*")):
                 if path.is_file():
                     archive.write(path, path.relative_to(out).as_posix())
-        return buffer.getvalue()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        return target
+
+    return _in_private_folder(write)

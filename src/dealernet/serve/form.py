@@ -108,7 +108,7 @@ def scenario_of(base: Scenario, settings: Settings) -> Scenario:
         _listed(settings.keep, KEEP_RULE, KEEP) + _listed(settings.close, CLOSE_RULE, CLOSE) + rules
     )
     data["rules"] = rules
-    return parse_scenario(data, f"{base.source} (changed in the explorer)")
+    return parse_scenario(data, f"the explorer's settings (from {Path(base.source).name})")
 
 
 def _edited(rule: dict[str, Any], edit: Mapping[str, Any]) -> dict[str, Any]:
@@ -145,21 +145,29 @@ def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def scenario_toml(scenario: Scenario, based_on: Scenario) -> str:
+def scenario_toml(
+    scenario: Scenario, based_on: Scenario, dealers: str = "--dealers YOUR_DEALER_FILES"
+) -> str:
     """The scenario as a TOML file ``dealernet run --scenario`` reads back to the same
     scenario (the rules, keys and brands; the file's comments are not kept).
 
-    The header names the file it was ``based_on`` by its name alone: the page may be served
-    to others, who need not see the server's folders.
+    The header names the file it was ``based_on`` by its name alone (the page may be served
+    to others, who need not see the server's folders) and the command that reruns it on
+    the same network (``dealers``: that command's ``--dealers`` part).
     """
     import tomli_w  # the serve extra
 
     name = " ".join(Path(str(based_on.source)).name.split()) or "a scenario file"
     header = (
         f"# Written by dealernet serve from {name}, with the explorer's changes.\n"
-        "# Run it with: dealernet run --scenario THIS_FILE\n\n"
+        f"# Run it on the same network with: dealernet run {_one_line(dealers)} "
+        "--scenario THIS_FILE\n\n"
     )
     return header + tomli_w.dumps(scenario.to_dict(), multiline_strings=False)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
 
 
 def differences(base: Scenario, changed: Scenario) -> list[str]:
@@ -174,12 +182,18 @@ def differences(base: Scenario, changed: Scenario) -> list[str]:
         for key in sorted(set(old[rule_id]) | set(new[rule_id])):
             a, b = old[rule_id].get(key), new[rule_id].get(key)
             if a != b:
-                lines.append(f"rules.{rule_id}.{key}: {_shown(a)} -> {_shown(b)}")
+                lines.append(f"rules.{rule_id}.{key}: {_shown(a, key)} -> {_shown(b, key)}")
     for rule_id in new:
         if rule_id not in old:
             lines.append(f"rule {rule_id}: {new[rule_id].get('when', '')}")
     return lines
 
 
-def _shown(value: object) -> str:
-    return "(none)" if value is None else str(value)
+#: Keys whose absence means "no limit" (as the form says).
+_LIMITS = ("max_distance_miles", "capacity")
+
+
+def _shown(value: object, key: str) -> str:
+    if value is None:
+        return "no limit" if key in _LIMITS else "(none)"
+    return str(value)

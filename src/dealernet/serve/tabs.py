@@ -9,10 +9,11 @@ markets and the two cores serve one change at a time.
 from __future__ import annotations
 
 import secrets
+import shlex
 import shutil
 import tempfile
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,9 @@ class Network:
     scenario: Scenario
     assumptions: Assumptions
     start: Result | None = None
+    #: The ``--dealers`` part of the ``dealernet run`` command that reads the same network
+    #: (for the downloaded scenario file's header).
+    dealers: str = "--dealers YOUR_DEALER_FILES"
 
     def started(self) -> Result:
         if self.start is None:
@@ -137,6 +141,10 @@ def change(tab: Tab, data: Mapping[str, Any], quality: str) -> dict[str, Any]:
     try:
         keep = resolve_stores(tab.network, data.get("keep_names", []), "keep")
         close = resolve_stores(tab.network, data.get("close_names", []), "close")
+        both = sorted(set(keep) & set(close))
+        if both:
+            msg = f"listed both to keep and to close: {', '.join(both)}. Fix: list each once"
+            raise QueryError(msg)
         settings = form.settings_from({**data, "keep": keep, "close": close}, base)
         scenario = form.scenario_of(base, settings)
     except (ScenarioError, QueryError) as exc:
@@ -173,15 +181,22 @@ def resolve_stores(network: Network, texts: object, what: str) -> list[str]:
     if not texts:
         return []
     table = network.started().decisions.table
-    spellings: dict[str, str] = {}
-    for i, name, city, state in table[[DEALER_ID, NAME, CITY, STATE]].itertuples(index=False):
-        spellings.setdefault(str(i), str(i))
-        spellings.setdefault(f"{name} ({city}, {state})", str(i))
+    rows = list(table[[DEALER_ID, NAME, CITY, STATE]].astype(str).itertuples(index=False))
+    shown = {i: f"{name} ({city}, {state}) [{i}]" for i, name, city, state in rows}
+    spellings: dict[str, str] = {i: i for i in shown} | {v: i for i, v in shown.items()}
+    for i, name, city, state in rows:
+        spellings.setdefault(f"{name} ({city}, {state})", i)
+    taken = Counter(name for _, name, _, _ in rows)
+    for i, name, _, _ in rows:  # a name alone, when no other store has it
+        if taken[name] == 1:
+            spellings.setdefault(name, i)
     names = Names(
         spellings,
         kind="store",
         partial=True,
-        fix="Give the store's dealer id, or more of its name.",
+        show=lambda i: shown.get(i, i),
+        source=" among this network's stores",
+        fix="Copy one as this message lists it, or give its dealer id.",
     )
     return [names.match(t).value for t in texts]
 
@@ -207,11 +222,33 @@ class Upload:
     network: Network | None
     #: The name each file was sent with, by the name it was read under.
     sent_as: dict[str, str] = field(default_factory=dict)
+    #: The private folder the files were read from (removed by now).
+    folder: str = ""
 
-    def sent_name(self, file: str) -> str:
-        """The name the user gave the file a problem is in (ours are made safe)."""
-        ours = Path(file).name
-        return self.sent_as.get(ours, ours)
+    def problems(self) -> list[dict[str, Any]]:
+        """The problems as ``dealernet validate`` lists them, naming the files as the user
+        named them (never our private folder)."""
+        return [
+            {
+                "severity": p.severity,
+                "file": self._named(str(Path(p.file).name)),
+                "line": p.row,
+                "row_label": p.row_label,
+                "column": p.column,
+                "value": None if p.value is None else self._named(str(p.value)),
+                "problem": self._named(p.message),
+                "fix": self._named(p.fix),
+            }
+            for p in self.report.problems
+        ]
+
+    def _named(self, text: str) -> str:
+        for ours, sent in self.sent_as.items():
+            if self.folder:
+                text = text.replace(str(Path(self.folder) / ours), sent)
+            if text == ours:
+                text = sent
+        return text.replace(self.folder + "/", "") if self.folder else text
 
 
 def read_upload(files: list[tuple[str, bytes]], like: Network) -> Upload:
@@ -234,14 +271,20 @@ def read_upload(files: list[tuple[str, bytes]], like: Network) -> Upload:
         loaded = read_network(folder, skip_invalid=False, raise_on_error=False)
         report = loaded.report
         if not report.ok or loaded.network is None:
-            return Upload(report, None, sent_as)
+            return Upload(report, None, sent_as, str(folder))
         shown = ", ".join(sorted(sent_as.values()))
         try:
             prepared = prepare(loaded.network)
         except DealernetError as exc:
             raise QueryError(str(exc)) from exc
-        network = Network(f"your files: {shown}", prepared, like.scenario, like.assumptions)
-        return Upload(report, network, sent_as)
+        network = Network(
+            f"your files: {shown}",
+            prepared,
+            like.scenario,
+            like.assumptions,
+            dealers=" ".join(f"--dealers {shlex.quote(n)}" for n in sorted(sent_as.values())),
+        )
+        return Upload(report, network, sent_as, str(folder))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

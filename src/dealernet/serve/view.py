@@ -141,6 +141,7 @@ def page_state(result: Result, start: Result, stems: dict[str, str]) -> dict[str
     return {
         "totals": totals(result),
         "decisions": decisions(result),
+        "notes": list(result.rule_notes),
         "owners": owners(result, stems),
         "changed": changed_stores(start, result),
         "total_changes": total_changes(start, result),

@@ -70,6 +70,16 @@
     input.dataset.key = key; input.setAttribute("data-testid", "rule-" + id + "-" + key);
     input.addEventListener("input", changed); wrap.appendChild(input); return wrap;
   }
+  function unreadable() {  // number boxes whose text is not a number (the browser empties them)
+    var bad = [];
+    document.querySelectorAll(".rule input[type=number]").forEach(function (input) {
+      if (input.validity && input.validity.badInput) {
+        bad.push("rule " + input.closest(".rule").dataset.rule + ": " + input.dataset.key +
+          " is not a number; type a number, or clear the box for no limit");
+      }
+    });
+    return bad;
+  }
   function formData(quality) {
     var rules = [];
     document.querySelectorAll(".rule").forEach(function (box) {
@@ -90,11 +100,16 @@
     timer = setTimeout(function () { send(); }, 200);
   }
   function send() {
-    var mine = ++sequence;
+    var mine = ++sequence, bad = unreadable();
+    if (bad.length) { showErrors(bad); status("Not run: " + bad[0], true); return; }
     status("Preview: deciding again with " + opened.preview.draws + " draws\u2026", true);
     post("/api/tabs/" + tab + "/change", formData("preview")).then(function (state) {
       if (mine !== sequence) return;
-      if (state.errors) { showErrors(state.errors); status("Fix the settings: nothing was run.", true); return; }
+      if (state.errors) {
+        showErrors(state.errors);
+        status("Not run, the page keeps the last figures: " + state.errors.join(" "), true);
+        return;
+      }
       showErrors([]); show(state);
       status("Preview (" + state.draws + " draws): the full figures follow\u2026", true);
       return post("/api/tabs/" + tab + "/change", formData("full")).then(function (full) {
@@ -125,6 +140,8 @@
     var foot = byId("decisions").querySelector("tfoot"); foot.textContent = "";
     var tr = el("tr"); tr.appendChild(el("td", "Total")); tr.appendChild(el("td", state.decisions.total));
     tr.appendChild(el("td", state.decisions.stores, "n")); foot.appendChild(tr);
+    var notes = byId("notes"); notes.textContent = "";
+    (state.notes || []).forEach(function (n) { notes.appendChild(el("li", "Note: " + n)); });
     var changes = byId("changes"); changes.textContent = "";
     state.changes.forEach(function (c) { changes.appendChild(el("li", c)); });
     var n = state.changed.count;
@@ -139,6 +156,8 @@
     byId("owners-more").textContent = state.owners.more ? state.owners.more + " more owners not listed." : "";
     byId("download-scenario").href = "/tabs/" + tab + "/scenario.toml";
     byId("download-run").href = "/tabs/" + tab + "/run.zip";
+    byId("download-workbook").href = "/tabs/" + tab + "/dealernet.xlsx";
+    byId("download-gis").href = "/tabs/" + tab + "/dealernet.gpkg";
   }
   function drawOwners() {
     var query = byId("owner-search").value.trim().toLowerCase();
@@ -146,6 +165,11 @@
     rows.sort(function (a, b) {
       var x = a[sortKey], y = b[sortKey], c = typeof x === "string" ? x.localeCompare(y) : x - y;
       return sortUp ? c : -c;
+    });
+    document.querySelectorAll("#owners th").forEach(function (th) {
+      var on = th.dataset.key === sortKey;
+      th.setAttribute("aria-sort", on ? (sortUp ? "ascending" : "descending") : "none");
+      th.dataset.arrow = on ? (sortUp ? " \u25B2" : " \u25BC") : "";
     });
     var body = byId("owners").querySelector("tbody"); body.textContent = "";
     rows.forEach(function (r) {
@@ -176,8 +200,14 @@
       .then(function (r) { return r.json(); }).then(function (answer) {
         out.textContent = "";
         if (answer.errors) { out.appendChild(el("p", answer.errors.join(" "), "errors")); return; }
-        if (answer.problems.length) out.appendChild(problemTable(answer.problems));
-        if (answer.opened) { out.appendChild(el("p", "Now exploring " + answer.opened.network + ".")); start(answer.opened); }
+        if (answer.problems.length) {
+          var wrap = el("div", null, "scroll"); wrap.appendChild(problemTable(answer.problems)); out.appendChild(wrap);
+        }
+        if (answer.opened) {
+          out.appendChild(el("p", "Now exploring " + answer.opened.network + ", from the scenario file's " +
+            "settings again: the changes you had made were for the other network."));
+          start(answer.opened);
+        }
         else out.appendChild(el("p", answer.summary + ": fix the errors and drop the files again.", "errors"));
       }).catch(function (e) { out.textContent = e.message; });
   }
@@ -188,7 +218,7 @@
     problems.forEach(function (p) {
       var tr = el("tr");
       [p.severity, p.file, p.line === null ? "" : p.row_label + " " + p.line, p.column || "",
-        p.problem + (p.value === null ? "" : " (" + p.value + ")"), p.fix].forEach(function (c) { tr.appendChild(el("td", c)); });
+        p.problem + (p.value === null || p.value === "" ? "" : " (" + p.value + ")"), p.fix].forEach(function (c) { tr.appendChild(el("td", c)); });
       table.appendChild(tr);
     });
     return table;
