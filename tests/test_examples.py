@@ -30,8 +30,9 @@ To keep the file near a minute on two cores, this is what changes, and nothing e
   folder; ``--results DIR`` is a copy of one finished ``dealernet run`` (draws as above);
   an absolute path is moved inside the example's folder, so nothing is written elsewhere.
 
-Skipped, and only these, each with its reason in :data:`SKIPS`: ``--pdf`` and
-``--scheduler tcp://...``.
+``dealernet serve`` examples start their server, answer one request for the page and stop
+(:func:`answer_once`). Skipped, and only these, each with its reason in :data:`SKIPS`:
+``--pdf`` and ``--scheduler tcp://...``.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ REPORTS_PER_RUN = 3
 #: Draws of every analysis run here (see the module notes).
 DRAWS = ("monte_carlo.draws=200", "monte_carlo.market_draws=2")
 #: Commands that run an analysis, so take ``--set`` (unless reading ``--results``).
-ANALYSES = {"run", "map", "report", "query", "sql", "compare", "sweep"}
+ANALYSES = {"run", "map", "report", "query", "sql", "compare", "sweep", "serve"}
 #: Commands whose examples promise rows: an empty answer is a broken example.
 ROWS = {"query", "sql", "map"}
 #: Examples not run: (what in the command line, why).
@@ -411,6 +412,31 @@ def prepared(example: Example, here: Path, your_files: Path, finished: Path | No
     return argv
 
 
+def answer_once(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """``dealernet serve`` examples serve their page to one request, then stop: on any free
+    port (two examples may name the same one), and no browser is opened. Returns the
+    statuses the page was answered with (a served-beyond-this-machine page needs the token
+    it printed, so a request without it is refused)."""
+    import uvicorn
+    from starlette.testclient import TestClient
+
+    from dealernet.cli import serve
+
+    statuses: list[int] = []
+    bind = serve.bind
+
+    def once(server: uvicorn.Server, sockets: list[Any]) -> None:
+        for listening in sockets:
+            listening.close()
+        with TestClient(server.config.app, base_url="http://127.0.0.1") as client:
+            statuses.append(client.get("/").status_code)
+
+    monkeypatch.setattr(serve, "bind", lambda host, port: bind("127.0.0.1", 0))
+    monkeypatch.setattr(uvicorn.Server, "run", once)
+    monkeypatch.setattr(serve.webbrowser, "open", lambda *a, **k: True)
+    return statuses
+
+
 def fewer_draws(argv: list[str]) -> list[str]:
     """``--set`` options for :data:`DRAWS` the command line does not set itself."""
     given = {a.split("=", 1)[0] for a in argv}
@@ -433,11 +459,14 @@ def test_example_runs(
     here.mkdir()
     argv = prepared(example, here, your_files, finished)
     monkeypatch.chdir(here)
+    served = answer_once(monkeypatch) if example.command == "serve" else None
     result = CliRunner().invoke(cli, argv, terminal_width=100)
     shown = f"{example.text}\n(shown in {', '.join(example.sources)})\n{result.output[-3000:]}"
     if result.exception and not isinstance(result.exception, SystemExit):
         raise AssertionError(shown) from result.exception
     assert result.exit_code == 0, shown
+    if served is not None:  # the server started, answered its page once, and stopped
+        assert served == [200 if "--host" not in argv else 403], shown
     if example.command in ROWS and "--help" not in example.argv:
         assert count_rows.counts, f"no answer recorded: {shown}"
         assert all(n != 0 for n in count_rows.counts), f"no rows: {shown}"
